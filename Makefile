@@ -1,0 +1,47 @@
+# The one way to run things; the README's two commands are `make up` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# llama-cpp-python built for a portable CPU: the default native build crashed on this machine.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_OPENMP=OFF
+PG_URL ?= postgres://postgres@127.0.0.1:5432/shipwith
+
+.PHONY: up install install-test browser test test-sqlite test-postgres lint bench
+
+up: install
+	$(BIN)/shipwith up
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e ".[local,anthropic]"
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e ".[local,anthropic,test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test browser
+
+# Debian's chromium for the Playwright tests (never a downloaded browser build).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@test -f node_modules/axe-core/axe.min.js || npm install --silent --no-audit --no-fund
+
+lint: install-test
+	$(BIN)/ruff check shipwith tests bench
+
+test-sqlite: install-test
+	env -u DATABASE_URL $(BIN)/pytest
+
+test-postgres: install-test
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"
+
+test: lint test-sqlite test-postgres
+
+bench: install-test
+	$(BIN)/python bench/run_all.py

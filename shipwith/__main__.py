@@ -1,0 +1,3 @@
+from shipwith.cli import main
+
+main()

@@ -1,0 +1,201 @@
+from decimal import Decimal
+
+from django.db import models
+from django.urls import reverse
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("web:category", args=[self.slug])
+
+
+class Vendor(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    homepage = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LicenceKind(models.TextChoices):
+    OPEN_WEIGHTS = "open_weights", "Open weights"
+    OPEN_SOURCE = "open_source", "Open source"
+    PROPRIETARY = "proprietary", "Proprietary"
+
+
+class Deployment(models.TextChoices):
+    SELF_HOSTED = "self_hosted", "Self-host"
+    API = "api", "Hosted API / SaaS"
+    BOTH = "both", "Self-host or hosted API"
+
+
+class PriceKind(models.TextChoices):
+    FREE = "free", "Free"
+    AMOUNT = "amount", "Fixed amount"
+    USAGE = "usage", "Usage-based"
+    CONTACT = "contact", "Contact sales"
+
+
+class Period(models.TextChoices):
+    MONTH = "month", "per month"
+    YEAR = "year", "per year"
+    ONCE = "once", "one-time"
+
+
+PERIOD_SHORT = {Period.MONTH: "/mo", Period.YEAR: "/yr", Period.ONCE: " once"}
+CURRENCY_SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def format_price(amount: Decimal | None, currency: str, period: str = "", unit: str = "") -> str:
+    """Render an amount the way readers scan it: "$20/mo", "$0.40 per 1M tokens"."""
+    if amount is None:
+        return ""
+    number = f"{amount:,.2f}".removesuffix(".00")
+    symbol = CURRENCY_SYMBOL.get(currency)
+    text = f"{symbol}{number}" if symbol else f"{number} {currency}"
+    if unit:
+        return f"{text} per {unit}"
+    return text + PERIOD_SHORT.get(period, "")
+
+
+class ToolQuerySet(models.QuerySet):
+    def with_relations(self) -> "ToolQuerySet":
+        return self.select_related("category", "vendor").prefetch_related("tags")
+
+
+class Tool(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    vendor = models.ForeignKey(
+        Vendor, null=True, blank=True, on_delete=models.PROTECT, related_name="tools"
+    )
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tools")
+    tagline = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    licence = models.CharField(max_length=120, blank=True, help_text="e.g. Apache-2.0")
+    licence_kind = models.CharField(max_length=20, choices=LicenceKind.choices, blank=True)
+    homepage = models.URLField(blank=True)
+    release_date = models.DateField(null=True, blank=True)
+    deployment = models.CharField(
+        max_length=20,
+        choices=Deployment.choices,
+        blank=True,
+        help_text="Can readers run it themselves, call it as a service, or both?",
+    )
+    price_kind = models.CharField(
+        "entry price",
+        max_length=10,
+        choices=PriceKind.choices,
+        blank=True,
+        help_text="Leave empty when the entry price is not known: never guess a price.",
+    )
+    price_amount = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    price_currency = models.CharField(max_length=3, default="USD", blank=True)
+    price_period = models.CharField(max_length=10, choices=Period.choices, blank=True)
+    price_unit = models.CharField(
+        max_length=60, blank=True, help_text='For usage prices, e.g. "1M input tokens".'
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tools")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ToolQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(price_amount__isnull=True) | models.Q(price_amount__gte=0),
+                name="tool_price_not_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("web:tool", args=[self.slug])
+
+    @property
+    def entry_price(self) -> str:
+        """The card's *Entry* figure: "Free", "$20/mo", "Contact sales", or "" when unknown."""
+        if self.price_kind == PriceKind.FREE:
+            return "Free"
+        if self.price_kind == PriceKind.CONTACT:
+            return "Contact sales"
+        if self.price_kind in (PriceKind.AMOUNT, PriceKind.USAGE):
+            return format_price(
+                self.price_amount, self.price_currency, self.price_period, self.price_unit
+            )
+        return ""
+
+
+class PaidTier(models.Model):
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="tiers")
+    name = models.CharField(max_length=80)
+    amount = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    period = models.CharField(max_length=10, choices=Period.choices, blank=True)
+    unit = models.CharField(max_length=60, blank=True)
+    notes = models.CharField(max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gte=0),
+                name="tier_price_not_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tool} — {self.name}"
+
+    @property
+    def price(self) -> str:
+        return format_price(self.amount, self.currency, self.period, self.unit) or "Contact sales"
+
+
+class Source(models.Model):
+    """A page a tool's facts come from; its snapshot is the text reviewers may quote."""
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="sources")
+    url = models.URLField(max_length=500)
+    title = models.CharField(max_length=200, blank=True)
+    checked_on = models.DateField(null=True, blank=True)
+    snapshot = models.TextField(
+        blank=True, help_text="Plain text of what the page says; reviewers quote from it."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title or self.url

@@ -1,0 +1,74 @@
+import os
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from shipwith.catalog.services import catalog_load_starter
+
+
+class Command(BaseCommand):
+    help = (
+        "Run shipwith: migrate, load the starter catalog into an empty database, "
+        "start a task worker and serve the site."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("SHIPWITH_BIND", "127.0.0.1:8000"))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("SHIPWITH_WEB_WORKERS", "3"))
+        )
+        parser.add_argument(
+            "--setup-only", action="store_true", help="Prepare the database, then exit."
+        )
+
+    def handle(self, *args, bind: str, workers: int, setup_only: bool, **options):
+        self.stdout.write("Preparing the database…")
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if report := catalog_load_starter():
+            self.stdout.write(f"Loaded the starter catalog: {report}")
+        if setup_only:
+            return
+        children = [self._spawn_worker(), self._spawn_server(bind, workers)]
+        self.stdout.write(self.style.SUCCESS(f"shipwith is serving at http://{bind}/"))
+        try:
+            self._wait(children)
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
+                child.wait(timeout=15)
+
+    def _spawn_worker(self) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "shipwith", "db_worker", "--interval", "1"])
+
+    def _spawn_server(self, bind: str, workers: int) -> subprocess.Popen:
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "shipwith.wsgi",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "-" if settings.DEBUG else "/dev/null",
+        ]
+        return subprocess.Popen(command)
+
+    def _wait(self, children: list[subprocess.Popen]) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while all(child.poll() is None for child in children):
+            try:
+                children[1].wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                continue
+        failed = [c.args[2:4] for c in children if c.poll() not in (None, 0)]
+        if failed:
+            self.stderr.write(f"stopped: a child process exited ({failed})")

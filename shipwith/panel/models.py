@@ -1,0 +1,148 @@
+"""The panel: personas (data an editor edits), runs, and versioned reviews."""
+
+from django.db import models
+
+from shipwith.catalog.models import Tool
+
+
+class Persona(models.Model):
+    key = models.SlugField(max_length=40, unique=True, help_text="builder, skeptic, futurist…")
+    name = models.CharField(max_length=60)
+    position = models.PositiveSmallIntegerField(default=0)
+    lens = models.TextField(help_text="What this reviewer looks at first.")
+    priorities = models.TextField(help_text="What earns a ship, one per line.")
+    deal_breakers = models.TextField(help_text="What forces a skip, one per line.")
+    voice = models.TextField(help_text="How this reviewer writes.")
+    model_spec = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text='Override the panel model for this persona, e.g. "openai:gpt-4o-mini". '
+        "Empty uses SHIPWITH_LLM.",
+    )
+    prompt_version = models.PositiveIntegerField(
+        default=1, help_text="Bumped whenever the persona's text changes."
+    )
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "key"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETE = "complete", "Complete"
+    INCOMPLETE = "incomplete", "Incomplete"
+    FAILED = "failed", "Failed"
+
+
+class PanelRun(models.Model):
+    """One attempt to review a tool with every active persona."""
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="panel_runs")
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    model_spec = models.CharField(max_length=120, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.tool} panel #{self.pk} ({self.status})"
+
+
+class SeatStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Review stored"
+    FAILED = "failed", "Failed"
+    RECUSED = "recused", "Recused (model from the tool's vendor)"
+
+
+class Seat(models.Model):
+    """A persona's place in a run: what happened, and the review it produced if any."""
+
+    run = models.ForeignKey(PanelRun, on_delete=models.CASCADE, related_name="seats")
+    persona = models.ForeignKey(Persona, on_delete=models.PROTECT, related_name="seats")
+    status = models.CharField(max_length=10, choices=SeatStatus.choices, default=SeatStatus.PENDING)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "persona"], name="one_seat_per_persona")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.persona} in {self.run}"
+
+
+class Verdict(models.TextChoices):
+    SHIP = "ship", "Ship"
+    SKIP = "skip", "Skip"
+
+
+class Review(models.Model):
+    """One persona's validated take on one tool; re-runs add versions, never overwrite."""
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="reviews")
+    persona = models.ForeignKey(Persona, on_delete=models.PROTECT, related_name="reviews")
+    run = models.ForeignKey(
+        PanelRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
+    )
+    seat = models.OneToOneField(
+        Seat, null=True, blank=True, on_delete=models.SET_NULL, related_name="review"
+    )
+    version = models.PositiveIntegerField()
+    is_current = models.BooleanField(default=True)
+    verdict = models.CharField(max_length=4, choices=Verdict.choices)
+    take = models.TextField()
+    confidence = models.PositiveSmallIntegerField()
+    competitors = models.JSONField(default=list, blank=True)
+    key_risk = models.TextField(blank=True)
+    claim_to_pressure = models.TextField(blank=True)
+    evidence_quotes = models.JSONField(default=list, blank=True)
+    dropped_quotes = models.JSONField(
+        default=list, blank=True, help_text="Quotes the model gave that are not in the sources."
+    )
+    flags = models.JSONField(default=list, blank=True, help_text="Why this review is flagged.")
+    previous_verdict = models.CharField(max_length=4, choices=Verdict.choices, blank=True)
+    prompt_version = models.PositiveIntegerField()
+    model_id = models.CharField(max_length=200)
+    provider = models.CharField(max_length=40)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    raw_output = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["persona__position", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tool", "persona", "version"], name="one_review_per_version"
+            ),
+            models.UniqueConstraint(
+                fields=["tool", "persona"],
+                condition=models.Q(is_current=True),
+                name="one_current_review",
+            ),
+        ]
+        indexes = [models.Index(fields=["tool", "is_current"])]
+
+    def __str__(self) -> str:
+        return f"{self.persona} on {self.tool} v{self.version}: {self.verdict}"
+
+    @property
+    def flipped(self) -> bool:
+        return bool(self.previous_verdict) and self.previous_verdict != self.verdict
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)

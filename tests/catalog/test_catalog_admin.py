@@ -1,0 +1,52 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from shipwith.catalog.models import Tool
+from shipwith.catalog.services import catalog_import
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor_client(client):
+    user = get_user_model().objects.create_superuser("editor", "editor@example.com", "pw")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def tools(valid_catalog):
+    catalog_import(path=valid_catalog)
+
+
+def test_changelist_searches_and_filters(editor_client, tools):
+    page = editor_client.get("/admin/catalog/tool/", {"q": "paged"})
+    assert page.status_code == 200
+    assert "vLLM" in page.text and "Hosted Thing" not in page.text
+
+    filtered = editor_client.get("/admin/catalog/tool/", {"licence_kind__exact": "open_source"})
+    assert "vLLM" in filtered.text and "Hosted Thing" not in filtered.text
+
+
+def test_change_form_shows_sources_and_tiers_inline(editor_client, tools):
+    tool = Tool.objects.get(slug="hosted-thing")
+    page = editor_client.get(f"/admin/catalog/tool/{tool.pk}/change/")
+    assert page.status_code == 200
+    assert "Paid tiers" in page.text and "Sources" in page.text
+    assert 'value="Team"' in page.text
+
+
+def test_add_form_prepopulates_the_slug(editor_client, tools):
+    page = editor_client.get("/admin/catalog/tool/add/")
+    assert page.status_code == 200
+    assert "prepopulated" in page.text
+
+
+@pytest.mark.parametrize("model", ["category", "vendor", "tag"])
+def test_other_catalog_pages_load(editor_client, tools, model):
+    assert editor_client.get(f"/admin/catalog/{model}/").status_code == 200
+
+
+def test_anonymous_visitors_are_sent_to_login(client, tools):
+    response = client.get("/admin/catalog/tool/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -1,0 +1,38 @@
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture
+def catalog_file(tmp_path):
+    """Write a catalog YAML file and return its path."""
+
+    def write(text: str | bytes, name: str = "catalog.yaml"):
+        path = tmp_path / name
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def starter_catalog(db):
+    """The bundled starter catalog, loaded into the test database."""
+    from shipwith.catalog.services import catalog_load_starter
+
+    catalog_load_starter()
+
+
+@pytest.fixture
+def run_command():
+    """Run a shipwith command and return its stdout."""
+    import io
+
+    def run(*args: str) -> str:
+        out = io.StringIO()
+        call_command(*args, stdout=out, stderr=io.StringIO())
+        return out.getvalue()
+
+    return run
