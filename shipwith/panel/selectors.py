@@ -1,0 +1,54 @@
+"""Reads of panel results that pages, feeds and commands share."""
+
+from dataclasses import dataclass, field
+
+from shipwith.panel.models import Persona, Review, Verdict
+
+
+@dataclass
+class PanelSummary:
+    """A tool's panel as readers see it: the current review of every active persona."""
+
+    reviews: list[Review] = field(default_factory=list)
+    seats: int = 4
+
+    @property
+    def completed(self) -> int:
+        return len(self.reviews)
+
+    @property
+    def ships(self) -> int:
+        return sum(review.verdict == Verdict.SHIP for review in self.reviews)
+
+    @property
+    def is_complete(self) -> bool:
+        """A panel missing a reviewer is incomplete and never shown as a headline figure."""
+        return self.seats > 0 and self.completed >= self.seats
+
+    @property
+    def ship_share(self) -> float | None:
+        """Ship ÷ completed reviews, only for a complete panel."""
+        return self.ships / self.completed if self.is_complete else None
+
+    @property
+    def ship_percent(self) -> int | None:
+        share = self.ship_share
+        return None if share is None else round(share * 100)
+
+
+def panel_summaries(tool_ids: list[int]) -> dict[int, PanelSummary]:
+    """Return the panel of each tool in two queries, whatever the number of tools."""
+    personas = list(Persona.objects.filter(active=True).values_list("pk", flat=True))
+    summaries = {tool_id: PanelSummary(seats=len(personas)) for tool_id in tool_ids}
+    reviews = (
+        Review.objects.filter(tool_id__in=tool_ids, is_current=True, persona_id__in=personas)
+        .select_related("persona")
+        .order_by("persona__position", "persona__key")
+    )
+    for review in reviews:
+        summaries[review.tool_id].reviews.append(review)
+    return summaries
+
+
+def panel_summary(tool_id: int) -> PanelSummary:
+    return panel_summaries([tool_id])[tool_id]
