@@ -133,3 +133,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("SHIPWITH_LOG_LEVEL", "WARNING")},
 }
 FORMS_URLFIELD_ASSUME_HTTPS = True
+
+# web: freshness stamps and cached pages must be shared by every gunicorn worker, the task
+# worker and the CLI, so without Redis the cache lives in files rather than in one process
+# (test runs keep the per-process memory cache so they never see each other's entries).
+if not _redis_url and "pytest" not in __import__("sys").modules:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(SHIPWITH_HOME / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    }
+MIDDLEWARE += ["shipwith.web.middleware.ContentSecurityPolicyMiddleware"]
