@@ -53,6 +53,9 @@ class Command(BaseCommand):
             "-m",
             "gunicorn",
             "shipwith.wsgi",
+            # Server tuning (worker class, threads, keep-alive) lives in one module.
+            "--config",
+            "python:shipwith.web.gunicorn_conf",
             "--bind",
             bind,
             "--workers",
