@@ -33,6 +33,16 @@ def _text(max_length: int):
     return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(plain_text)]
 
 
+def _not_empty(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty (after removing any HTML)")
+    return value
+
+
+def _required_text(max_length: int):
+    return Annotated[_text(max_length), AfterValidator(_not_empty)]
+
+
 Url = Annotated[HttpUrl, AfterValidator(str)]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=120)]
 Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False, max_digits=12, decimal_places=4)]
@@ -45,7 +55,7 @@ class Strict(BaseModel):
 
 class CategoryEntry(Strict):
     slug: Slug
-    name: _text(80) = Field(min_length=1)
+    name: _required_text(80)
     description: _text(2000) = ""
 
 
@@ -70,7 +80,7 @@ class EntryPrice(Strict):
 
 
 class TierEntry(Strict):
-    name: _text(80) = Field(min_length=1)
+    name: _required_text(80)
     amount: Money | None = None
     currency: Currency = "USD"
     period: Literal["month", "year", "once"] | None = None
@@ -86,7 +96,7 @@ class SourceEntry(Strict):
 
 
 class ToolEntry(Strict):
-    name: _text(120) = Field(min_length=1)
+    name: _required_text(120)
     slug: Slug | None = None
     vendor: _text(120) = ""
     vendor_homepage: Url | None = None
