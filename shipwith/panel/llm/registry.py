@@ -1,0 +1,48 @@
+"""From a spec string ("local", "openai:MODEL", "anthropic:MODEL") to a model."""
+
+from collections.abc import Callable
+
+from django.conf import settings
+
+from shipwith.panel.llm.base import LLMError, Model
+
+_factories: dict[str, Callable[[str], Model]] = {}
+
+
+def register(prefix: str, factory: Callable[[str], Model]) -> None:
+    """Make `prefix:MODEL` specs build models with `factory(MODEL)` (plugins, tests)."""
+    _factories[prefix] = factory
+
+
+def unregister(prefix: str) -> None:
+    _factories.pop(prefix, None)
+
+
+def default_model_spec() -> str:
+    return getattr(settings, "SHIPWITH_LLM", "local") or "local"
+
+
+def model_for(spec: str) -> Model:
+    """Build the model a spec names; raise LLMError for a spec we cannot serve."""
+    spec = (spec or default_model_spec()).strip()
+    prefix, _, model_id = spec.partition(":")
+    prefix = prefix.lower()
+    if prefix in _factories:
+        return _factories[prefix](model_id)
+    if prefix == "local":
+        from shipwith.panel.llm.embedded import EmbeddedModel
+
+        return EmbeddedModel(model_id) if model_id else EmbeddedModel()
+    if not model_id:
+        raise LLMError(f"model spec {spec!r} names no model: use e.g. 'openai:gpt-4o-mini'")
+    if prefix == "openai":
+        from shipwith.panel.llm.openai_compat import OpenAICompatibleModel
+
+        return OpenAICompatibleModel(model_id)
+    if prefix == "anthropic":
+        from shipwith.panel.llm.anthropic_api import AnthropicModel
+
+        return AnthropicModel(model_id)
+    raise LLMError(
+        f"unknown model provider {prefix!r} in {spec!r}: use local, openai: or anthropic:"
+    )
