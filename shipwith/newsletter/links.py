@@ -1,0 +1,62 @@
+"""Signed links in newsletter emails and absolute URLs built from SHIPWITH_BASE_URL."""
+
+from django.conf import settings
+from django.core import signing
+from django.urls import NoReverseMatch, reverse
+
+CONFIRM_SALT = "shipwith.newsletter.confirm"
+UNSUBSCRIBE_SALT = "shipwith.newsletter.unsubscribe"
+
+
+def absolute(path: str) -> str:
+    return settings.SHIPWITH_BASE_URL + path
+
+
+def confirm_token(*, email: str, category_ids: list[int]) -> str:
+    """Sign a subscription request; nothing is stored until the link comes back."""
+    return signing.dumps({"e": email, "c": sorted(category_ids)}, salt=CONFIRM_SALT, compress=True)
+
+
+def confirm_token_read(token: str) -> tuple[str, list[int]] | None:
+    """Return (email, category ids) of a valid, unexpired token, else None."""
+    max_age = getattr(settings, "NEWSLETTER_CONFIRM_MAX_AGE", 3 * 24 * 3600)
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=max_age)
+        return str(data["e"]), [int(pk) for pk in data["c"]]
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def unsubscribe_token(subscriber_id: int) -> str:
+    # No timestamp: an unsubscribe link in a year-old email must still work.
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(str(subscriber_id))
+
+
+def unsubscribe_token_read(token: str) -> int | None:
+    try:
+        return int(signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+def confirm_url(token: str) -> str:
+    return absolute(reverse("newsletter:confirm", args=[token]))
+
+
+def unsubscribe_url(subscriber_id: int) -> str:
+    return absolute(reverse("newsletter:unsubscribe", args=[unsubscribe_token(subscriber_id)]))
+
+
+def comparison_path(comparison) -> str:
+    """The comparison page's path, even before the site's compare URL exists."""
+    try:
+        return comparison.get_absolute_url()
+    except NoReverseMatch:
+        return f"/compare/{comparison.slug}/"
+
+
+def tool_path(tool) -> str:
+    try:
+        return tool.get_absolute_url()
+    except NoReverseMatch:
+        return f"/tools/{tool.slug}/"

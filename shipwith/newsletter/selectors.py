@@ -1,0 +1,170 @@
+"""Reads for the digest: which week, what happened in it, and in what order."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db.models import F
+from django.utils import timezone
+
+from shipwith.newsletter.links import comparison_path, tool_path
+from shipwith.panel.models import Review
+from shipwith.panel.selectors import PanelSummary, panel_summaries
+from shipwith.web.models import Comparison
+
+WEEK_PATTERN = re.compile(r"^(\d{4})-w(\d{1,2})$")
+SUMMARY_CHARS = 280
+# A comparison whose two panels disagree is the one a reader most needs: it decides something.
+SPLIT_BONUS = 0.5
+COMPLETE_BONUS = 0.25
+FLIP_BONUS = 0.25
+
+
+@dataclass(frozen=True)
+class Week:
+    """An ISO week in UTC, Monday 00:00 to the next Monday."""
+
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Week":
+        match = WEEK_PATTERN.match(text.strip().lower())
+        if not match:
+            raise ValueError(f'expected a week like "2026-w47", got {text!r}')
+        week = cls(int(match[1]), int(match[2]))
+        week.start  # noqa: B018 - raises ValueError for week 54 and the like
+        return week
+
+    @classmethod
+    def containing(cls, moment: dt.datetime) -> "Week":
+        year, number, _ = moment.astimezone(dt.UTC).isocalendar()
+        return cls(year, number)
+
+    @classmethod
+    def last_complete(cls, now: dt.datetime | None = None) -> "Week":
+        return cls.containing((now or timezone.now()) - dt.timedelta(days=7))
+
+    @property
+    def slug(self) -> str:
+        return f"{self.year}-w{self.number:02d}"
+
+    @property
+    def start(self) -> dt.datetime:
+        day = dt.date.fromisocalendar(self.year, self.number, 1)
+        return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.start + dt.timedelta(days=7)
+
+
+def _recency(moment: dt.datetime, week: Week) -> float:
+    """1.0 for the end of the week, 0.0 for its start."""
+    return max(0.0, min(1.0, (moment - week.start) / (week.end - week.start)))
+
+
+def _panel_text(summary: PanelSummary) -> str:
+    if not summary.is_complete:
+        return f"panel incomplete ({summary.completed} of {summary.seats} reviews)"
+    return f"{summary.ships} of {summary.completed} ship"
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= SUMMARY_CHARS:
+        return text
+    return text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def _comparison_items(week: Week) -> list[dict]:
+    comparisons = list(
+        Comparison.objects.filter(published_at__gte=week.start, published_at__lt=week.end)
+        .select_related("tool_a__category", "tool_b__category")
+        .order_by("published_at", "pk")
+    )
+    tool_ids = {c.tool_a_id for c in comparisons} | {c.tool_b_id for c in comparisons}
+    panels = panel_summaries(sorted(tool_ids))
+    items = []
+    for comparison in comparisons:
+        panel_a, panel_b = panels[comparison.tool_a_id], panels[comparison.tool_b_id]
+        score = _recency(comparison.published_at, week)
+        if panel_a.is_complete and panel_b.is_complete:
+            score += COMPLETE_BONUS
+            if (panel_a.ship_share >= 0.5) != (panel_b.ship_share >= 0.5):
+                score += SPLIT_BONUS
+        categories = {comparison.tool_a.category.slug, comparison.tool_b.category.slug}
+        items.append(
+            {
+                "kind": "comparison",
+                "title": f"{comparison.tool_a.name} vs {comparison.tool_b.name}",
+                "path": comparison_path(comparison),
+                "categories": sorted(categories),
+                "category_names": sorted(
+                    {comparison.tool_a.category.name, comparison.tool_b.category.name}
+                ),
+                "at": comparison.published_at.isoformat(),
+                "summary": _excerpt(comparison.moderator_read),
+                "sides": [
+                    {"tool": comparison.tool_a.name, "panel": _panel_text(panel_a)},
+                    {"tool": comparison.tool_b.name, "panel": _panel_text(panel_b)},
+                ],
+                "score": round(score, 4),
+            }
+        )
+    return items
+
+
+def _flip_items(week: Week) -> list[dict]:
+    reviews = (
+        Review.objects.filter(created_at__gte=week.start, created_at__lt=week.end)
+        .exclude(previous_verdict="")
+        .exclude(previous_verdict=F("verdict"))
+        .select_related("tool__category", "persona")
+        .order_by("created_at", "pk")
+    )
+    by_tool: dict[int, list[Review]] = {}
+    for review in reviews:
+        by_tool.setdefault(review.tool_id, []).append(review)
+    panels = panel_summaries(sorted(by_tool))
+    items = []
+    for tool_id, flips in by_tool.items():
+        tool = flips[0].tool
+        latest = max(review.created_at for review in flips)
+        items.append(
+            {
+                "kind": "flip",
+                "title": tool.name,
+                "path": tool_path(tool),
+                "categories": [tool.category.slug],
+                "category_names": [tool.category.name],
+                "at": latest.isoformat(),
+                "changes": [
+                    {
+                        "persona": review.persona.name,
+                        "before": review.get_previous_verdict_display(),
+                        "after": review.get_verdict_display(),
+                    }
+                    for review in flips
+                ],
+                "panel": _panel_text(panels[tool_id]),
+                "score": round(_recency(latest, week) + FLIP_BONUS * len(flips), 4),
+            }
+        )
+    return items
+
+
+def week_items(week: Week) -> list[dict]:
+    """Rank the week's new comparisons and verdict changes, best first within each kind.
+
+    Ranked by recency and panel figures: complete panels first, split pairs above agreeing ones.
+    """
+    items = _comparison_items(week) + _flip_items(week)
+    return sorted(items, key=lambda item: (item["kind"] != "comparison", -item["score"]))
+
+
+def items_for(items: list[dict], category_slugs: frozenset[str]) -> list[dict]:
+    """Keep the items that touch one of these categories; no categories means all."""
+    if not category_slugs:
+        return items
+    return [item for item in items if category_slugs.intersection(item["categories"])]

@@ -1,0 +1,378 @@
+"""Writes for the newsletter: subscribe, confirm, unsubscribe, compose and send an issue."""
+
+import hashlib
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from shipwith.catalog.models import Category
+from shipwith.newsletter import links
+from shipwith.newsletter.digest import DigestCache, digest_message
+from shipwith.newsletter.models import (
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    Subscriber,
+    SubscriberStatus,
+)
+from shipwith.newsletter.selectors import Week, week_items
+from shipwith.newsletter.transport import InDoubt, Permanent, Transient, Transport
+
+log = logging.getLogger(__name__)
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def email_normalize(email: str) -> str:
+    """Lower-case the address so one mailbox is one subscriber."""
+    return email.strip().lower()
+
+
+# -- subscribing ---------------------------------------------------------------------------
+
+
+def subscription_request(*, email: str, category_ids: list[int]) -> bool:
+    """Email a signed confirmation link; return False when the address is cooling down.
+
+    The same happens whether or not the address is already subscribed: a subscriber who asks
+    again gets a link that updates their categories. Nothing is stored until the link is used.
+    """
+    email = email_normalize(email)
+    key = "newsletter:confirm-sent:" + hashlib.sha256(email.encode()).hexdigest()
+    # One confirmation per address per cooldown, so the form cannot be used to mail-bomb.
+    if not cache.add(key, 1, timeout=_setting("NEWSLETTER_CONFIRM_COOLDOWN", 600)):
+        return False
+    categories = Category.objects.filter(pk__in=category_ids).order_by("name")
+    token = links.confirm_token(email=email, category_ids=[c.pk for c in categories])
+    context = {
+        "confirm_url": links.confirm_url(token),
+        "category_names": [c.name for c in categories],
+        "valid_days": _setting("NEWSLETTER_CONFIRM_MAX_AGE", 3 * 24 * 3600) // 86400,
+    }
+    EmailMessage(
+        subject=render_to_string("newsletter/email/confirm_subject.txt").strip(),
+        body=render_to_string("newsletter/email/confirm.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email],
+    ).send()
+    return True
+
+
+def subscription_confirm(*, email: str, category_ids: list[int]) -> Subscriber:
+    """Confirm (or re-confirm) an address with the categories its signed link carries."""
+    email = email_normalize(email)
+    now = timezone.now()
+    with transaction.atomic():
+        subscriber, created = Subscriber.objects.select_for_update().get_or_create(
+            email=email, defaults={"confirmed_at": now}
+        )
+        if not created:
+            subscriber.status = SubscriberStatus.CONFIRMED
+            subscriber.confirmed_at = now
+            subscriber.unsubscribed_at = None
+            subscriber.bounced_at = None
+            subscriber.bounce_reason = ""
+            subscriber.save()
+        subscriber.categories.set(Category.objects.filter(pk__in=category_ids))
+    return subscriber
+
+
+def subscriber_unsubscribe(*, subscriber_id: int) -> None:
+    """Unsubscribe; a second call, or an unknown id, changes nothing."""
+    Subscriber.objects.filter(pk=subscriber_id, status=SubscriberStatus.CONFIRMED).update(
+        status=SubscriberStatus.UNSUBSCRIBED, unsubscribed_at=timezone.now()
+    )
+
+
+# -- composing -----------------------------------------------------------------------------
+
+
+def issue_compose(*, week: Week) -> Issue | None:
+    """Freeze the week's ranked items into an issue; None when the week had nothing."""
+    if issue := Issue.objects.filter(slug=week.slug).first():
+        return issue
+    items = week_items(week)
+    if not items:
+        return None
+    try:
+        with transaction.atomic():
+            return Issue.objects.create(
+                slug=week.slug, week_start=week.start, week_end=week.end, items=items
+            )
+    except IntegrityError:  # another sender composed it first
+        return Issue.objects.get(slug=week.slug)
+
+
+# -- sending -------------------------------------------------------------------------------
+
+
+@dataclass
+class SendReport:
+    issue: str
+    sent: int = 0
+    bounced: int = 0
+    deferred: int = 0
+    in_doubt: int = 0
+    skipped: int = 0
+    recovered_in_doubt: int = 0
+    aborted: str = ""
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.issue}: sent {self.sent}, bounced {self.bounced}, deferred {self.deferred}, "
+            f"in doubt {self.in_doubt + self.recovered_in_doubt} (never resent), "
+            f"skipped {self.skipped} in {self.seconds:.1f}s"
+        )
+        return text + (f"; stopped: {self.aborted}" if self.aborted else "")
+
+
+# Claims of sends running in this process: any other claim carrying our pid is a dead run.
+_running_claims: set[str] = set()
+
+
+def _claim_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _claim_alive(claim: str, last_touch, now) -> bool:
+    host, _, rest = claim.partition(":")
+    pid = rest.partition(":")[0]
+    if host == socket.gethostname() and pid == str(os.getpid()):
+        return claim in _running_claims
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    lease = _setting("NEWSLETTER_CLAIM_LEASE", 900)
+    return last_touch is not None and (now - last_touch).total_seconds() < lease
+
+
+def _deliveries_recover(issue: Issue, report: SendReport) -> None:
+    """Settle rows a dead sender had claimed.
+
+    A sender handles its claimed rows in id order and records each outcome before the next
+    send, so of a dead sender's rows still marked "sending" only the lowest can have reached
+    the mail server: it becomes "in doubt" and is never resent (at most once); the others
+    were never tried and go back to pending.
+    """
+    now = timezone.now()
+    claims = (
+        Delivery.objects.filter(issue=issue, status=DeliveryStatus.SENDING)
+        .values("claim")
+        .annotate(last=Max("touched_at"))
+    )
+    for row in claims:
+        if _claim_alive(row["claim"], row["last"], now):
+            continue
+        with transaction.atomic():
+            stuck = Delivery.objects.filter(
+                issue=issue, claim=row["claim"], status=DeliveryStatus.SENDING
+            ).order_by("pk")
+            first = stuck.first()
+            if first is None:
+                continue
+            Delivery.objects.filter(pk=first.pk).update(
+                status=DeliveryStatus.IN_DOUBT,
+                error="the sender stopped while this message was in flight",
+                touched_at=now,
+            )
+            stuck.exclude(pk=first.pk).update(status=DeliveryStatus.PENDING, claim="")
+        report.recovered_in_doubt += 1
+    # Temporary failures of an earlier run get a new chance in this one.
+    Delivery.objects.filter(issue=issue, status=DeliveryStatus.DEFERRED).update(
+        status=DeliveryStatus.PENDING, claim=""
+    )
+
+
+def _deliveries_plan(issue: Issue) -> None:
+    """Add a pending delivery for every confirmed subscriber who has none for this issue."""
+    subscriber_ids = Subscriber.objects.confirmed().order_by("pk").values_list("pk", flat=True)
+    chunk: list[Delivery] = []
+    for subscriber_id in subscriber_ids.iterator(chunk_size=2000):
+        chunk.append(Delivery(issue=issue, subscriber_id=subscriber_id))
+        if len(chunk) == 2000:
+            Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+            chunk = []
+    if chunk:
+        Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+
+
+def _claim_batch(issue: Issue, claim: str, size: int) -> list[Delivery]:
+    ids = list(
+        Delivery.objects.filter(issue=issue, status=DeliveryStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:size]
+    )
+    if not ids:
+        return []
+    Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SENDING, claim=claim, touched_at=timezone.now()
+    )
+    return list(
+        Delivery.objects.filter(pk__in=ids, claim=claim, status=DeliveryStatus.SENDING)
+        .select_related("subscriber")
+        .prefetch_related("subscriber__categories")
+        .order_by("pk")
+    )
+
+
+def _mark(delivery: Delivery, status: str, *, attempts: int, error: str = "") -> None:
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=status,
+        attempts=attempts,
+        error=error[:300],
+        touched_at=now,
+        sent_at=now if status == DeliveryStatus.SENT else None,
+    )
+
+
+def _bounce(delivery: Delivery, *, attempts: int, reason: str) -> None:
+    with transaction.atomic():
+        _mark(delivery, DeliveryStatus.BOUNCED, attempts=attempts, error=reason)
+        Subscriber.objects.filter(pk=delivery.subscriber_id).update(
+            status=SubscriberStatus.BOUNCED, bounced_at=timezone.now(), bounce_reason=reason[:300]
+        )
+
+
+class SendAborted(Exception):
+    """The mail server stayed unreachable; what was not sent stays pending."""
+
+
+def _send_with_retries(transport: Transport, message, *, sleep: Callable) -> int:
+    """Send, retrying temporary failures with exponential backoff; return the attempts used."""
+    retries = _setting("NEWSLETTER_SEND_RETRIES", 4)
+    base = _setting("NEWSLETTER_RETRY_BASE_SECONDS", 2.0)
+    for attempt in range(1, retries + 2):
+        try:
+            transport.send(message)
+            return attempt
+        except Transient as exc:
+            exc.attempts = attempt
+            if attempt > retries:
+                raise
+            # Jitter keeps several senders from hammering a recovering server in step.
+            sleep(base * 2 ** (attempt - 1) * random.uniform(0.8, 1.2))
+        except (Permanent, InDoubt) as exc:
+            exc.attempts = attempt
+            raise
+    raise AssertionError("unreachable")
+
+
+def _process(delivery: Delivery, digests: DigestCache, transport: Transport, report, sleep):
+    subscriber = delivery.subscriber
+    if subscriber.status != SubscriberStatus.CONFIRMED:
+        _mark(delivery, DeliveryStatus.SKIPPED, attempts=0, error=f"subscriber {subscriber.status}")
+        report.skipped += 1
+        return
+    categories = list(subscriber.categories.all())
+    digest = digests.get(frozenset(c.slug for c in categories), [c.name for c in categories])
+    if not digest.item_count:
+        _mark(delivery, DeliveryStatus.SKIPPED, attempts=0, error="nothing in their categories")
+        report.skipped += 1
+        return
+    message = digest_message(
+        digest=digest,
+        to=subscriber.email,
+        unsubscribe_url=links.unsubscribe_url(subscriber.pk),
+        message_key=f"shipwith.{digests.week_slug}.{delivery.pk}",
+    )
+    try:
+        attempts = _send_with_retries(transport, message, sleep=sleep)
+    except Transient as exc:
+        if exc.connect:
+            # Unreachable server: put the row back untouched; the run stops below.
+            Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.PENDING, claim="")
+            raise SendAborted(exc.reason) from exc
+        _mark(delivery, DeliveryStatus.DEFERRED, attempts=exc.attempts, error=exc.reason)
+        report.deferred += 1
+    except Permanent as exc:
+        _bounce(delivery, attempts=exc.attempts, reason=exc.reason)
+        report.bounced += 1
+    except InDoubt as exc:
+        _mark(delivery, DeliveryStatus.IN_DOUBT, attempts=exc.attempts, error=exc.reason)
+        report.in_doubt += 1
+    else:
+        _mark(delivery, DeliveryStatus.SENT, attempts=attempts)
+        report.sent += 1
+
+
+def issue_send(
+    *,
+    issue_id: int,
+    batch_size: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[SendReport], None] | None = None,
+) -> SendReport:
+    """Send an issue to every confirmed subscriber who has not had it; safe to re-run.
+
+    Each delivery is claimed, sent, then marked before the next one starts; a run that dies
+    is resumed by the next one (see _deliveries_recover), and nobody is emailed twice.
+    """
+    started = time.monotonic()
+    issue = Issue.objects.get(pk=issue_id)
+    report = SendReport(issue=issue.slug)
+    Issue.objects.filter(pk=issue.pk, send_started_at__isnull=True).update(
+        send_started_at=timezone.now()
+    )
+    _deliveries_recover(issue, report)
+    _deliveries_plan(issue)
+    claim = _claim_name()
+    _running_claims.add(claim)
+    digests = DigestCache(items=issue.items, week_slug=issue.slug)
+    transport = Transport()
+    size = batch_size or _setting("NEWSLETTER_BATCH_SIZE", 200)
+    try:
+        while batch := _claim_batch(issue, claim, size):
+            for position, delivery in enumerate(batch):
+                try:
+                    _process(delivery, digests, transport, report, sleep)
+                except SendAborted as exc:
+                    Delivery.objects.filter(
+                        pk__in=[d.pk for d in batch[position + 1 :]],
+                        status=DeliveryStatus.SENDING,
+                    ).update(status=DeliveryStatus.PENDING, claim="")
+                    report.aborted = f"mail server unreachable ({exc}); run send again"
+                    return report
+            if progress:
+                progress(report)
+    finally:
+        _running_claims.discard(claim)
+        transport.close()
+        report.seconds = time.monotonic() - started
+    if not Delivery.objects.filter(
+        issue=issue, status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]
+    ).exists():
+        Issue.objects.filter(pk=issue.pk).update(send_finished_at=timezone.now())
+    return report
+
+
+def issue_counts(*, issue_id: int) -> dict[str, int]:
+    """Deliveries of an issue by status."""
+    rows = (
+        Delivery.objects.filter(issue_id=issue_id)
+        .values_list("status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return dict(rows)

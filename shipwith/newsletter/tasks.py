@@ -1,0 +1,60 @@
+"""Background adapters: each takes plain values, calls a service, and returns a summary."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from shipwith.newsletter import services
+from shipwith.newsletter.selectors import Week
+
+WEEKLY_PATH = "shipwith.newsletter.tasks.newsletter_weekly"
+SEND_HOUR_UTC = 7
+
+
+@task()
+def confirmation_send(email: str, category_ids: list[int]) -> bool:
+    return services.subscription_request(email=email, category_ids=category_ids)
+
+
+def next_weekly_run(now: dt.datetime | None = None) -> dt.datetime:
+    """Next Monday at SEND_HOUR_UTC, strictly after now."""
+    now = now or timezone.now()
+    monday = (now - dt.timedelta(days=now.weekday())).replace(
+        hour=SEND_HOUR_UTC, minute=0, second=0, microsecond=0
+    )
+    return monday if monday > now else monday + dt.timedelta(days=7)
+
+
+def weekly_scheduled() -> dt.datetime | None:
+    """When the weekly send is queued to run next, or None."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    pending = DBTaskResult.objects.filter(
+        task_path=WEEKLY_PATH, status=TaskResultStatus.READY
+    ).order_by("run_after")
+    first = pending.first()
+    return first.run_after if first else None
+
+
+def weekly_schedule() -> dt.datetime:
+    """Queue the weekly send unless one is already queued; return when it runs."""
+    if when := weekly_scheduled():
+        return when
+    when = next_weekly_run()
+    transaction.on_commit(lambda: newsletter_weekly.using(run_after=when).enqueue())
+    return when
+
+
+@task()
+def newsletter_weekly() -> str:
+    """Send last week's issue, then queue next week's run (django-tasks has no cron)."""
+    # Queue the next run first, so a failing send does not break the chain.
+    if weekly_scheduled() is None:
+        newsletter_weekly.using(run_after=next_weekly_run()).enqueue()
+    issue = services.issue_compose(week=Week.last_complete())
+    if issue is None:
+        return "nothing new last week: no issue"
+    return str(services.issue_send(issue_id=issue.pk))
