@@ -1,21 +1,108 @@
-"""Minimal pages until the site issue lands."""
+"""The pages readers see; each view reads through selectors and renders one template."""
 
-from django.shortcuts import get_object_or_404, render
+from django.conf import settings
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
 
-from shipwith.catalog.models import Category, Tool
+from shipwith.panel.selectors import panel_summary
+from shipwith.web import selectors, seo
+from shipwith.web.badges import badge_parts
+from shipwith.web.caching import freshness_cached, page_depends, render_page
+from shipwith.web.pick import RULE
+from shipwith.web.services import moderator_read_request
+
+LOCAL_PROVIDER = "local"
 
 
+def _common(**context) -> dict:
+    return {"base_url": settings.SHIPWITH_BASE_URL, "local_provider": LOCAL_PROVIDER, **context}
+
+
+@require_safe
+@freshness_cached
 def home(request):
-    return render(request, "web/home.html", {"categories": Category.objects.all()})
-
-
-def tool_detail(request, slug: str):
-    tool = get_object_or_404(Tool.objects.with_relations(), slug=slug)
-    return render(request, "web/tool.html", {"tool": tool})
-
-
-def category_detail(request, slug: str):
-    category = get_object_or_404(Category, slug=slug)
-    return render(
-        request, "web/category.html", {"category": category, "tools": category.tools.all()}
+    return render_page(
+        request,
+        "web/home.html",
+        _common(
+            comparisons=selectors.latest_comparisons(),
+            shipped=selectors.most_shipped(),
+            categories=selectors.categories_with_counts(),
+        ),
     )
+
+
+@require_safe
+@freshness_cached
+def tool_detail(request, slug: str):
+    tool_id = selectors.tool_id(slug)
+    if tool_id is None:
+        raise Http404("No such tool")
+    page_depends(request, tool_id)
+    page = selectors.tool_page(slug)
+    if page is None:
+        raise Http404("No such tool")
+    context = _common(page=page, tool=page.card.tool, jsonld=seo.tool_jsonld(page.card))
+    return render_page(request, "web/tool.html", context)
+
+
+@require_safe
+@freshness_cached
+def compare(request, pair: str):
+    found = selectors.pair_resolve(pair)
+    if found is None:
+        raise Http404("No such pair of tools")
+    a, b = selectors.canonical_pair(*found)
+    if (a, b) != found:
+        return HttpResponsePermanentRedirect(reverse("web:compare", args=[f"{a.slug}-vs-{b.slug}"]))
+    page_depends(request, a.pk, b.pk)
+    page = selectors.comparison_page(a, b)
+    moderator_read_request(page.comparison, page.a.panel, page.b.panel)
+    jsonld = seo.comparison_jsonld(page, request.path)
+    return render_page(request, "web/compare.html", _common(page=page, rule=RULE, jsonld=jsonld))
+
+
+@require_safe
+@freshness_cached
+def category_detail(request, slug: str):
+    found = selectors.category_page(slug)
+    if found is None:
+        raise Http404("No such category")
+    category, cards = found
+    return render_page(request, "web/category.html", _common(category=category, cards=cards))
+
+
+@require_safe
+@freshness_cached
+def search(request):
+    query = request.GET.get("q", "").strip()[:200]
+    results = selectors.tools_search(query) if query else []
+    return render_page(request, "web/search.html", _common(query=query, results=results))
+
+
+@require_safe
+def methodology(request):
+    # Not cached: persona edits in the admin do not touch the freshness stamps.
+    return render(
+        request,
+        "web/methodology.html",
+        _common(
+            personas=selectors.active_personas(),
+            models=selectors.models_in_use(),
+            default_model=settings.SHIPWITH_LLM,
+            rule=RULE,
+        ),
+    )
+
+
+@require_safe
+@freshness_cached(max_age=300)
+def badge(request, slug: str):
+    tool_id = selectors.tool_id(slug)
+    if tool_id is None:
+        raise Http404("No such tool")
+    page_depends(request, tool_id)
+    parts = badge_parts(panel_summary(tool_id))
+    return render(request, "web/badge.svg", parts, content_type="image/svg+xml; charset=utf-8")

@@ -1,0 +1,141 @@
+"""Rendered pages cached under a freshness token, served with ETag/Last-Modified and 304s.
+
+A page records which tools it shows (`page_depends`); its cache entry keeps the
+`tools_version` token read *before* the page's data, so a review, vote or catalog change that
+touches one of those tools (or the site) makes the next request render afresh.
+"""
+
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+
+from shipwith.core.freshness import tools_version
+
+# Rendered into forms instead of a reader's CSRF token, so one cached copy serves everyone;
+# swapped for the reader's own token when served.
+CSRF_MARKER = "shipwith-csrf-placeholder"
+_MARKER = CSRF_MARKER.encode()
+ENTRY_TIMEOUT = 24 * 3600
+QUERY_TIMEOUT = 300
+LOCAL_ENTRIES = 256
+
+
+@dataclass(frozen=True)
+class Entry:
+    token: str
+    tool_ids: tuple[int, ...]
+    body: bytes
+    content_type: str
+    etag: str
+    rendered_at: float
+    personal: bool  # holds a CSRF form: never stored by a shared proxy
+    max_age: int = 0
+
+
+# Per-process copies of recent entries: a hot page costs one freshness read, not a body read.
+_local: OrderedDict[str, Entry] = OrderedDict()
+
+
+def page_depends(request: HttpRequest, *tool_ids: int) -> None:
+    """Declare the tools this page shows; call before reading the page's data."""
+    request._page_ids = tuple(sorted(set(tool_ids)))
+    request._page_token = tools_version(*request._page_ids)
+
+
+def render_page(request: HttpRequest, template: str, context: dict, status: int = 200):
+    """Render a template whose forms carry the shared CSRF placeholder."""
+    return render(request, template, {**context, "csrf_token": CSRF_MARKER}, status=status)
+
+
+def _key(request: HttpRequest) -> str:
+    return "page:" + hashlib.md5(request.get_full_path().encode()).hexdigest()
+
+
+def _remember(key: str, entry: Entry) -> None:
+    _local[key] = entry
+    _local.move_to_end(key)
+    while len(_local) > LOCAL_ENTRIES:
+        _local.popitem(last=False)
+
+
+def _fresh(key: str) -> Entry | None:
+    local = _local.get(key)
+    if local is not None and local.token == tools_version(*local.tool_ids):
+        return local
+    shared = cache.get(key)
+    if shared is not None and shared.token == tools_version(*shared.tool_ids):
+        _remember(key, shared)
+        return shared
+    return None
+
+
+def _serve(request: HttpRequest, entry: Entry) -> HttpResponse:
+    body = entry.body
+    if entry.personal:
+        body = body.replace(_MARKER, get_token(request).encode())
+    response = HttpResponse(body, content_type=entry.content_type)
+    response["ETag"] = entry.etag
+    response["Last-Modified"] = http_date(entry.rendered_at)
+    if entry.personal:
+        response["Cache-Control"] = "private, no-cache"
+    else:
+        # Browsers revalidate (a cheap 304) once max-age runs out; nginx keeps a copy briefly.
+        response["Cache-Control"] = f"public, max-age={entry.max_age}, must-revalidate"
+        response["X-Accel-Expires"] = str(getattr(settings, "SHIPWITH_PROXY_CACHE_SECONDS", 5))
+    return get_conditional_response(
+        request, etag=entry.etag, last_modified=int(entry.rendered_at), response=response
+    )
+
+
+def _entry(request: HttpRequest, response: HttpResponse, max_age: int) -> Entry:
+    body = response.content
+    personal = _MARKER in body
+    digest = hashlib.md5(body).hexdigest()
+    return Entry(
+        token=request._page_token,
+        tool_ids=request._page_ids,
+        body=body,
+        content_type=response["Content-Type"],
+        etag=f'W/"{digest}"' if personal else f'"{digest}"',
+        rendered_at=time.time(),
+        personal=personal,
+        max_age=max_age,
+    )
+
+
+def freshness_cached(view: Callable[..., HttpResponse] | None = None, *, max_age: int = 0):
+    """Serve GETs from the page cache while the page's tools are unchanged."""
+    if view is None:
+        return lambda view: freshness_cached(view, max_age=max_age)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        key = _key(request)
+        entry = _fresh(key)
+        if entry is None:
+            page_depends(request)  # site-wide unless the view names its tools
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()  # TemplateResponse (the sitemap views)
+            if response.status_code != 200 or response.streaming or response.cookies:
+                return response
+            entry = _entry(request, response, max_age)
+            timeout = QUERY_TIMEOUT if request.GET else ENTRY_TIMEOUT
+            cache.set(key, entry, timeout)
+            _remember(key, entry)
+        return _serve(request, entry)
+
+    return wrapper

@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from shipwith.web.services import PEERS, comparisons_publish
+
+
+class Command(BaseCommand):
+    help = "Publish comparisons: every tool's nearest peers in its category by text similarity."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["publish"])
+        parser.add_argument(
+            "--peers", type=int, default=PEERS, help="Nearest peers per tool (default %(default)s)."
+        )
+
+    def handle(self, *args, action: str, peers: int, **options):
+        if peers < 1:
+            raise CommandError("--peers must be at least 1")
+        report = comparisons_publish(peers=peers)
+        self.stdout.write(str(report))

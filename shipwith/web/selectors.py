@@ -1,0 +1,219 @@
+"""Reads behind the pages, each in a fixed number of queries whatever the catalog's size."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+
+from shipwith.catalog.models import Category, PaidTier, Tool
+from shipwith.panel.models import Persona, Review
+from shipwith.panel.selectors import PanelSummary, panel_summaries
+from shipwith.web.community import Community, community_figures
+from shipwith.web.models import Comparison
+from shipwith.web.pick import Pick, Side, SplitRow, pick, split_rows
+
+SEPARATOR = "-vs-"
+
+
+@dataclass
+class Card:
+    """A tool as a card shows it: the tool, its panel and its community figure."""
+
+    tool: Tool
+    panel: PanelSummary
+    community: Community
+
+
+def cards(tools: list[Tool]) -> list[Card]:
+    """Attach panel and community figures to tools in a constant number of queries."""
+    ids = [tool.pk for tool in tools]
+    panels = panel_summaries(ids)
+    community = community_figures(ids)
+    return [Card(tool, panels[tool.pk], community[tool.pk]) for tool in tools]
+
+
+def _tools() -> QuerySet[Tool]:
+    return Tool.objects.select_related("category", "vendor")
+
+
+def tool_id(slug: str) -> int | None:
+    return Tool.objects.filter(slug=slug).values_list("pk", flat=True).first()
+
+
+def pair_resolve(pair: str) -> tuple[Tool, Tool] | None:
+    """Find the two tools named by "<a>-vs-<b>"; slugs may themselves contain "-vs-"."""
+    splits = []
+    start = pair.find(SEPARATOR)
+    while start > 0:
+        splits.append((pair[:start], pair[start + len(SEPARATOR) :]))
+        start = pair.find(SEPARATOR, start + 1)
+    slugs = {slug for split in splits for slug in split if slug}
+    found = {tool.slug: tool for tool in _tools().filter(slug__in=slugs)} if slugs else {}
+    for left, right in splits:
+        if left in found and right in found and left != right:
+            return found[left], found[right]
+    return None
+
+
+def canonical_pair(a: Tool, b: Tool) -> tuple[Tool, Tool]:
+    return (a, b) if a.slug < b.slug else (b, a)
+
+
+def active_personas() -> list[Persona]:
+    return list(Persona.objects.filter(active=True))
+
+
+@dataclass
+class ComparisonPage:
+    a: Card
+    b: Card
+    comparison: Comparison | None
+    rows: list[SplitRow]
+    pick: Pick
+    personas: list[Persona]
+    tiers: dict[int, list] = field(default_factory=dict)
+
+    @property
+    def cards(self) -> list[Card]:
+        return [self.a, self.b]
+
+    @property
+    def tier_lists(self) -> list[list]:
+        return [self.tiers[self.a.tool.pk], self.tiers[self.b.tool.pk]]
+
+    @property
+    def moderator_is_local(self) -> bool:
+        return bool(self.comparison) and self.comparison.moderator_model.startswith("local:")
+
+    @property
+    def agree_count(self) -> int:
+        return sum(row.state == "agree" for row in self.rows)
+
+    @property
+    def split_count(self) -> int:
+        return sum(row.state == "split" for row in self.rows)
+
+
+def comparison_page(a: Tool, b: Tool) -> ComparisonPage:
+    """Everything the comparison page shows for an already-resolved canonical pair."""
+    card_a, card_b = cards([a, b])
+    personas = active_personas()
+    rows = split_rows(personas, card_a.panel, card_b.panel)
+    verdict = pick(
+        Side(a, card_a.panel, card_a.community), Side(b, card_b.panel, card_b.community), rows
+    )
+    comparison = Comparison.objects.filter(tool_a=a, tool_b=b).first()
+    tiers: dict[int, list] = {a.pk: [], b.pk: []}
+    for tier in PaidTier.objects.filter(tool__in=[a, b]):
+        tiers[tier.tool_id].append(tier)
+    return ComparisonPage(card_a, card_b, comparison, rows, verdict, personas, tiers)
+
+
+@dataclass
+class ToolPage:
+    card: Card
+    history: list[Review]
+    comparisons: list[Comparison]
+    peers: list[Tool]
+
+
+def tool_page(slug: str) -> ToolPage | None:
+    """The tool page's data, or None for an unknown slug."""
+    tool = _tools().prefetch_related("tags", "sources", "tiers").filter(slug=slug).first()
+    if tool is None:
+        return None
+    (card,) = cards([tool])
+    history = list(
+        Review.objects.filter(tool=tool, is_current=False)
+        .select_related("persona")
+        .order_by("-created_at", "-pk")[:40]
+    )
+    comparisons = list(
+        Comparison.objects.published()
+        .filter(Q(tool_a=tool) | Q(tool_b=tool))
+        .select_related("tool_a", "tool_b")[:12]
+    )
+    linked = {c.tool_a_id for c in comparisons} | {c.tool_b_id for c in comparisons}
+    peers = list(
+        Tool.objects.filter(category_id=tool.category_id)
+        .exclude(pk__in=linked | {tool.pk})
+        .only("name", "slug")[:6]
+    )
+    return ToolPage(card, history, comparisons, peers)
+
+
+def latest_comparisons(limit: int = 12) -> list[Comparison]:
+    return list(Comparison.objects.published().select_related("tool_a", "tool_b")[:limit])
+
+
+def most_shipped(limit: int = 8) -> list[Card]:
+    """Tools with the most current ship verdicts, complete panels first."""
+    personas = Persona.objects.filter(active=True)
+    tools = list(
+        _tools()
+        .annotate(
+            ships=Count(
+                "reviews",
+                filter=Q(
+                    reviews__is_current=True,
+                    reviews__verdict="ship",
+                    reviews__persona__in=personas,
+                ),
+            )
+        )
+        .filter(ships__gt=0)
+        .order_by("-ships", "name")[: limit * 2]
+    )
+    ranked = sorted(
+        cards(tools),
+        key=lambda c: (not c.panel.is_complete, -(c.panel.ship_share or 0), c.tool.name),
+    )
+    return ranked[:limit]
+
+
+def categories_with_counts() -> list[Category]:
+    return list(Category.objects.annotate(tool_count=Count("tools")))
+
+
+def category_page(slug: str) -> tuple[Category, list[Card]] | None:
+    category = Category.objects.filter(slug=slug).first()
+    if category is None:
+        return None
+    tools = list(_tools().filter(category=category).prefetch_related("tags")[:500])
+    return category, cards(tools)
+
+
+def tools_search(query: str, limit: int = 40) -> list[Card]:
+    """Tools whose name, tagline, description, vendor or tags contain every word of the query."""
+    words = query.split()[:8]
+    if not words:
+        return []
+    condition = Q()
+    for word in words:
+        condition &= (
+            Q(name__icontains=word)
+            | Q(tagline__icontains=word)
+            | Q(description__icontains=word)
+            | Q(vendor__name__icontains=word)
+            | Q(tags__name__iexact=word)
+        )
+    ids = list(Tool.objects.filter(condition).values_list("pk", flat=True).distinct()[:limit])
+    tools = list(_tools().filter(pk__in=ids))
+    lowered = query.lower()
+    tools.sort(key=lambda t: (lowered not in t.name.lower(), t.name.lower()))
+    return cards(tools)
+
+
+def models_in_use() -> list[dict]:
+    """Which models wrote the current reviews, and how many each."""
+    return list(
+        Review.objects.filter(is_current=True)
+        .values("provider", "model_id")
+        .annotate(reviews=Count("pk"))
+        .order_by("-reviews", "model_id")
+    )
+
+
+def latest_verdicts(limit: int = 50) -> list[Review]:
+    return list(
+        Review.objects.select_related("tool", "persona").order_by("-created_at", "-pk")[:limit]
+    )

@@ -1,0 +1,97 @@
+"""Catalog and panel rows for page tests, made directly (the panel's services write them live)."""
+
+import itertools
+
+from shipwith.catalog.models import Category, PaidTier, Source, Tool, Vendor
+from shipwith.panel.models import Persona, Review
+
+_numbers = itertools.count(1)
+
+PERSONAS = [
+    ("builder", "Builder", "What the tool really is and the first hour of real use."),
+    ("skeptic", "Skeptic", "The competitors by name and the scenario where it breaks."),
+    ("futurist", "Futurist", "The falsifiable thesis the tool bets on, with a date."),
+    ("operator", "Operator", "Who pays, the moat, and how the business survives."),
+]
+
+
+def make_personas() -> list[Persona]:
+    return [
+        Persona.objects.get_or_create(
+            key=key,
+            defaults={
+                "name": name,
+                "position": index,
+                "lens": lens,
+                "priorities": "A clear primitive\nA short path to value",
+                "deal_breakers": "Unverified claims\nLock-in",
+                "voice": "Plain and specific.",
+            },
+        )[0]
+        for index, (key, name, lens) in enumerate(PERSONAS)
+    ]
+
+
+def make_category(slug: str = "inference-servers", name: str = "Inference servers") -> Category:
+    return Category.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+
+
+def make_tool(slug: str | None = None, *, category: Category | None = None, **fields) -> Tool:
+    number = next(_numbers)
+    slug = slug or f"tool-{number}"
+    defaults = {
+        "name": slug.replace("-", " ").title(),
+        "tagline": f"Tagline of {slug}",
+        "description": f"{slug} serves models over HTTP with batching.",
+        "licence": "Apache-2.0",
+        "licence_kind": "open_source",
+        "deployment": "self_hosted",
+        "price_kind": "free",
+    }
+    defaults.update(fields)
+    vendor = Vendor.objects.get_or_create(slug="acme", defaults={"name": "Acme"})[0]
+    return Tool.objects.create(
+        slug=slug, category=category or make_category(), vendor=vendor, **defaults
+    )
+
+
+def add_tier(tool: Tool, name: str = "Team", amount: int = 20) -> PaidTier:
+    return PaidTier.objects.create(tool=tool, name=name, amount=amount, period="month")
+
+
+def add_source(tool: Tool, url: str = "https://example.com/docs") -> Source:
+    return Source.objects.create(tool=tool, url=url, title="Docs", checked_on="2026-11-01")
+
+
+def make_review(tool: Tool, persona: Persona, verdict: str = "ship", **fields) -> Review:
+    """Add a new current version of `persona`'s review of `tool`."""
+    previous = Review.objects.filter(tool=tool, persona=persona, is_current=True).first()
+    if previous:
+        previous.is_current = False
+        previous.save(update_fields=["is_current"])
+    values = {
+        "take": f"{persona.name} on {tool.name}: a concrete take of some length.",
+        "confidence": 70,
+        "prompt_version": 1,
+        "model_id": "gpt-4o-mini",
+        "provider": "openai",
+        "previous_verdict": previous.verdict if previous else "",
+    }
+    values.update(fields)
+    return Review.objects.create(
+        tool=tool,
+        persona=persona,
+        version=(previous.version + 1) if previous else 1,
+        is_current=True,
+        verdict=verdict,
+        **values,
+    )
+
+
+def make_panel(tool: Tool, verdicts: str = "ssks", **fields) -> list[Review]:
+    """Reviews from the first len(verdicts) personas: "s" ship, "k" skip."""
+    personas = make_personas()
+    return [
+        make_review(tool, persona, "ship" if v == "s" else "skip", **fields)
+        for persona, v in zip(personas, verdicts, strict=False)
+    ]
