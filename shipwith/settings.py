@@ -144,3 +144,15 @@ if not _redis_url and "pytest" not in __import__("sys").modules:
         "OPTIONS": {"MAX_ENTRIES": 200_000},
     }
 MIDDLEWARE += ["shipwith.web.middleware.ContentSecurityPolicyMiddleware"]
+
+# votes: the minimum before a community share shows, rate limits ("N/s|m|h|d"), the daily cap.
+SHIPWITH_VOTES_MIN = int(env("SHIPWITH_VOTES_MIN", "10"))
+SHIPWITH_VOTES_RATE_VOTER = env("SHIPWITH_VOTES_RATE_VOTER", "30/m")
+SHIPWITH_VOTES_RATE_IP = env("SHIPWITH_VOTES_RATE_IP", "300/m")
+SHIPWITH_VOTES_DAILY_CAP = int(env("SHIPWITH_VOTES_DAILY_CAP", "200"))
+# votes: rate-limit counters need atomic increments and no disk: Redis when set, else memory.
+CACHES["votes"] = (
+    CACHES["default"]
+    if _redis_url
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "votes"}
+)

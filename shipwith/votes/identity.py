@@ -1,0 +1,53 @@
+"""Who is voting: an account, or an anonymous reader known by a signed cookie."""
+
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+
+from shipwith.votes.models import Voter
+
+COOKIE = "shipwith_voter"
+SALT = "shipwith.votes.voter"
+MAX_AGE = 2 * 365 * 24 * 3600
+
+
+class ForgedCookie(Exception):
+    """The voter cookie is present but its signature does not hold."""
+
+
+def request_voter_id(request: HttpRequest) -> int | None:
+    """Return the voter id of this request, None if it has not voted yet."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return Voter.objects.filter(user=user).values_list("pk", flat=True).first()
+    if COOKIE not in request.COOKIES:
+        return None
+    try:
+        value = request.get_signed_cookie(COOKIE, salt=SALT, max_age=MAX_AGE)
+    except signing.BadSignature as error:
+        raise ForgedCookie from error
+    try:
+        return int(value)
+    except ValueError as error:
+        raise ForgedCookie from error
+
+
+def request_voter_id_or_none(request: HttpRequest) -> int | None:
+    """The voter id for display: a forged cookie is treated as no voter."""
+    try:
+        return request_voter_id(request)
+    except ForgedCookie:
+        return None
+
+
+def voter_cookie_set(response: HttpResponse, request: HttpRequest, voter: Voter) -> None:
+    if voter.user_id:
+        return
+    response.set_signed_cookie(
+        COOKIE,
+        str(voter.pk),
+        salt=SALT,
+        max_age=MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )

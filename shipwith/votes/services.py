@@ -1,0 +1,293 @@
+"""Writes: casting and withdrawing votes, excluding voters, refitting the leaderboard.
+
+Every vote write runs in one transaction that first updates the voter's row (the daily cap):
+on PostgreSQL that row lock serialises one voter's concurrent requests, on SQLite the
+IMMEDIATE transaction serialises all writers, so the read of the previous vote is never stale
+and the tally deltas are exact.
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Count, F, Q, When
+from django.utils import timezone
+
+from shipwith.catalog.models import Tool
+from shipwith.core.freshness import tools_touch
+from shipwith.votes import ratings
+from shipwith.votes.models import (
+    PairChoice,
+    PairTally,
+    PairVote,
+    Rating,
+    RatingFit,
+    ToolTally,
+    Vote,
+    Voter,
+    VoterExclusion,
+)
+
+
+class DailyCapReached(Exception):
+    """The voter has written as many votes today as `SHIPWITH_VOTES_DAILY_CAP` allows."""
+
+
+def daily_cap() -> int:
+    return int(getattr(settings, "SHIPWITH_VOTES_DAILY_CAP", 200))
+
+
+def voter_create(*, user=None) -> Voter:
+    """Create a voter (for an account, or an anonymous reader when `user` is None)."""
+    if user is None:
+        return Voter.objects.create()
+    voter, _ = Voter.objects.get_or_create(user=user)
+    return voter
+
+
+def _voter_charge(voter_id: int) -> bool:
+    """Count one vote write against the voter's day; return whether the voter is excluded."""
+    today = timezone.localdate()
+    charged = (
+        Voter.objects.filter(pk=voter_id)
+        .filter(Q(day__isnull=True) | ~Q(day=today) | Q(day_count__lt=daily_cap()))
+        .update(
+            day=today,
+            day_count=Case(When(day=today, then=F("day_count") + 1), default=1),
+        )
+    )
+    if not charged:
+        if not Voter.objects.filter(pk=voter_id).exists():
+            raise Voter.DoesNotExist(f"no voter #{voter_id}")
+        raise DailyCapReached
+    return Voter.objects.filter(pk=voter_id).values_list("excluded", flat=True).get()
+
+
+def _tally_add(tool_id: int, ships: int, skips: int) -> None:
+    if not (ships or skips):
+        return
+    changes = {"ships": F("ships") + ships, "skips": F("skips") + skips}
+    if ToolTally.objects.filter(tool_id=tool_id).update(**changes):
+        return
+    try:
+        with transaction.atomic():  # a savepoint: another voter may create the row first
+            ToolTally.objects.create(tool_id=tool_id, ships=ships, skips=skips)
+    except IntegrityError:
+        ToolTally.objects.filter(tool_id=tool_id).update(**changes)
+
+
+def _deltas(value: str | None) -> tuple[int, int]:
+    return (value == "ship", value == "skip")
+
+
+@dataclass
+class VoteChange:
+    previous: str | None
+    current: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.previous != self.current
+
+
+def vote_cast(*, voter_id: int, tool_id: int, value: str | None) -> VoteChange:
+    """Record the voter's ship/skip on a tool (None withdraws it) and update the tally."""
+    if value not in ("ship", "skip", None):
+        raise ValueError(f"not a vote: {value!r}")
+    with transaction.atomic():
+        excluded = _voter_charge(voter_id)
+        previous = (
+            Vote.objects.filter(voter_id=voter_id, tool_id=tool_id)
+            .values_list("value", flat=True)
+            .first()
+        )
+        if previous == value:
+            return VoteChange(previous, value)
+        if value is None:
+            Vote.objects.filter(voter_id=voter_id, tool_id=tool_id).delete()
+        elif previous is None:
+            Vote.objects.create(voter_id=voter_id, tool_id=tool_id, value=value)
+        else:
+            Vote.objects.filter(voter_id=voter_id, tool_id=tool_id).update(
+                value=value, updated_at=timezone.now()
+            )
+        if not excluded:
+            (new_ship, new_skip), (old_ship, old_skip) = _deltas(value), _deltas(previous)
+            _tally_add(tool_id, new_ship - old_ship, new_skip - old_skip)
+            transaction.on_commit(lambda: tools_touch(tool_id))
+    return VoteChange(previous, value)
+
+
+def _pair_tally_add(tool_a_id: int, tool_b_id: int, choice: str | None, delta: int) -> None:
+    if choice is None:
+        return
+    changes = {choice: F(choice) + delta}
+    pair = {"tool_a_id": tool_a_id, "tool_b_id": tool_b_id}
+    if PairTally.objects.filter(**pair).update(**changes):
+        return
+    try:
+        with transaction.atomic():
+            PairTally.objects.create(**pair, **{choice: delta})
+    except IntegrityError:
+        PairTally.objects.filter(**pair).update(**changes)
+
+
+def pair_vote_cast(
+    *, voter_id: int, tool_a_id: int, tool_b_id: int, choice: str | None
+) -> VoteChange:
+    """Record "which would you ship with?" for a canonical pair (None withdraws it)."""
+    if choice not in (*PairChoice.values, None):
+        raise ValueError(f"not a choice: {choice!r}")
+    if tool_a_id == tool_b_id:
+        raise ValueError("a pair needs two different tools")
+    pair = {"voter_id": voter_id, "tool_a_id": tool_a_id, "tool_b_id": tool_b_id}
+    with transaction.atomic():
+        excluded = _voter_charge(voter_id)
+        previous = PairVote.objects.filter(**pair).values_list("choice", flat=True).first()
+        if previous == choice:
+            return VoteChange(previous, choice)
+        if choice is None:
+            PairVote.objects.filter(**pair).delete()
+        elif previous is None:
+            PairVote.objects.create(**pair, choice=choice)
+        else:
+            PairVote.objects.filter(**pair).update(choice=choice, updated_at=timezone.now())
+        if not excluded:
+            _pair_tally_add(tool_a_id, tool_b_id, previous, -1)
+            _pair_tally_add(tool_a_id, tool_b_id, choice, +1)
+            transaction.on_commit(lambda: tools_touch(tool_a_id, tool_b_id))
+            transaction.on_commit(ratings_refit_schedule)
+    return VoteChange(previous, choice)
+
+
+def tallies_rebuild(*, tool_ids: list[int] | None = None) -> None:
+    """Recompute tallies from the votes of voters who are not excluded."""
+    counted = Vote.objects.filter(voter__excluded=False)
+    pairs = PairVote.objects.filter(voter__excluded=False)
+    with transaction.atomic():
+        tools = ToolTally.objects.all()
+        pair_tallies = PairTally.objects.all()
+        if tool_ids is not None:
+            counted = counted.filter(tool_id__in=tool_ids)
+            pairs = pairs.filter(Q(tool_a_id__in=tool_ids) | Q(tool_b_id__in=tool_ids))
+            tools = tools.filter(tool_id__in=tool_ids)
+            pair_tallies = pair_tallies.filter(
+                Q(tool_a_id__in=tool_ids) | Q(tool_b_id__in=tool_ids)
+            )
+        tools.delete()
+        pair_tallies.delete()
+        rows = counted.values("tool_id").annotate(
+            ships=Count("pk", filter=Q(value="ship")), skips=Count("pk", filter=Q(value="skip"))
+        )
+        ToolTally.objects.bulk_create(ToolTally(**row) for row in rows)
+        pair_rows = pairs.values("tool_a_id", "tool_b_id").annotate(
+            a=Count("pk", filter=Q(choice="a")),
+            b=Count("pk", filter=Q(choice="b")),
+            neither=Count("pk", filter=Q(choice="neither")),
+        )
+        PairTally.objects.bulk_create(PairTally(**row) for row in pair_rows)
+
+
+def voter_exclude(*, voter_id: int, editor, reason: str, excluded: bool = True) -> VoterExclusion:
+    """Exclude a voter's votes from every figure (or restore them), and log who, when, why."""
+    if not reason.strip():
+        raise ValueError("say why")
+    with transaction.atomic():
+        Voter.objects.filter(pk=voter_id).update(excluded=excluded)
+        entry = VoterExclusion.objects.create(
+            voter_id=voter_id, excluded=excluded, editor=editor, reason=reason.strip()
+        )
+        tool_ids = set(Vote.objects.filter(voter_id=voter_id).values_list("tool_id", flat=True))
+        pair_ids = PairVote.objects.filter(voter_id=voter_id).values_list("tool_a_id", "tool_b_id")
+        had_pairs = False
+        for a, b in pair_ids:
+            tool_ids.update((a, b))
+            had_pairs = True
+        if tool_ids:
+            tallies_rebuild(tool_ids=sorted(tool_ids))
+            transaction.on_commit(lambda: tools_touch(*tool_ids))
+        if had_pairs:
+            transaction.on_commit(ratings_refit_schedule)
+    return entry
+
+
+def refit_delay() -> int:
+    return int(getattr(settings, "SHIPWITH_VOTES_REFIT_DELAY", 30))
+
+
+def ratings_refit_schedule() -> None:
+    """Enqueue one refit for the votes of the next few seconds (debounced through the cache)."""
+    from django.core.cache import cache
+
+    from shipwith.votes.tasks import ratings_refit
+
+    delay = refit_delay()
+    if not cache.add("votes:refit-pending", 1, timeout=delay + 60):
+        return
+    task = ratings_refit
+    if delay and task.get_backend().supports_defer:
+        task = task.using(run_after=timezone.now() + timezone.timedelta(seconds=delay))
+    task.enqueue()
+
+
+def bootstrap_rounds() -> int:
+    return int(getattr(settings, "SHIPWITH_VOTES_BOOTSTRAP_ROUNDS", 100))
+
+
+def ratings_refit(*, rounds: int | None = None) -> RatingFit:
+    """Fit Bradley-Terry ratings on every counted pair vote and store them for the leaderboard."""
+    from django.core.cache import cache
+
+    cache.delete("votes:refit-pending")  # votes from now on schedule another refit
+    started = time.perf_counter()
+    rounds = bootstrap_rounds() if rounds is None else rounds
+    counted = PairVote.objects.filter(voter__excluded=False)
+    rows = list(counted.values_list("tool_a_id", "tool_b_id", "choice"))
+    tool_ids = sorted({a for a, _, _ in rows} | {b for _, b, _ in rows})
+    index = {tool_id: n for n, tool_id in enumerate(tool_ids)}
+    outcome = {"a": 1.0, "b": 0.0, "neither": 0.5}
+    result = None
+    if rows:
+        pairs = ratings.pairs_from_votes(
+            [index[a] for a, _, _ in rows],
+            [index[b] for _, b, _ in rows],
+            [outcome[c] for _, _, c in rows],
+            n_tools=len(tool_ids),
+        )
+        result = ratings.ratings_fit(pairs, rounds=rounds)
+    categories = dict(Tool.objects.filter(pk__in=tool_ids).values_list("pk", "category_id"))
+    with transaction.atomic():
+        fit = RatingFit.objects.create(
+            votes=len(rows), tools=len(tool_ids), rounds=rounds, seconds=0.0
+        )
+        if result is not None:
+            Rating.objects.bulk_create(_ratings_rows(fit, tool_ids, categories, result))
+        RatingFit.objects.filter(pk=fit.pk).update(seconds=time.perf_counter() - started)
+        RatingFit.objects.exclude(pk=fit.pk).delete()
+    transaction.on_commit(lambda: tools_touch(*tool_ids))
+    fit.refresh_from_db()
+    return fit
+
+
+def _ratings_rows(fit, tool_ids, categories, result: ratings.Ratings):
+    import numpy as np
+
+    score, lower, upper = result.score, result.score_lower, result.score_upper
+    ranks = ratings.ranks_separated(lower, upper)
+    category_ranks = np.zeros(len(tool_ids), dtype=int)
+    category_of = np.array([categories.get(tool_id, 0) for tool_id in tool_ids])
+    for category in set(category_of.tolist()):
+        members = np.flatnonzero(category_of == category)
+        category_ranks[members] = ratings.ranks_separated(lower[members], upper[members])
+    for n, tool_id in enumerate(tool_ids):
+        yield Rating(
+            fit=fit,
+            tool_id=tool_id,
+            score=float(score[n]),
+            lower=float(lower[n]),
+            upper=float(upper[n]),
+            votes=int(result.games[n]),
+            rank=int(ranks[n]),
+            category_rank=int(category_ranks[n]),
+        )

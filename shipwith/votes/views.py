@@ -1,0 +1,180 @@
+"""Vote endpoints (form POST + redirect, or fetch + JSON) and the leaderboard."""
+
+from collections.abc import Callable
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from shipwith.catalog.models import Category, Tool
+from shipwith.votes import limits, selectors, services
+from shipwith.votes.identity import ForgedCookie, request_voter_id, voter_cookie_set
+from shipwith.votes.models import PairChoice, Voter
+from shipwith.votes.templatetags.votes import pair_context, tool_context
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _refuse(request: HttpRequest, status: int, message: str, retry_after: int = 0):
+    if _wants_json(request):
+        response = JsonResponse({"error": message}, status=status)
+    else:
+        response = render(request, "votes/refused.html", {"message": message}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _back(request: HttpRequest, fallback: str, anchor: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = fallback
+    return redirect(f"{target.split('#')[0]}#{anchor}")
+
+
+Refusal = HttpResponse | None
+
+
+def _vote(request: HttpRequest, write: Callable[[int], object]) -> tuple[Refusal, Voter | None]:
+    """Identify the voter, apply the rate limits and write; return a refusal or the new voter."""
+    if wait := limits.limit_exceeded(f"ip:{request.META.get('REMOTE_ADDR')}", limits.ip_rate()):
+        message = "Too many votes from your network; try again soon."
+        return _refuse(request, 429, message, wait), None
+    try:
+        voter_id = request_voter_id(request)
+    except ForgedCookie:
+        return _refuse(request, 400, "Your voter cookie is not one we issued."), None
+    new_voter = None
+    if voter_id is not None:
+        if wait := limits.limit_exceeded(f"voter:{voter_id}", limits.voter_rate()):
+            return _refuse(request, 429, "You are voting very fast; try again soon.", wait), None
+    for _ in range(2):
+        if voter_id is None:
+            user = request.user if request.user.is_authenticated else None
+            new_voter = services.voter_create(user=user)
+            voter_id = new_voter.pk
+        try:
+            write(voter_id)
+            return None, new_voter
+        except Voter.DoesNotExist:  # a signed id for a voter since deleted: start afresh
+            voter_id = None
+        except services.DailyCapReached:
+            return _refuse(request, 429, "You have reached today's vote limit."), None
+    raise RuntimeError("could not create a voter")
+
+
+def _respond(request, new_voter, *, fallback, anchor, html, figures):
+    if _wants_json(request):
+        response = JsonResponse({"html": html, "figures": figures})
+    else:
+        response = _back(request, fallback, anchor)
+    if new_voter is not None:
+        voter_cookie_set(response, request, new_voter)
+    return response
+
+
+def _figures_html(tools: list[Tool]) -> dict[str, str]:
+    return {
+        str(tool.pk): render_to_string("votes/_community.html", {"tool": tool, "figure": figure})
+        for tool in tools
+        for figure in [selectors.community_figure(tool)]
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def tool_vote(request: HttpRequest, slug: str, withdraw: bool = False) -> HttpResponse:
+    """GET: a page with the tool's vote form. POST: cast (or withdraw) a ship/skip vote."""
+    tool = get_object_or_404(Tool.objects.select_related("category"), slug=slug)
+    if request.method == "GET":
+        return render(request, "votes/tool_page.html", {"tool": tool})
+    value = None if withdraw else request.POST.get("value")
+    if not withdraw and value not in ("ship", "skip"):
+        return _refuse(request, 400, "A vote is either ship or skip.")
+    refusal, new_voter = _vote(
+        request,
+        lambda voter_id: services.vote_cast(voter_id=voter_id, tool_id=tool.pk, value=value),
+    )
+    if refusal:
+        return refusal
+    voter_id = new_voter.pk if new_voter else request_voter_id(request)
+    html = ""
+    if _wants_json(request):
+        context = tool_context(tool, voter_id, request) | {"next": request.POST.get("next", "")}
+        html = render_to_string("votes/_tool_vote.html", context, request=request)
+    return _respond(
+        request,
+        new_voter,
+        fallback=tool.get_absolute_url(),
+        anchor=f"vote-{tool.slug}",
+        html=html,
+        figures=_figures_html([tool]) if _wants_json(request) else {},
+    )
+
+
+@require_POST
+def tool_withdraw(request: HttpRequest, slug: str) -> HttpResponse:
+    return tool_vote(request, slug, withdraw=True)
+
+
+def _pair(pair: str) -> tuple[Tool, Tool]:
+    tools = selectors.pair_from_slug(pair)
+    if tools is None:
+        raise Http404("No such pair in canonical order (slug A < slug B).")
+    return tools
+
+
+@require_http_methods(["GET", "POST"])
+def pair_vote(request: HttpRequest, pair: str, withdraw: bool = False) -> HttpResponse:
+    """GET: a page with the pair's form. POST: "which would you ship with?" A, B or neither."""
+    tool_a, tool_b = _pair(pair)
+    if request.method == "GET":
+        return render(request, "votes/pair_page.html", {"tool_a": tool_a, "tool_b": tool_b})
+    choice = None if withdraw else request.POST.get("choice")
+    if not withdraw and choice not in PairChoice.values:
+        return _refuse(request, 400, "Choose A, B or neither.")
+    refusal, new_voter = _vote(
+        request,
+        lambda voter_id: services.pair_vote_cast(
+            voter_id=voter_id, tool_a_id=tool_a.pk, tool_b_id=tool_b.pk, choice=choice
+        ),
+    )
+    if refusal:
+        return refusal
+    voter_id = new_voter.pk if new_voter else request_voter_id(request)
+    html = ""
+    if _wants_json(request):
+        context = pair_context(tool_a, tool_b, voter_id, request)
+        context["next"] = request.POST.get("next", "")
+        html = render_to_string("votes/_pair_vote.html", context, request=request)
+    return _respond(
+        request,
+        new_voter,
+        fallback=f"/compare/{tool_a.slug}-vs-{tool_b.slug}/",
+        anchor=f"pair-{tool_a.slug}-vs-{tool_b.slug}",
+        html=html,
+        figures={},
+    )
+
+
+@require_POST
+def pair_withdraw(request: HttpRequest, pair: str) -> HttpResponse:
+    return pair_vote(request, pair, withdraw=True)
+
+
+def leaderboard(request: HttpRequest, category: str | None = None) -> HttpResponse:
+    """The head-to-head leaderboard, overall or for one category."""
+    category_obj = get_object_or_404(Category, slug=category) if category else None
+    fit, ratings = selectors.leaderboard(category_obj)
+    context = {
+        "fit": fit,
+        "ratings": ratings,
+        "category": category_obj,
+        "categories": selectors.categories_rated(),
+    }
+    return render(request, "votes/leaderboard.html", context)
