@@ -16,6 +16,8 @@ class ForgedCookie(Exception):
 
 def request_voter_id(request: HttpRequest) -> int | None:
     """Return the voter id of this request, None if it has not voted yet."""
+    if (new := getattr(request, "_votes_new_voter_id", None)) is not None:
+        return new  # created during this request; its cookie is not back from the browser yet
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return Voter.objects.filter(user=user).values_list("pk", flat=True).first()
@@ -51,3 +53,15 @@ def voter_cookie_set(response: HttpResponse, request: HttpRequest, voter: Voter)
         samesite="Lax",
         secure=request.is_secure(),
     )
+
+
+FLAG = "shipwith_voted"
+
+
+def voted_flag_set(response: HttpResponse, request: HttpRequest) -> None:
+    """A readable hint that this browser has voted, so votes.js fetches the reader's votes.
+
+    The voter cookie itself stays HttpOnly; this one says nothing but "1".
+    """
+    if request.COOKIES.get(FLAG) != "1":
+        response.set_cookie(FLAG, "1", max_age=MAX_AGE, samesite="Lax", secure=request.is_secure())

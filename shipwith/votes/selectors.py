@@ -86,14 +86,19 @@ class CommunityFigure:
         return outside and abs(self.panel_share - self.share) >= disagreement_gap()
 
 
+def community_summaries(tool_ids: list[int]) -> dict[int, CommunityFigure]:
+    """Return the figure of each tool id in one query, whatever the number of tools."""
+    rows = ToolTally.objects.filter(tool_id__in=tool_ids).values_list("tool_id", "ships", "skips")
+    figures = {tool_id: CommunityFigure() for tool_id in tool_ids}
+    for tool_id, ships, skips in rows:
+        figures[tool_id] = CommunityFigure(ships, skips)
+    return figures
+
+
 def community_figures(tools) -> dict[int, CommunityFigure]:
     """Return the figure of each tool in one query, and attach it to the tool objects."""
     tools = list(tools)
-    ids = [tool.pk for tool in tools]
-    rows = ToolTally.objects.filter(tool_id__in=ids).values_list("tool_id", "ships", "skips")
-    figures = {tool_id: CommunityFigure() for tool_id in ids}
-    for tool_id, ships, skips in rows:
-        figures[tool_id] = CommunityFigure(ships, skips)
+    figures = community_summaries([tool.pk for tool in tools])
     for tool in tools:
         tool._community_figure = figures[tool.pk]
     return figures

@@ -1,6 +1,7 @@
 """Vote endpoints (form POST + redirect, or fetch + JSON) and the leaderboard."""
 
 from collections.abc import Callable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +11,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shipwith.catalog.models import Category, Tool
 from shipwith.votes import limits, selectors, services
-from shipwith.votes.identity import ForgedCookie, request_voter_id, voter_cookie_set
+from shipwith.votes.identity import (
+    ForgedCookie,
+    request_voter_id,
+    request_voter_id_or_none,
+    voted_flag_set,
+    voter_cookie_set,
+)
 from shipwith.votes.models import PairChoice, Voter
 from shipwith.votes.templatetags.votes import pair_context, tool_context
 
@@ -29,13 +36,19 @@ def _refuse(request: HttpRequest, status: int, message: str, retry_after: int = 
     return response
 
 
-def _back(request: HttpRequest, fallback: str, anchor: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+def _safe_next(request: HttpRequest, target: str, fallback: str) -> str:
+    if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        target = fallback
-    return redirect(f"{target.split('#')[0]}#{anchor}")
+        return target.split("#")[0]
+    return fallback
+
+
+def _back(request: HttpRequest, target: str, key: str, anchor: str) -> HttpResponse:
+    """Redirect to the page the form was on, saying (in the URL) that the vote went in."""
+    parts = urlsplit(target)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "voted"] + [("voted", key)]
+    return redirect(urlunsplit(parts._replace(query=urlencode(query), fragment=anchor)))
 
 
 Refusal = HttpResponse | None
@@ -69,13 +82,14 @@ def _vote(request: HttpRequest, write: Callable[[int], object]) -> tuple[Refusal
     raise RuntimeError("could not create a voter")
 
 
-def _respond(request, new_voter, *, fallback, anchor, html, figures):
+def _respond(request, new_voter, *, widget, figures, target, key, anchor):
     if _wants_json(request):
-        response = JsonResponse({"html": html, "figures": figures})
+        response = JsonResponse({"html": widget(), "figures": figures()})
     else:
-        response = _back(request, fallback, anchor)
+        response = _back(request, target, key, anchor)
     if new_voter is not None:
         voter_cookie_set(response, request, new_voter)
+    voted_flag_set(response, request)
     return response
 
 
@@ -87,12 +101,26 @@ def _figures_html(tools: list[Tool]) -> dict[str, str]:
     }
 
 
+def _widget(template: str, context: dict, request: HttpRequest) -> str:
+    return render_to_string(template, context, request=request)
+
+
 @require_http_methods(["GET", "POST"])
 def tool_vote(request: HttpRequest, slug: str, withdraw: bool = False) -> HttpResponse:
-    """GET: a page with the tool's vote form. POST: cast (or withdraw) a ship/skip vote."""
+    """GET: the reader's vote form for a tool. POST: cast (or withdraw) a ship/skip vote."""
     tool = get_object_or_404(Tool.objects.select_related("category"), slug=slug)
+    data = request.POST if request.method == "POST" else request.GET
+    target = _safe_next(request, data.get("next", ""), tool.get_absolute_url())
+
+    def widget() -> str:
+        voter_id = request_voter_id_or_none(request)
+        context = tool_context(tool, voter_id, request, personal=True) | {"next": target}
+        return _widget("votes/_tool_vote.html", context, request)
+
     if request.method == "GET":
-        return render(request, "votes/tool_page.html", {"tool": tool})
+        if _wants_json(request):
+            return JsonResponse({"html": widget(), "figures": {}})
+        return render(request, "votes/tool_page.html", {"tool": tool, "votes_personal": True})
     value = None if withdraw else request.POST.get("value")
     if not withdraw and value not in ("ship", "skip"):
         return _refuse(request, 400, "A vote is either ship or skip.")
@@ -102,18 +130,16 @@ def tool_vote(request: HttpRequest, slug: str, withdraw: bool = False) -> HttpRe
     )
     if refusal:
         return refusal
-    voter_id = new_voter.pk if new_voter else request_voter_id(request)
-    html = ""
-    if _wants_json(request):
-        context = tool_context(tool, voter_id, request) | {"next": request.POST.get("next", "")}
-        html = render_to_string("votes/_tool_vote.html", context, request=request)
+    if new_voter is not None:
+        request._votes_new_voter_id = new_voter.pk
     return _respond(
         request,
         new_voter,
-        fallback=tool.get_absolute_url(),
+        widget=widget,
+        figures=lambda: _figures_html([tool]),
+        target=target,
+        key=tool.slug,
         anchor=f"vote-{tool.slug}",
-        html=html,
-        figures=_figures_html([tool]) if _wants_json(request) else {},
     )
 
 
@@ -131,10 +157,22 @@ def _pair(pair: str) -> tuple[Tool, Tool]:
 
 @require_http_methods(["GET", "POST"])
 def pair_vote(request: HttpRequest, pair: str, withdraw: bool = False) -> HttpResponse:
-    """GET: a page with the pair's form. POST: "which would you ship with?" A, B or neither."""
+    """GET: the reader's pick for a pair. POST: "which would you ship with?" A, B or neither."""
     tool_a, tool_b = _pair(pair)
+    key = f"{tool_a.slug}-vs-{tool_b.slug}"
+    data = request.POST if request.method == "POST" else request.GET
+    target = _safe_next(request, data.get("next", ""), f"/compare/{key}/")
+
+    def widget() -> str:
+        voter_id = request_voter_id_or_none(request)
+        context = pair_context(tool_a, tool_b, voter_id, request, personal=True)
+        return _widget("votes/_pair_vote.html", context | {"next": target}, request)
+
     if request.method == "GET":
-        return render(request, "votes/pair_page.html", {"tool_a": tool_a, "tool_b": tool_b})
+        if _wants_json(request):
+            return JsonResponse({"html": widget(), "figures": {}})
+        context = {"tool_a": tool_a, "tool_b": tool_b, "votes_personal": True}
+        return render(request, "votes/pair_page.html", context)
     choice = None if withdraw else request.POST.get("choice")
     if not withdraw and choice not in PairChoice.values:
         return _refuse(request, 400, "Choose A, B or neither.")
@@ -146,19 +184,16 @@ def pair_vote(request: HttpRequest, pair: str, withdraw: bool = False) -> HttpRe
     )
     if refusal:
         return refusal
-    voter_id = new_voter.pk if new_voter else request_voter_id(request)
-    html = ""
-    if _wants_json(request):
-        context = pair_context(tool_a, tool_b, voter_id, request)
-        context["next"] = request.POST.get("next", "")
-        html = render_to_string("votes/_pair_vote.html", context, request=request)
+    if new_voter is not None:
+        request._votes_new_voter_id = new_voter.pk
     return _respond(
         request,
         new_voter,
-        fallback=f"/compare/{tool_a.slug}-vs-{tool_b.slug}/",
-        anchor=f"pair-{tool_a.slug}-vs-{tool_b.slug}",
-        html=html,
-        figures={},
+        widget=widget,
+        figures=lambda: _figures_html([tool_a, tool_b]),
+        target=target,
+        key=key,
+        anchor=f"pair-{key}",
     )
 
 

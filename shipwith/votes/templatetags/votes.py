@@ -3,7 +3,13 @@
 `{% community_figure tool %}` costs no query when the page loaded its tools with
 `select_related("votes_tally")` or passed them through `selectors.community_figures(tools)`,
 and one small query otherwise.
+
+The vote forms render the same for every reader (pages are cached and shared): the reader's own
+vote is filled in by votes.js from the vote URL, or shown when the page sets `votes_personal`
+(the vote pages of this app, which are never cached).
 """
+
+from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
@@ -20,8 +26,13 @@ def community_figure(tool, detail: bool = False):
     return {"tool": tool, "figure": selectors.community_figure(tool), "detail": detail}
 
 
-def _voter_id(request) -> int | None:
-    if request is None:
+def _personal(context) -> bool:
+    return bool(context.get("votes_personal")) and context.get("request") is not None
+
+
+def _voter_id(context) -> int | None:
+    request = context.get("request")
+    if not _personal(context):
         return None
     # One lookup per request, however many forms the page shows.
     if not hasattr(request, "_votes_voter_id"):
@@ -29,31 +40,47 @@ def _voter_id(request) -> int | None:
     return request._votes_voter_id
 
 
-def tool_context(tool, voter_id: int | None, request) -> dict:
+def _next(request) -> str:
+    return request.get_full_path() if request is not None else ""
+
+
+def _just_voted(request, key: str) -> bool:
+    """The no-JavaScript redirect comes back with ?voted=… so the (shared) page can say so."""
+    return request is not None and request.GET.get("voted") == key
+
+
+def tool_context(tool, voter_id: int | None, request, *, personal: bool) -> dict:
+    action = reverse("votes:tool", args=[tool.slug])
     return {
         "tool": tool,
         "figure": selectors.community_figure_with_panel(tool),
+        "personal": personal,
         "current": selectors.voter_vote(voter_id, tool.pk),
-        "action": reverse("votes:tool", args=[tool.slug]),
+        "just_voted": _just_voted(request, tool.slug),
+        "action": action,
         "withdraw_action": reverse("votes:tool_withdraw", args=[tool.slug]),
-        "next": request.get_full_path() if request is not None else "",
+        "next": _next(request),
+        "state_url": f"{action}?{urlencode({'next': _next(request)})}",
     }
 
 
-def pair_context(tool_a, tool_b, voter_id: int | None, request) -> dict:
+def pair_context(tool_a, tool_b, voter_id: int | None, request, *, personal: bool) -> dict:
     if tool_b.slug < tool_a.slug:
         tool_a, tool_b = tool_b, tool_a
     pair = f"{tool_a.slug}-vs-{tool_b.slug}"
-    tally = selectors.pair_tally(tool_a.pk, tool_b.pk)
+    action = reverse("votes:pair", args=[pair])
     return {
         "tool_a": tool_a,
         "tool_b": tool_b,
         "pair": pair,
-        "tally": tally,
+        "tally": selectors.pair_tally(tool_a.pk, tool_b.pk),
+        "personal": personal,
         "current": selectors.voter_pair_choice(voter_id, tool_a.pk, tool_b.pk),
-        "action": reverse("votes:pair", args=[pair]),
+        "just_voted": _just_voted(request, pair),
+        "action": action,
         "withdraw_action": reverse("votes:pair_withdraw", args=[pair]),
-        "next": request.get_full_path() if request is not None else "",
+        "next": _next(request),
+        "state_url": f"{action}?{urlencode({'next': _next(request)})}",
     }
 
 
@@ -66,11 +93,16 @@ def _with_csrf(context, values: dict) -> dict:
 def tool_vote_form(context, tool):
     """Render the ship/skip vote form for `tool`."""
     request = context.get("request")
-    return _with_csrf(context, tool_context(tool, _voter_id(request), request))
+    return _with_csrf(
+        context, tool_context(tool, _voter_id(context), request, personal=_personal(context))
+    )
 
 
 @register.inclusion_tag("votes/_pair_vote.html", takes_context=True)
 def pair_vote_form(context, tool_a, tool_b):
     """Render the "which would you ship with?" form for a pair."""
     request = context.get("request")
-    return _with_csrf(context, pair_context(tool_a, tool_b, _voter_id(request), request))
+    return _with_csrf(
+        context,
+        pair_context(tool_a, tool_b, _voter_id(context), request, personal=_personal(context)),
+    )

@@ -1,8 +1,37 @@
-// Progressive enhancement for vote forms: submit with fetch, swap in the updated widget and
-// community figures, no reload. Without this file the forms POST and redirect back.
-// Loaded as a module, so it runs once however many forms a page has.
+// Progressive enhancement for vote forms: submit with fetch and swap in the updated widget and
+// community figures, no reload; fill in the reader's own votes on shared (cached) pages.
+// Without this file the forms POST and redirect back. Loaded as a module: it runs once however
+// many forms a page has.
 
-const status = (widget, text) => {
+const parse = (html) => {
+  const template = document.createElement("template");
+  template.innerHTML = html.trim();
+  return template.content;
+};
+
+const swapWidget = (widget, html, focus) => {
+  const replacement = parse(html).querySelector("[data-votes-widget]");
+  if (!replacement) return null;
+  replacement.querySelectorAll("script").forEach((script) => script.remove());
+  widget.replaceWith(replacement);
+  if (focus) {
+    const button = replacement.querySelector("button[aria-pressed=true]") || replacement.querySelector("button");
+    if (button) button.focus();
+  }
+  return replacement;
+};
+
+const swapFigures = (figures, except) => {
+  for (const [toolId, html] of Object.entries(figures || {})) {
+    document.querySelectorAll(`[data-votes-figure="${CSS.escape(toolId)}"]`).forEach((figure) => {
+      if (except && except.contains(figure)) return;
+      const node = parse(html).firstElementChild;
+      if (node) figure.replaceWith(node);
+    });
+  }
+};
+
+const say = (widget, text) => {
   const line = widget.querySelector("[data-votes-status]");
   if (line) line.textContent = text;
 };
@@ -17,8 +46,9 @@ document.addEventListener("submit", async (event) => {
   if (submitter && submitter.name) body.append(submitter.name, submitter.value);
   const action = submitter && submitter.hasAttribute("formaction") ? submitter.formAction : form.action;
   const token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
-  form.querySelectorAll("button").forEach((button) => { button.disabled = true; });
-  let response;
+  const buttons = form.querySelectorAll("button");
+  buttons.forEach((button) => { button.disabled = true; });
+  let response = null;
   let data = null;
   try {
     response = await fetch(action, {
@@ -31,30 +61,31 @@ document.addEventListener("submit", async (event) => {
   } catch {
     data = null;
   }
-  form.querySelectorAll("button").forEach((button) => { button.disabled = false; });
-  if (!response || !response.ok || !data) {
-    status(widget, (data && data.error) || "Your vote was not recorded; please try again.");
+  buttons.forEach((button) => { button.disabled = false; });
+  if (!response || !response.ok || !data || !data.html) {
+    say(widget, (data && data.error) || "Your vote was not recorded; please try again.");
     return;
   }
-  const fresh = document.createElement("template");
-  fresh.innerHTML = data.html.trim();
-  const replacement = fresh.content.querySelector("[data-votes-widget]");
-  if (replacement) {
-    replacement.querySelectorAll("script").forEach((script) => script.remove());
-    widget.replaceWith(replacement);
-    const focus = replacement.querySelector("button[aria-pressed=true]") || replacement.querySelector("button");
-    if (focus) focus.focus();
-  }
-  for (const [toolId, html] of Object.entries(data.figures || {})) {
-    document.querySelectorAll(`[data-votes-figure="${CSS.escape(toolId)}"]`).forEach((figure) => {
-      if (replacement && replacement.contains(figure)) return;
-      const swap = document.createElement("template");
-      swap.innerHTML = html.trim();
-      const detailed = figure.querySelector(".figure-interval");
-      const node = swap.content.firstElementChild;
-      // Card figures stay compact: drop the interval unless the old one showed it.
-      if (!detailed) node.querySelectorAll(".figure-interval").forEach((span) => span.remove());
-      figure.replaceWith(node);
-    });
-  }
+  const replacement = swapWidget(widget, data.html, true);
+  swapFigures(data.figures, replacement);
 });
+
+// Shared pages show the same form to everyone: ask for this reader's own votes.
+if (document.cookie.split("; ").includes("shipwith_voted=1")) {
+  document.querySelectorAll("[data-votes-widget][data-votes-state]").forEach(async (widget) => {
+    try {
+      const response = await fetch(widget.dataset.votesState, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) return;
+      const data = await response.json();
+      const token = widget.querySelector("input[name=csrfmiddlewaretoken]");
+      const replacement = swapWidget(widget, data.html, false);
+      const fresh = replacement && replacement.querySelector("input[name=csrfmiddlewaretoken]");
+      if (token && fresh) fresh.value = token.value;  // keep the token the page was served with
+    } catch {
+      // The shared form still works.
+    }
+  });
+}
