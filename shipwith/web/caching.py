@@ -26,6 +26,7 @@ from shipwith.core.freshness import tools_version
 # swapped for the reader's own token when served.
 CSRF_MARKER = "shipwith-csrf-placeholder"
 _MARKER = CSRF_MARKER.encode()
+PROXY_HEADER = "X-Shipwith-Csrf"
 ENTRY_TIMEOUT = 24 * 3600
 QUERY_TIMEOUT = 300
 LOCAL_ENTRIES = 256
@@ -39,7 +40,7 @@ class Entry:
     content_type: str
     etag: str
     rendered_at: float
-    personal: bool  # holds a CSRF form: never stored by a shared proxy
+    personal: bool  # holds a CSRF form: each reader's token goes in when served
     max_age: int = 0
 
 
@@ -82,12 +83,15 @@ def _fresh(key: str) -> Entry | None:
 
 def _serve(request: HttpRequest, entry: Entry) -> HttpResponse:
     body = entry.body
-    if entry.personal:
+    # Behind the shipped nginx config the proxy puts each reader's token in (sub_filter), so
+    # the page stays shareable; served directly, we put it in and the page is the reader's own.
+    personal = entry.personal and request.headers.get(PROXY_HEADER) != "substitute"
+    if personal:
         body = body.replace(_MARKER, get_token(request).encode())
     response = HttpResponse(body, content_type=entry.content_type)
     response["ETag"] = entry.etag
     response["Last-Modified"] = http_date(entry.rendered_at)
-    if entry.personal:
+    if personal:
         response["Cache-Control"] = "private, no-cache"
     else:
         # Browsers revalidate (a cheap 304) once max-age runs out; nginx keeps a copy briefly.

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from shipwith.catalog.models import Tool
+
 
 @dataclass(frozen=True)
 class Community:
@@ -12,17 +14,15 @@ class Community:
     percent: int | None = None
 
 
-def community_figures(tool_ids: list[int]) -> dict[int, Community]:
-    """Return each tool's community figure; tools without votes get an empty one."""
-    figures = {tool_id: Community() for tool_id in tool_ids}
+def community_figures(tools: list[Tool]) -> dict[int, Community]:
+    """Return each tool's community figure in one query; tools without votes get an empty one."""
+    figures = {tool.pk: Community() for tool in tools}
     try:
-        # The votes app owns the minimum and the tallies; we only read its summary.
-        from shipwith.votes.selectors import community_summaries
+        # The votes app owns the tallies and the minimum; it also attaches each figure to its
+        # tool so the `community_figure` tag costs no further query.
+        from shipwith.votes.selectors import community_figures as votes_figures
     except ImportError:
         return figures
-    for tool_id, summary in community_summaries(list(tool_ids)).items():
-        ships = int(getattr(summary, "ships", 0) or 0)
-        votes = int(getattr(summary, "votes", getattr(summary, "total", 0)) or 0)
-        percent = getattr(summary, "ship_percent", getattr(summary, "percent", None))
-        figures[tool_id] = Community(ships=ships, votes=votes, percent=percent)
+    for tool_id, figure in votes_figures(tools).items():
+        figures[tool_id] = Community(ships=figure.ships, votes=figure.total, percent=figure.percent)
     return figures

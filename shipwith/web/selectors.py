@@ -27,7 +27,7 @@ def cards(tools: list[Tool]) -> list[Card]:
     """Attach panel and community figures to tools in a constant number of queries."""
     ids = [tool.pk for tool in tools]
     panels = panel_summaries(ids)
-    community = community_figures(ids)
+    community = community_figures(tools)
     return [Card(tool, panels[tool.pk], community[tool.pk]) for tool in tools]
 
 
