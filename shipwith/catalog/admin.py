@@ -1,17 +1,39 @@
 from django.contrib import admin
 
 from shipwith.catalog.models import Category, PaidTier, Source, Tag, Tool, Vendor
+from shipwith.core.freshness import tools_touch
+
+
+class TouchesPagesMixin:
+    """Editor changes show on the site at once: cached pages of the touched tools re-render."""
+
+    def touched_tools(self, obj) -> list[int]:
+        return list(obj.tools.values_list("pk", flat=True))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        tools_touch(*self.touched_tools(form.instance))
+
+    def delete_model(self, request, obj):
+        ids = self.touched_tools(obj)
+        super().delete_model(request, obj)
+        tools_touch(*ids)
+
+    def delete_queryset(self, request, queryset):
+        ids = [pk for obj in queryset for pk in self.touched_tools(obj)]
+        super().delete_queryset(request, queryset)
+        tools_touch(*ids)
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(TouchesPagesMixin, admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(TouchesPagesMixin, admin.ModelAdmin):
     list_display = ["name", "homepage"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -34,7 +56,7 @@ class SourceInline(admin.StackedInline):
 
 
 @admin.register(Tool)
-class ToolAdmin(admin.ModelAdmin):
+class ToolAdmin(TouchesPagesMixin, admin.ModelAdmin):
     list_display = ["name", "category", "vendor", "licence_kind", "price_kind", "updated_at"]
     list_filter = ["category", "licence_kind", "deployment", "price_kind", "vendor", "tags"]
     search_fields = ["name", "slug", "tagline", "description", "vendor__name"]
@@ -63,3 +85,6 @@ class ToolAdmin(admin.ModelAdmin):
         ),
         ("Tags", {"fields": ["tags"]}),
     ]
+
+    def touched_tools(self, obj) -> list[int]:
+        return [obj.pk]

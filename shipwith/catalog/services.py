@@ -16,6 +16,7 @@ from shipwith.catalog.files import (
     slugify,
 )
 from shipwith.catalog.models import Category, PaidTier, Source, Tag, Tool, Vendor
+from shipwith.core.freshness import tools_touch
 
 
 @dataclass
@@ -206,6 +207,9 @@ def catalog_import(*, path: Path) -> ImportReport:
         for parsed in files:
             for entry in parsed.document.tools:
                 _upsert_tool(entry, categories, report)
+    if changed := report.created + report.updated:
+        # Cached pages showing these tools (and site-wide lists) must re-render.
+        tools_touch(*Tool.objects.filter(slug__in=changed).values_list("pk", flat=True))
     return report
 
 
