@@ -5,12 +5,14 @@ A page records which tools it shows (`page_depends`); its cache entry keeps the
 touches one of those tools (or the site) makes the next request render afresh.
 """
 
+import functools
 import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -59,8 +61,21 @@ def render_page(request: HttpRequest, template: str, context: dict, status: int 
     return render(request, template, {**context, "csrf_token": CSRF_MARKER}, status=status)
 
 
+@functools.cache
+def build_token() -> str:
+    """Fingerprint the installed code and templates: an upgrade never serves old pages."""
+    package = Path(__file__).resolve().parents[1]
+    stamps = [
+        f"{path}:{path.stat().st_mtime_ns}"
+        for path in sorted(package.rglob("*"))
+        if path.suffix in (".py", ".html", ".svg", ".txt") and "__pycache__" not in path.parts
+    ]
+    return hashlib.md5("\n".join(stamps).encode()).hexdigest()[:12]
+
+
 def _key(request: HttpRequest) -> str:
-    return "page:" + hashlib.md5(request.get_full_path().encode()).hexdigest()
+    path = hashlib.md5(request.get_full_path().encode()).hexdigest()
+    return f"page:{build_token()}:{path}"
 
 
 def _remember(key: str, entry: Entry) -> None:
