@@ -31,13 +31,20 @@ class Recorder:
         self.replies: dict[str, list[str]] = {}  # address -> RCPT replies to give, in order
         self.drop_during_data: set[str] = set()
         self.rcpt_attempts: dict[str, int] = {}
+        self.sessions = 0
         self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.rcpt_attempts[address] = self.rcpt_attempts.get(address, 0) + 1
         queue = self.replies.get(address)
-        if queue:
-            return queue.pop(0) if len(queue) > 1 else queue[0]
+        reply = (queue.pop(0) if len(queue) > 1 else queue[0]) if queue else "250 OK"
+        if not reply.startswith("2"):
+            return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -118,18 +125,25 @@ def make_comparison():
 
 @pytest.fixture
 def personas(db):
-    return [
-        Persona.objects.create(
+    """The four seats (the panel's migration may already have created them)."""
+    keys = ["builder", "skeptic", "futurist", "operator"]
+    Persona.objects.exclude(key__in=keys).update(active=False)
+    found = []
+    for position, key in enumerate(keys):
+        persona, _ = Persona.objects.update_or_create(
             key=key,
-            name=key.title(),
-            position=i,
-            lens="x",
-            priorities="x",
-            deal_breakers="x",
-            voice="x",
+            defaults={
+                "name": key.title(),
+                "position": position,
+                "active": True,
+                "lens": "x",
+                "priorities": "x",
+                "deal_breakers": "x",
+                "voice": "x",
+            },
         )
-        for i, key in enumerate(["builder", "skeptic", "futurist", "operator"])
-    ]
+        found.append(persona)
+    return found
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 import re
 
 import pytest
-from django.core.management import call_command
 from django.template import engines
 from django.test import Client
 
@@ -13,15 +12,16 @@ from .conftest import local_path
 pytestmark = pytest.mark.django_db
 
 
-def run_worker():
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+@pytest.fixture(autouse=True)
+def tasks_run_at_once(settings):
+    """Run queued tasks in-process (the database worker closes the test's connection)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 def subscribe(client, email, categories=(), capture=None):
     data = {"email": email, "categories": [c.pk for c in categories]}
     with capture(execute=True):
         response = client.post("/newsletter/", data)
-    run_worker()
     return response
 
 

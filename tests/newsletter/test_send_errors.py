@@ -1,0 +1,121 @@
+import pytest
+from django.core.management.base import CommandError
+
+from shipwith.newsletter import services
+from shipwith.newsletter.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
+from shipwith.newsletter.services import issue_compose, issue_send
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def issue(digest_week):
+    return issue_compose(week=digest_week)
+
+
+def statuses() -> dict[str, str]:
+    return dict(Delivery.objects.values_list("subscriber__email", "status"))
+
+
+def test_many_messages_share_one_connection(issue, smtp_server, make_subscriber):
+    for n in range(5):
+        make_subscriber(f"r{n}@example.com")
+    assert issue_send(issue_id=issue.pk).sent == 5
+    assert smtp_server.sessions == 1
+
+
+def test_temporary_refusals_are_retried_with_backoff(issue, smtp_server, make_subscriber):
+    make_subscriber("greylisted@example.com")
+    smtp_server.replies["greylisted@example.com"] = ["451 4.7.1 Greylisted, try later"] * 2 + [
+        "250 OK"
+    ]
+    waits = []
+    report = issue_send(issue_id=issue.pk, sleep=waits.append)
+    assert report.sent == 1
+    assert len(smtp_server.to("greylisted@example.com")) == 1
+    assert Delivery.objects.get().attempts == 3
+    assert len(waits) == 2 and waits[1] > waits[0]  # exponential backoff
+
+
+def test_permanent_refusal_marks_the_address_and_the_send_goes_on(
+    issue, smtp_server, make_subscriber
+):
+    make_subscriber("a-gone@example.com")
+    make_subscriber("b-fine@example.com")
+    smtp_server.replies["a-gone@example.com"] = ["550 5.1.1 No such user"]
+    report = issue_send(issue_id=issue.pk, sleep=lambda s: None)
+    assert (report.sent, report.bounced) == (1, 1)
+    assert smtp_server.rcpt_attempts["a-gone@example.com"] == 1  # never retried
+    gone = Subscriber.objects.get(email="a-gone@example.com")
+    assert gone.status == SubscriberStatus.BOUNCED
+    assert "550" in gone.bounce_reason
+    assert len(smtp_server.to("b-fine@example.com")) == 1
+
+
+def test_deferred_deliveries_are_retried_by_the_next_send(issue, smtp_server, make_subscriber):
+    make_subscriber("busy@example.com")
+    smtp_server.replies["busy@example.com"] = ["452 4.2.2 Mailbox full"]
+    report = issue_send(issue_id=issue.pk, sleep=lambda s: None)
+    assert report.deferred == 1
+    assert statuses() == {"busy@example.com": DeliveryStatus.DEFERRED}
+    smtp_server.replies.clear()
+    assert issue_send(issue_id=issue.pk).sent == 1
+    assert len(smtp_server.to("busy@example.com")) == 1
+
+
+def test_unreachable_server_stops_the_send_and_a_later_run_resumes(
+    issue, smtp_server, make_subscriber, settings, run_command
+):
+    for n in range(3):
+        make_subscriber(f"r{n}@example.com")
+    working_port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = free_port()  # nothing listens there
+    with pytest.raises(CommandError, match="mail server unreachable"):
+        run_command("newsletter", "send", "--week", issue.slug)
+    assert set(statuses().values()) == {DeliveryStatus.PENDING}
+    settings.EMAIL_PORT = working_port
+    assert "sent 3" in run_command("newsletter", "send", "--week", issue.slug)
+    assert len(smtp_server.messages) == 3
+
+
+def test_connection_lost_after_the_body_went_out_is_never_resent(
+    issue, smtp_server, make_subscriber
+):
+    make_subscriber("a-doubt@example.com")
+    make_subscriber("b-fine@example.com")
+    smtp_server.drop_during_data.add("a-doubt@example.com")
+    report = issue_send(issue_id=issue.pk, sleep=lambda s: None)
+    assert (report.sent, report.in_doubt) == (1, 1)
+    assert statuses()["a-doubt@example.com"] == DeliveryStatus.IN_DOUBT
+    smtp_server.drop_during_data.clear()
+    issue_send(issue_id=issue.pk)
+    assert len(smtp_server.to("a-doubt@example.com")) == 1
+    assert len(smtp_server.to("b-fine@example.com")) == 1
+
+
+def test_a_crash_between_smtp_accept_and_the_database_write(
+    issue, smtp_server, make_subscriber, monkeypatch
+):
+    for n in range(6):
+        make_subscriber(f"r{n}@example.com")
+    real_mark, marked = services._mark, []
+
+    def crash_on_third(delivery, status, **kwargs):
+        if status == DeliveryStatus.SENT and len(marked) == 2:
+            raise RuntimeError("power cut")
+        marked.append(delivery.pk)
+        return real_mark(delivery, status, **kwargs)
+
+    monkeypatch.setattr(services, "_mark", crash_on_third)
+    with pytest.raises(RuntimeError):
+        issue_send(issue_id=issue.pk, batch_size=4)
+    monkeypatch.setattr(services, "_mark", real_mark)
+
+    report = issue_send(issue_id=issue.pk)
+    assert report.recovered_in_doubt == 1
+    assert report.sent == 3
+    for n in range(6):
+        assert len(smtp_server.to(f"r{n}@example.com")) == 1, n
+    assert list(statuses().values()).count(DeliveryStatus.IN_DOUBT) == 1
