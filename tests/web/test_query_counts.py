@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from shipwith.catalog.models import Tool
 from shipwith.web import caching
 from shipwith.web.models import Comparison
 from shipwith.web.services import comparisons_publish
@@ -51,8 +52,6 @@ def grow(extra_tools: int, versions: int) -> None:
         add_tier(tool)
         add_source(tool)
     for slug in ("alpha", "beta"):
-        from shipwith.catalog.models import Tool
-
         tool = Tool.objects.get(slug=slug)
         add_tier(tool, "Pro", 99)
         add_source(tool, "https://example.com/more")
@@ -60,7 +59,9 @@ def grow(extra_tools: int, versions: int) -> None:
             for persona in personas:
                 make_review(tool, persona, "skip")
     comparisons_publish()
-    Comparison.objects.get_or_create(tool_a_id=1, tool_b_id=2)
+    Comparison.objects.get_or_create(
+        tool_a=Tool.objects.get(slug="alpha"), tool_b=Tool.objects.get(slug="beta")
+    )
 
 
 def test_query_counts_do_not_grow_with_the_catalog(client):
