@@ -6,17 +6,19 @@ IMMEDIATE transaction serialises all writers, so the read of the previous vote i
 and the tally deltas are exact.
 """
 
+import contextlib
+import threading
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, Q, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from shipwith.catalog.models import Tool
 from shipwith.core.freshness import tools_touch
-from shipwith.votes import ratings
+from shipwith.votes import ratings, statements
 from shipwith.votes.models import (
     PairChoice,
     PairTally,
@@ -48,33 +50,34 @@ def voter_create(*, user=None) -> Voter:
 
 def _voter_charge(voter_id: int) -> bool:
     """Count one vote write against the voter's day; return whether the voter is excluded."""
-    today = timezone.localdate()
-    charged = (
-        Voter.objects.filter(pk=voter_id)
-        .filter(Q(day__isnull=True) | ~Q(day=today) | Q(day_count__lt=daily_cap()))
-        .update(
-            day=today,
-            day_count=Case(When(day=today, then=F("day_count") + 1), default=1),
-        )
-    )
-    if not charged:
+    excluded = statements.voter_charge(voter_id, timezone.localdate(), daily_cap())
+    if excluded is None:
         if not Voter.objects.filter(pk=voter_id).exists():
             raise Voter.DoesNotExist(f"no voter #{voter_id}")
         raise DailyCapReached
-    return Voter.objects.filter(pk=voter_id).values_list("excluded", flat=True).get()
+    return excluded
+
+
+_sqlite_writer = threading.Lock()
+
+
+def _one_writer():
+    """On SQLite, let one thread per process write at a time.
+
+    SQLite has one writer anyway; threads that queue here wait on a lock instead of in
+    SQLite's busy handler, which sleeps in steps of up to 100 ms and wastes the lock's turns.
+    """
+    return _sqlite_writer if connection.vendor == "sqlite" else contextlib.nullcontext()
 
 
 def _tally_add(tool_id: int, ships: int, skips: int) -> None:
-    if not (ships or skips):
-        return
-    changes = {"ships": F("ships") + ships, "skips": F("skips") + skips}
-    if ToolTally.objects.filter(tool_id=tool_id).update(**changes):
+    if not (ships or skips) or statements.tally_add(tool_id, ships, skips):
         return
     try:
         with transaction.atomic():  # a savepoint: another voter may create the row first
             ToolTally.objects.create(tool_id=tool_id, ships=ships, skips=skips)
     except IntegrityError:
-        ToolTally.objects.filter(tool_id=tool_id).update(**changes)
+        statements.tally_add(tool_id, ships, skips)
 
 
 def _deltas(value: str | None) -> tuple[int, int]:
@@ -95,23 +98,12 @@ def vote_cast(*, voter_id: int, tool_id: int, value: str | None) -> VoteChange:
     """Record the voter's ship/skip on a tool (None withdraws it) and update the tally."""
     if value not in ("ship", "skip", None):
         raise ValueError(f"not a vote: {value!r}")
-    with transaction.atomic():
+    with _one_writer(), transaction.atomic():
         excluded = _voter_charge(voter_id)
-        previous = (
-            Vote.objects.filter(voter_id=voter_id, tool_id=tool_id)
-            .values_list("value", flat=True)
-            .first()
-        )
+        previous = statements.vote_previous(voter_id, tool_id)
         if previous == value:
             return VoteChange(previous, value)
-        if value is None:
-            Vote.objects.filter(voter_id=voter_id, tool_id=tool_id).delete()
-        elif previous is None:
-            Vote.objects.create(voter_id=voter_id, tool_id=tool_id, value=value)
-        else:
-            Vote.objects.filter(voter_id=voter_id, tool_id=tool_id).update(
-                value=value, updated_at=timezone.now()
-            )
+        statements.vote_write(voter_id, tool_id, previous, value)
         if not excluded:
             (new_ship, new_skip), (old_ship, old_skip) = _deltas(value), _deltas(previous)
             _tally_add(tool_id, new_ship - old_ship, new_skip - old_skip)

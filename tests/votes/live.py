@@ -53,8 +53,7 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _database(tmp: Path) -> Iterator[str]:
-    base = os.environ.get("DATABASE_URL", "")
+def _database(tmp: Path, base: str) -> Iterator[str]:
     if not base.startswith(("postgres://", "postgresql://")):
         yield f"sqlite:///{tmp / 'live.sqlite3'}"
         return
@@ -72,9 +71,20 @@ def _database(tmp: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def live_site(tmp: Path, *, tools: int = 3, workers: int = 2, env: dict | None = None):
-    """Migrate a fresh database, load `tools` tools (tool-0 …), serve it; yield a LiveSite."""
-    with _database(tmp) as database_url:
+def live_site(
+    tmp: Path,
+    *,
+    tools: int = 3,
+    workers: int = 2,
+    env: dict | None = None,
+    database: str | None = None,
+):
+    """Migrate a fresh database, load `tools` tools (tool-0 …), serve it; yield a LiveSite.
+
+    `database` is "sqlite" or a PostgreSQL URL; by default the engine of DATABASE_URL.
+    """
+    base = os.environ.get("DATABASE_URL", "") if database is None else database
+    with _database(tmp, base) as database_url:
         environment = {
             **os.environ,
             "DATABASE_URL": database_url,
