@@ -11,11 +11,21 @@ from datetime import date
 from django.db import connection
 from django.utils import timezone
 
+from shipwith.catalog.models import Tool
 from shipwith.votes.models import ToolTally, Vote, Voter
+
+TOOL = Tool._meta.db_table
 
 VOTER = Voter._meta.db_table
 VOTE = Vote._meta.db_table
 TALLY = ToolTally._meta.db_table
+
+
+def tool_id(slug: str) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {TOOL} WHERE slug = %s", [slug])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def voter_charge(voter_id: int, today: date, cap: int) -> bool | None:

@@ -1,16 +1,18 @@
 """Vote endpoints (form POST + redirect, or fetch + JSON) and the leaderboard."""
 
+import functools
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shipwith.catalog.models import Category, Tool
-from shipwith.votes import limits, selectors, services
+from shipwith.votes import limits, selectors, services, statements
 from shipwith.votes.identity import (
     ForgedCookie,
     request_voter_id,
@@ -108,25 +110,30 @@ def _widget(template: str, context: dict, request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def tool_vote(request: HttpRequest, slug: str, withdraw: bool = False) -> HttpResponse:
     """GET: the reader's vote form for a tool. POST: cast (or withdraw) a ship/skip vote."""
-    tool = get_object_or_404(Tool.objects.select_related("category"), slug=slug)
+    # The id alone, by hand: a form vote needs nothing else, and the ORM lookup cost more
+    # than the whole vote's SQL. The full tool is loaded only to render something.
+    tool_id = statements.tool_id(slug)
+    if tool_id is None:
+        raise Http404("No such tool.")
+    tool = functools.cache(lambda: Tool.objects.select_related("category").get(pk=tool_id))
     data = request.POST if request.method == "POST" else request.GET
-    target = _safe_next(request, data.get("next", ""), tool.get_absolute_url())
+    target = _safe_next(request, data.get("next", ""), reverse("web:tool", args=[slug]))
 
     def widget() -> str:
         voter_id = request_voter_id_or_none(request)
-        context = tool_context(tool, voter_id, request, personal=True) | {"next": target}
+        context = tool_context(tool(), voter_id, request, personal=True) | {"next": target}
         return _widget("votes/_tool_vote.html", context, request)
 
     if request.method == "GET":
         if _wants_json(request):
             return JsonResponse({"html": widget(), "figures": {}})
-        return render(request, "votes/tool_page.html", {"tool": tool, "votes_personal": True})
+        return render(request, "votes/tool_page.html", {"tool": tool(), "votes_personal": True})
     value = None if withdraw else request.POST.get("value")
     if not withdraw and value not in ("ship", "skip"):
         return _refuse(request, 400, "A vote is either ship or skip.")
     refusal, new_voter = _vote(
         request,
-        lambda voter_id: services.vote_cast(voter_id=voter_id, tool_id=tool.pk, value=value),
+        lambda voter_id: services.vote_cast(voter_id=voter_id, tool_id=tool_id, value=value),
     )
     if refusal:
         return refusal
@@ -136,10 +143,10 @@ def tool_vote(request: HttpRequest, slug: str, withdraw: bool = False) -> HttpRe
         request,
         new_voter,
         widget=widget,
-        figures=lambda: _figures_html([tool]),
+        figures=lambda: _figures_html([tool()]),
         target=target,
-        key=tool.slug,
-        anchor=f"vote-{tool.slug}",
+        key=slug,
+        anchor=f"vote-{slug}",
     )
 
 
