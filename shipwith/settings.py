@@ -156,3 +156,4 @@ CACHES["votes"] = (
     if _redis_url
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "votes"}
 )
+SHIPWITH_VOTES_IP_HEADER = env("SHIPWITH_VOTES_IP_HEADER")  # votes: e.g. X-Real-IP behind nginx

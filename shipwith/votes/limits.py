@@ -50,3 +50,15 @@ def voter_rate() -> tuple[int, int]:
 
 def ip_rate() -> tuple[int, int]:
     return rate_setting("SHIPWITH_VOTES_RATE_IP", "300/m")
+
+
+def client_ip(request) -> str:
+    """The reader's address: REMOTE_ADDR, or the header a trusted proxy sets.
+
+    Behind nginx every request comes from the proxy; set SHIPWITH_VOTES_IP_HEADER (e.g.
+    "X-Real-IP") so readers are told apart. Only set it when a proxy always overwrites it.
+    """
+    header = getattr(settings, "SHIPWITH_VOTES_IP_HEADER", "")
+    if header and (value := request.headers.get(header)):
+        return value.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "")

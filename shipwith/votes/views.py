@@ -58,7 +58,7 @@ Refusal = HttpResponse | None
 
 def _vote(request: HttpRequest, write: Callable[[int], object]) -> tuple[Refusal, Voter | None]:
     """Identify the voter, apply the rate limits and write; return a refusal or the new voter."""
-    if wait := limits.limit_exceeded(f"ip:{request.META.get('REMOTE_ADDR')}", limits.ip_rate()):
+    if wait := limits.limit_exceeded(f"ip:{limits.client_ip(request)}", limits.ip_rate()):
         message = "Too many votes from your network; try again soon."
         return _refuse(request, 429, message, wait), None
     try:

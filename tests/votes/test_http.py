@@ -289,3 +289,13 @@ def test_an_editor_excludes_a_voter_in_the_admin_and_it_is_logged(client, tools)
     assert ToolTally.objects.get(tool=tools[0]).skips == 0
     assert Voter.objects.get(pk=spammer_id).excluded
     assert "skips everything" in client.get("/admin/votes/voterexclusion/").text
+
+
+def test_behind_a_proxy_the_configured_header_tells_readers_apart(tools, settings):
+    settings.SHIPWITH_VOTES_RATE_IP = "1/m"
+    settings.SHIPWITH_VOTES_IP_HEADER = "X-Real-IP"
+    for address in ["203.0.113.1", "203.0.113.2"]:
+        response = Client(HTTP_X_REAL_IP=address).post("/tools/alpha/vote/", {"value": "ship"})
+        assert response.status_code == 302
+    again = Client(HTTP_X_REAL_IP="203.0.113.1").post("/tools/alpha/vote/", {"value": "ship"})
+    assert again.status_code == 429

@@ -166,3 +166,15 @@ def test_refit_stores_ratings_the_leaderboard_reads(tools, other_category):
     # Only the latest fit is kept.
     services.ratings_refit(rounds=5)
     assert RatingFit.objects.count() == 1
+
+
+def test_the_refit_task_fits_and_returns_the_new_fit(tools):
+    from shipwith.votes.tasks import ratings_refit
+
+    voter = services.voter_create()
+    services.pair_vote_cast(
+        voter_id=voter.pk, tool_a_id=tools[0].pk, tool_b_id=tools[1].pk, choice="a"
+    )
+    fit_id = ratings_refit.call()
+    assert RatingFit.objects.get().pk == fit_id
+    assert Rating.objects.filter(fit_id=fit_id).count() == 2
