@@ -4,6 +4,9 @@ from django.db import models
 
 from shipwith.catalog.models import Tool
 
+# Providers whose text is of little value (see shipwith.panel.llm.LOW_CAPABILITY_NOTE).
+LOW_CAPABILITY_PROVIDERS = frozenset({"local"})
+
 
 class Persona(models.Model):
     key = models.SlugField(max_length=40, unique=True, help_text="builder, skeptic, futurist…")
@@ -73,6 +76,9 @@ class Seat(models.Model):
     status = models.CharField(max_length=10, choices=SeatStatus.choices, default=SeatStatus.PENDING)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    model_spec = models.CharField(max_length=120, blank=True, help_text="The model asked.")
+    raw_output = models.TextField(blank=True, help_text="What the model said, when it failed.")
+    updated_at = models.DateTimeField(auto_now=True, null=True)
 
     class Meta:
         constraints = [
@@ -114,6 +120,9 @@ class Review(models.Model):
     flags = models.JSONField(default=list, blank=True, help_text="Why this review is flagged.")
     previous_verdict = models.CharField(max_length=4, choices=Verdict.choices, blank=True)
     prompt_version = models.PositiveIntegerField()
+    prompt_layout = models.CharField(
+        max_length=20, blank=True, help_text="Version of the shared prompt files (panel/prompts/)."
+    )
     model_id = models.CharField(max_length=200)
     provider = models.CharField(max_length=40)
     tokens_in = models.PositiveIntegerField(default=0)
@@ -146,3 +155,8 @@ class Review(models.Model):
     @property
     def flagged(self) -> bool:
         return bool(self.flags)
+
+    @property
+    def is_low_capability(self) -> bool:
+        """Written by the tiny embedded model: pages show LOW_CAPABILITY_NOTE beside it."""
+        return self.provider in LOW_CAPABILITY_PROVIDERS

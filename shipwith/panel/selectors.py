@@ -52,3 +52,23 @@ def panel_summaries(tool_ids: list[int]) -> dict[int, PanelSummary]:
 
 def panel_summary(tool_id: int) -> PanelSummary:
     return panel_summaries([tool_id])[tool_id]
+
+
+def tools_lacking_panel() -> list[int]:
+    """Ids of tools that have never had a panel run finish with at least one review."""
+    from shipwith.catalog.models import Tool
+    from shipwith.panel.models import PanelRun, RunStatus
+
+    reviewed = PanelRun.objects.filter(status__in=[RunStatus.COMPLETE, RunStatus.INCOMPLETE])
+    return list(
+        Tool.objects.exclude(pk__in=reviewed.values("tool_id"))
+        .order_by("name")
+        .values_list("pk", flat=True)
+    )
+
+
+def panel_label(summary: PanelSummary) -> str:
+    """The panel figure as text: "75% ship (3 of 4)" only when complete."""
+    if summary.is_complete:
+        return f"{summary.ship_percent}% ship ({summary.ships} of {summary.completed})"
+    return f"{summary.completed} of {summary.seats} reviews: incomplete"

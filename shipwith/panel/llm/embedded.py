@@ -4,6 +4,8 @@ import asyncio
 import atexit
 import functools
 import importlib.resources
+import json
+import os
 import threading
 from pathlib import Path
 
@@ -44,6 +46,26 @@ def load_llama(path: str, n_ctx: int, n_threads: int):
     return llama
 
 
+@functools.cache
+def _gbnf(schema_json: str) -> str:
+    from llama_cpp import llama_grammar
+
+    gbnf = llama_grammar.json_schema_to_gbnf(schema_json)
+    # The bundled converter lets raw control characters into strings, which is invalid JSON.
+    return gbnf.replace(_LOOSE_CHAR, _STRICT_CHAR, 1)
+
+
+def _grammar(schema_json: str):
+    """A grammar from our JSON schema (what response_format json_object+schema does, fixed)."""
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    return LlamaGrammar.from_string(_gbnf(schema_json), verbose=False)
+
+
+_LOOSE_CHAR = 'char ::= [^"\\\\] |'
+_STRICT_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
+
+
 class EmbeddedModel(Model):
     provider = "local"
     concurrent = False
@@ -53,10 +75,14 @@ class EmbeddedModel(Model):
         super().__init__(model_id)
         self.path = path or gguf_path()
         self.n_ctx = getattr(settings, "SHIPWITH_LOCAL_N_CTX", 4096)
-        self.n_threads = getattr(settings, "SHIPWITH_LOCAL_THREADS", 2)
-        self.temperature = getattr(settings, "SHIPWITH_LOCAL_TEMPERATURE", 0.7)
-        # A 135M model loops on itself without a firm repeat penalty.
-        self.repeat_penalty = getattr(settings, "SHIPWITH_LOCAL_REPEAT_PENALTY", 1.3)
+        # Half the cores: llama.cpp threads spin at barriers and collapse when oversubscribed.
+        self.n_threads = getattr(settings, "SHIPWITH_LOCAL_THREADS", None) or max(
+            1, (os.cpu_count() or 2) // 2
+        )
+        # Low temperature: at higher ones a 135M model starts strings with noise and never
+        # recovers; the repeat penalty stops it looping on itself.
+        self.temperature = getattr(settings, "SHIPWITH_LOCAL_TEMPERATURE", 0.3)
+        self.repeat_penalty = getattr(settings, "SHIPWITH_LOCAL_REPEAT_PENALTY", 1.15)
 
     def llama(self):
         return load_llama(str(self.path), self.n_ctx, self.n_threads)
@@ -71,8 +97,7 @@ class EmbeddedModel(Model):
     def _generate_blocking(self, system, messages, schema, max_tokens) -> Generation:
         kwargs = {}
         if schema is not None:
-            # llama.cpp turns this into a grammar; the OpenAI json_schema envelope is ignored.
-            kwargs["response_format"] = {"type": "json_object", "schema": schema}
+            kwargs["grammar"] = _grammar(json.dumps(schema, sort_keys=True))
         with _lock:
             llama = self.llama()
             try:

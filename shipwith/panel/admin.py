@@ -1,0 +1,66 @@
+from django.contrib import admin
+
+from shipwith.panel.models import PanelRun, Persona, Review, Seat
+from shipwith.panel.services import persona_save
+
+
+@admin.register(Persona)
+class PersonaAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "active", "model_spec", "prompt_version", "updated_at"]
+    list_editable = ["position", "active"]
+    readonly_fields = ["prompt_version", "updated_at"]
+    fields = [
+        "key",
+        "name",
+        "position",
+        "active",
+        "lens",
+        "priorities",
+        "deal_breakers",
+        "voice",
+        "model_spec",
+        "prompt_version",
+        "updated_at",
+    ]
+
+    def save_model(self, request, obj, form, change):
+        persona_save(persona=obj, changed_fields=form.changed_data if change else [])
+
+
+class SeatInline(admin.TabularInline):
+    model = Seat
+    extra = 0
+    can_delete = False
+    fields = ["persona", "status", "model_spec", "attempts", "error"]
+    readonly_fields = fields
+
+
+@admin.register(PanelRun)
+class PanelRunAdmin(admin.ModelAdmin):
+    list_display = ["tool", "status", "model_spec", "created_at", "finished_at"]
+    list_filter = ["status"]
+    search_fields = ["tool__name"]
+    readonly_fields = ["tool", "status", "model_spec", "reason", "started_at", "finished_at"]
+    inlines = [SeatInline]
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = [
+        "tool",
+        "persona",
+        "version",
+        "verdict",
+        "previous_verdict",
+        "is_current",
+        "provider",
+        "model_id",
+        "created_at",
+    ]
+    list_filter = ["persona", "verdict", "is_current", "provider"]
+    search_fields = ["tool__name", "take"]
+    # Reviews are records of what a model said: editors read them, never rewrite them.
+    readonly_fields = [field.name for field in Review._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,43 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from shipwith.catalog.models import Tool
+from shipwith.panel.llm import LOW_CAPABILITY_NOTE, LLMError, default_model_spec, model_for
+from shipwith.panel.progress import panels_run_with_progress
+
+
+class Command(BaseCommand):
+    help = "Run the reviewer panel on tools now, in the foreground, with a progress bar."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slugs", nargs="*", metavar="SLUG")
+        parser.add_argument("--all", action="store_true", help="Review every tool.")
+        parser.add_argument(
+            "--model",
+            default=None,
+            help='Model for every persona, e.g. "local", "openai:MODEL", "anthropic:MODEL" '
+            "(default: each persona's model, else SHIPWITH_LLM).",
+        )
+
+    def handle(self, *args, slugs: list[str], all: bool, model: str | None, **options):
+        if bool(slugs) == all:
+            raise CommandError("name tools by slug, or pass --all (not both)")
+        tools = Tool.objects.order_by("name")
+        if slugs:
+            found = dict(tools.filter(slug__in=slugs).values_list("slug", "pk"))
+            if unknown := [slug for slug in slugs if slug not in found]:
+                raise CommandError(f"no tool with slug: {', '.join(unknown)}")
+            tool_ids = [found[slug] for slug in slugs]
+        else:
+            tool_ids = list(tools.values_list("pk", flat=True))
+        spec = model or default_model_spec()
+        try:
+            low = model_for(spec).low_capability
+        except LLMError as exc:
+            raise CommandError(str(exc)) from exc
+        if low:
+            self.stderr.write(self.style.WARNING(f"Note: {LOW_CAPABILITY_NOTE}"))
+        runs = panels_run_with_progress(
+            tool_ids=tool_ids, model_spec=model, write=self.stdout.write
+        )
+        complete = sum(run.status == "complete" for run in runs)
+        self.stdout.write(f"{complete} of {len(runs)} panels complete.")

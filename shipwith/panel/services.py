@@ -1,0 +1,301 @@
+"""Writes of the panel: persona edits, panel runs, seats and versioned reviews."""
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from asgiref.sync import async_to_sync, sync_to_async
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from pydantic import ValidationError
+
+from shipwith.catalog.models import Tool
+from shipwith.core.freshness import tools_touch
+from shipwith.panel import prompts
+from shipwith.panel.grounding import quotes_check, source_material
+from shipwith.panel.llm import Completion, LLMError, Model, default_model_spec, model_for
+from shipwith.panel.models import (
+    PanelRun,
+    Persona,
+    Review,
+    RunStatus,
+    Seat,
+    SeatStatus,
+)
+from shipwith.panel.schema import ReviewOutput, review_json_schema
+
+# Fields whose change alters what the model is told, so reviews must name a new version.
+PROMPT_FIELDS = frozenset({"name", "lens", "priorities", "deal_breakers", "voice"})
+MAX_TOKENS = 700
+UNFINISHED = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+SeatCallback = Callable[[Seat], None]
+
+
+def persona_save(*, persona: Persona, changed_fields: Iterable[str]) -> Persona:
+    """Save an editor's change; a change to the prompt text bumps the prompt version."""
+    if persona.pk and PROMPT_FIELDS & set(changed_fields):
+        persona.prompt_version = F("prompt_version") + 1
+    persona.save()
+    persona.refresh_from_db(fields=["prompt_version"])
+    return persona
+
+
+def panel_run_open(*, tool_id: int, model_spec: str | None = None) -> PanelRun:
+    """Return the tool's unfinished run for this model (a retry resumes it) or open one."""
+    spec = model_spec or ""
+    with transaction.atomic():
+        tool = Tool.objects.select_for_update().get(pk=tool_id)
+        run = PanelRun.objects.filter(tool=tool, model_spec=spec, status__in=UNFINISHED).first()
+        if run is None:
+            run = PanelRun.objects.create(tool=tool, model_spec=spec)
+            personas = Persona.objects.filter(active=True)
+            Seat.objects.bulk_create([Seat(run=run, persona=persona) for persona in personas])
+    return run
+
+
+def panel_run_enqueue(*, tool_id: int, model_spec: str | None = None) -> PanelRun:
+    """Open a run and hand it to the task worker once the transaction commits."""
+    from shipwith.panel.tasks import panel_run_task
+
+    run = panel_run_open(tool_id=tool_id, model_spec=model_spec)
+    transaction.on_commit(lambda: panel_run_task.enqueue(run.pk))
+    return run
+
+
+def panel_run(
+    *, tool_id: int, model_spec: str | None = None, on_seat: SeatCallback | None = None
+) -> PanelRun:
+    """Review a tool with every active persona now; return the finished run."""
+    run = panel_run_open(tool_id=tool_id, model_spec=model_spec)
+    return panel_run_execute(run_id=run.pk, on_seat=on_seat)
+
+
+def panel_run_execute(*, run_id: int, on_seat: SeatCallback | None = None) -> PanelRun:
+    """Fill every pending seat of a run, storing each review as it arrives; idempotent."""
+    PanelRun.objects.filter(pk=run_id).update(
+        status=RunStatus.RUNNING, started_at=timezone.now(), reason=""
+    )
+    run = PanelRun.objects.select_related("tool__vendor", "tool__category").get(pk=run_id)
+    seats = list(run.seats.select_related("persona").order_by("persona__position", "pk"))
+    runnable = []
+    for seat in seats:
+        plan = _plan(run, seat) if seat.status == SeatStatus.PENDING else None
+        if plan is not None:
+            runnable.append(plan)
+        elif on_seat:
+            on_seat(Seat.objects.get(pk=seat.pk))  # settled now, or by an interrupted attempt
+    if runnable:
+        async_to_sync(_fill_seats)(runnable, _shared_request(run.tool), on_seat)
+    return panel_run_finish(run_id=run.pk)
+
+
+def panel_run_finish(*, run_id: int) -> PanelRun:
+    """Record the run's outcome from its seats: complete, incomplete or failed."""
+    run = PanelRun.objects.get(pk=run_id)
+    seats = list(run.seats.select_related("persona"))
+    done = [seat for seat in seats if seat.status == SeatStatus.DONE]
+    missing = [seat for seat in seats if seat.status != SeatStatus.DONE]
+    if seats and not missing:
+        run.status = RunStatus.COMPLETE
+    elif done:
+        run.status = RunStatus.INCOMPLETE
+    else:
+        run.status = RunStatus.FAILED
+    run.reason = "; ".join(
+        f"{seat.persona.name}: {seat.get_status_display().lower()}"
+        + (f" ({seat.error})" if seat.error else "")
+        for seat in missing
+    ) or ("" if seats else "no active personas")
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "reason", "finished_at"])
+    if done:
+        tools_touch(run.tool_id)
+    return run
+
+
+@dataclass
+class _SeatPlan:
+    seat: Seat
+    model: Model
+
+
+@dataclass
+class _Request:
+    system: str
+    prefix: str
+    material: str
+    tool_name: str
+    schema: dict
+
+
+def _shared_request(tool: Tool) -> _Request:
+    material = source_material(tool)
+    return _Request(
+        system=prompts.system_prompt(),
+        prefix=prompts.shared_prefix(material=material, fence=prompts.Fence.random()),
+        material=material,
+        tool_name=tool.name,
+        schema=review_json_schema(),
+    )
+
+
+def _plan(run: PanelRun, seat: Seat) -> _SeatPlan | None:
+    """Pick the seat's model; settle the seat at once when it cannot or must not run."""
+    spec = run.model_spec or seat.persona.model_spec or default_model_spec()
+    try:
+        model = model_for(spec)
+    except LLMError as exc:
+        seat_fail(seat_id=seat.pk, reason=str(exc), model_spec=spec)
+        return None
+    vendor = run.tool.vendor
+    if vendor and model.vendor and model.vendor == vendor.slug:
+        seat_recuse(seat_id=seat.pk, model_spec=spec, vendor_name=vendor.name)
+        return None
+    Seat.objects.filter(pk=seat.pk).update(model_spec=spec)
+    seat.model_spec = spec
+    return _SeatPlan(seat=seat, model=model)
+
+
+async def _fill_seats(plans: list[_SeatPlan], request: _Request, on_seat) -> None:
+    # Remote models take the personas at once; the embedded one takes them in turn.
+    parallel = [plan for plan in plans if plan.model.concurrent]
+    in_turn = [plan for plan in plans if not plan.model.concurrent]
+
+    async def one_by_one() -> None:
+        for plan in in_turn:
+            await _fill_seat(plan, request, on_seat)
+
+    await asyncio.gather(one_by_one(), *(_fill_seat(plan, request, on_seat) for plan in parallel))
+    for model in {id(plan.model): plan.model for plan in plans}.values():
+        await model.aclose()
+
+
+async def _fill_seat(plan: _SeatPlan, request: _Request, on_seat) -> None:
+    seat = plan.seat
+    prompt = request.prefix + prompts.persona_card(seat.persona, tool_name=request.tool_name)
+    try:
+        completion, output = await _ask(plan.model, request, prompt)
+    except LLMError as exc:
+        await sync_to_async(seat_fail)(
+            seat_id=seat.pk, reason=str(exc), model_spec=seat.model_spec, raw=exc.raw
+        )
+    except Exception as exc:  # a fault must end in a recorded state, never a silent gap
+        await sync_to_async(seat_fail)(
+            seat_id=seat.pk, reason=f"unexpected error: {exc!r}", model_spec=seat.model_spec
+        )
+    else:
+        await sync_to_async(review_store)(
+            seat_id=seat.pk, output=output, completion=completion, material=request.material
+        )
+    if on_seat:
+        await sync_to_async(on_seat)(await sync_to_async(Seat.objects.get)(pk=seat.pk))
+
+
+async def _ask(model: Model, request: _Request, prompt: str) -> tuple[Completion, ReviewOutput]:
+    """Ask for a review; a schema-valid answer that breaks our rules gets one repair."""
+    completion = await model.complete(
+        system=request.system, prompt=prompt, schema=request.schema, max_tokens=MAX_TOKENS
+    )
+    try:
+        return completion, ReviewOutput.model_validate(completion.data)
+    except ValidationError as exc:
+        problem = _first_problem(exc)
+    repair = f"{prompt}\n\nYour previous answer:\n{completion.text}\n\n" + prompts.repair_prompt(
+        problem
+    )
+    second = await model.complete(
+        system=request.system, prompt=repair, schema=request.schema, max_tokens=MAX_TOKENS
+    )
+    try:
+        output = ReviewOutput.model_validate(second.data)
+    except ValidationError as exc:
+        raise LLMError(
+            f"invalid review after one repair: {_first_problem(exc)}",
+            raw=f"{completion.text}\n--- repair ---\n{second.text}",
+        ) from exc
+    second.tokens_in += completion.tokens_in
+    second.tokens_out += completion.tokens_out
+    second.latency_ms += completion.latency_ms
+    return second, output
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "answer"
+    return f"{where}: {error['msg']}"
+
+
+def seat_fail(*, seat_id: int, reason: str, model_spec: str = "", raw: str = "") -> None:
+    """Record why a persona produced no review in this run."""
+    Seat.objects.filter(pk=seat_id, status=SeatStatus.PENDING).update(
+        status=SeatStatus.FAILED,
+        error=reason[:2000],
+        model_spec=model_spec,
+        raw_output=raw,
+        attempts=F("attempts") + 1,
+        updated_at=timezone.now(),
+    )
+
+
+def seat_recuse(*, seat_id: int, model_spec: str, vendor_name: str) -> None:
+    """A model never reviews its own vendor's tool."""
+    Seat.objects.filter(pk=seat_id, status=SeatStatus.PENDING).update(
+        status=SeatStatus.RECUSED,
+        error=f"{model_spec} is a {vendor_name} model",
+        model_spec=model_spec,
+        updated_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def review_store(
+    *, seat_id: int, output: ReviewOutput, completion: Completion, material: str
+) -> Review:
+    """Store a seat's review as the persona's new current version; a repeat is a no-op."""
+    seat = Seat.objects.select_for_update().select_related("run", "persona").get(pk=seat_id)
+    existing = Review.objects.filter(seat=seat).first()
+    if existing is not None:
+        return existing
+    tool_id, persona = seat.run.tool_id, seat.persona
+    history = Review.objects.select_for_update().filter(tool_id=tool_id, persona=persona)
+    previous = history.filter(is_current=True).first()
+    version = (history.aggregate(last=Max("version"))["last"] or 0) + 1
+    if previous is not None:
+        history.filter(pk=previous.pk).update(is_current=False)
+    kept, dropped = quotes_check(output.evidence_quotes, material)
+    flags = []
+    if dropped:
+        flags.append(f"{len(dropped)} evidence quote(s) not found in the tool's sources, dropped")
+    review = Review.objects.create(
+        tool_id=tool_id,
+        persona=persona,
+        run=seat.run,
+        seat=seat,
+        version=version,
+        is_current=True,
+        verdict=output.verdict,
+        take=output.take,
+        confidence=output.confidence,
+        competitors=output.competitors,
+        key_risk=output.key_risk,
+        claim_to_pressure=output.claim_to_pressure,
+        evidence_quotes=kept,
+        dropped_quotes=dropped,
+        flags=flags,
+        previous_verdict=previous.verdict if previous else "",
+        prompt_version=persona.prompt_version,
+        prompt_layout=prompts.LAYOUT,
+        model_id=completion.model_id,
+        provider=completion.provider,
+        tokens_in=completion.tokens_in,
+        tokens_out=completion.tokens_out,
+        latency_ms=completion.latency_ms,
+        raw_output=completion.text,
+    )
+    seat.status = SeatStatus.DONE
+    seat.error = ""
+    seat.attempts += 1
+    seat.save(update_fields=["status", "error", "attempts", "updated_at"])
+    return review

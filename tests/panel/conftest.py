@@ -1,0 +1,101 @@
+import importlib
+
+import pytest
+from django.utils import timezone
+
+from shipwith.catalog.models import Category, Source, Tool, Vendor
+from shipwith.panel.llm import registry
+from shipwith.panel.llm.mock import MockModel
+from tests.panel.fault_server import FaultServer, Reply
+
+SNAPSHOT = (
+    "Quillstack indexes a repository in under a minute and answers questions about it. "
+    "The vendor says its retrieval beats every open-source alternative on its internal benchmark."
+)
+
+
+def good_review(verdict: str = "ship", **changes) -> dict:
+    """A review that passes every check: 110 words, quotes taken from SNAPSHOT."""
+    review = {
+        "verdict": verdict,
+        "take": ("The index builds fast and the answers cite files. " * 11).strip(),
+        "confidence": 4,
+        "competitors": ["Sourcegraph Cody", "Continue"],
+        "key_risk": "Indexing cost grows with the monorepo.",
+        "claim_to_pressure": "Retrieval beats every open-source alternative.",
+        "evidence_quotes": ["indexes a repository in under a minute"],
+    }
+    return review | changes
+
+
+@pytest.fixture
+def personas(db):
+    """The four personas of the data migration (transactional tests flush them)."""
+    migration = importlib.import_module("shipwith.panel.migrations.0003_personas")
+    from django.apps import apps
+
+    migration.add_personas(apps, None)
+    from shipwith.panel.models import Persona
+
+    return list(Persona.objects.order_by("position"))
+
+
+@pytest.fixture
+def make_tool(db):
+    def make(slug="quillstack", vendor="Quillstack Labs", description="", snapshot=SNAPSHOT):
+        category, _ = Category.objects.get_or_create(slug="coding", defaults={"name": "Coding"})
+        vendor_row = None
+        if vendor:
+            vendor_row, _ = Vendor.objects.get_or_create(
+                name=vendor, defaults={"slug": vendor.lower().replace(" ", "-")}
+            )
+        tool = Tool.objects.create(
+            name=slug.title(),
+            slug=slug,
+            vendor=vendor_row,
+            category=category,
+            tagline="Answers questions about your codebase",
+            description=description
+            or "Quillstack is a code search assistant for large repositories.",
+        )
+        Source.objects.create(
+            tool=tool,
+            url="https://example.com/quillstack",
+            title="Launch post",
+            checked_on=timezone.now().date(),
+            snapshot=snapshot,
+        )
+        return tool
+
+    return make
+
+
+@pytest.fixture
+def mock_model():
+    """Register "mock:ID" specs; every spec shares one MockModel whose model_id is ID."""
+    model = MockModel()
+
+    def factory(model_id: str) -> MockModel:
+        model.model_id = model_id or "mock"
+        return model
+
+    registry.register("mock", factory)
+    yield model
+    registry.unregister("mock")
+
+
+@pytest.fixture
+def fault_server(settings, monkeypatch):
+    """A misbehaving OpenAI-compatible server on loopback; the panel is pointed at it."""
+    from shipwith.panel.llm import openai_compat
+
+    server = FaultServer(default=Reply(good_review())).start()
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    monkeypatch.setattr(openai_compat, "_learned_modes", {})
+    settings.SHIPWITH_LLM = "openai:fake-model"
+    settings.SHIPWITH_LLM_TIMEOUT = 0.5
+    settings.SHIPWITH_LLM_RETRIES = 2
+    settings.SHIPWITH_LLM_BACKOFF = 0.01
+    yield server
+    server.stop()
