@@ -157,3 +157,9 @@ CACHES["votes"] = (
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "votes"}
 )
 SHIPWITH_VOTES_IP_HEADER = env("SHIPWITH_VOTES_IP_HEADER")  # votes: e.g. X-Real-IP behind nginx
+
+# panel: limits of the LLM layer (seconds per call, retries, calls at once, embedded threads).
+SHIPWITH_LLM_TIMEOUT = float(env("SHIPWITH_LLM_TIMEOUT", "120"))
+SHIPWITH_LLM_RETRIES = int(env("SHIPWITH_LLM_RETRIES", "3"))
+SHIPWITH_LLM_CONCURRENCY = int(env("SHIPWITH_LLM_CONCURRENCY", "4"))
+SHIPWITH_LOCAL_THREADS = int(env("SHIPWITH_LOCAL_THREADS", "0")) or None
