@@ -24,8 +24,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--setup-only", action="store_true", help="Prepare the database, then exit."
         )
+        parser.add_argument(
+            "--no-review", action="store_true", help="Do not review tools that lack a panel."
+        )
 
-    def handle(self, *args, bind: str, workers: int, setup_only: bool, **options):
+    def handle(
+        self, *args, bind: str, workers: int, setup_only: bool, no_review: bool = False, **options
+    ):
         self.stdout.write("Preparing the database…")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -35,7 +40,15 @@ class Command(BaseCommand):
             return
         children = [self._spawn_worker(), self._spawn_server(bind, workers)]
         self.stdout.write(self.style.SUCCESS(f"shipwith is serving at http://{bind}/"))
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `finally` stops the children
         try:
+            # Review in the foreground while the site is already browsable; reviews fill in.
+            from shipwith.panel.progress import panels_run_with_progress
+            from shipwith.panel.selectors import tools_lacking_panel
+
+            if not no_review and (missing := tools_lacking_panel()):
+                self.stdout.write(f"Reviewing {len(missing)} tools that lack a panel…")
+                panels_run_with_progress(tool_ids=missing, write=self.stdout.write)
             self._wait(children)
         finally:
             for child in children:
