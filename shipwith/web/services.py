@@ -119,17 +119,23 @@ def moderator_read_request(
     return _enqueue_read(comparison.pk, moderator_source(panel_a, panel_b))
 
 
+def _enqueue_reads(comparison_ids: list[int]) -> None:
+    from shipwith.web.tasks import moderator_read_task
+
+    with transaction.atomic():  # one commit for the whole batch, not one per job
+        for comparison_id in comparison_ids:
+            moderator_read_task.enqueue(comparison_id)
+
+
 def moderator_reads_refresh() -> int:
     """Queue reads for every published comparison whose panels changed; return how many."""
     comparisons = list(Comparison.objects.published())
     ids = {c.tool_a_id for c in comparisons} | {c.tool_b_id for c in comparisons}
     panels = panel_summaries(list(ids))
-    queued = 0
-    for comparison in comparisons:
-        a, b = panels[comparison.tool_a_id], panels[comparison.tool_b_id]
-        if _needs_read(comparison, a, b):
-            queued += _enqueue_read(comparison.pk, moderator_source(a, b))
-    return queued
+    stale = [c.pk for c in comparisons if _needs_read(c, panels[c.tool_a_id], panels[c.tool_b_id])]
+    if stale:
+        transaction.on_commit(lambda: _enqueue_reads(stale))
+    return len(stale)
 
 
 def _moderator_text(name: str) -> str:
