@@ -6,13 +6,11 @@ IMMEDIATE transaction serialises all writers, so the read of the previous vote i
 and the tally deltas are exact.
 """
 
-import contextlib
-import threading
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -30,6 +28,7 @@ from shipwith.votes.models import (
     Voter,
     VoterExclusion,
 )
+from shipwith.votes.writer import sqlite_writer
 
 
 class DailyCapReached(Exception):
@@ -56,18 +55,6 @@ def _voter_charge(voter_id: int) -> bool:
             raise Voter.DoesNotExist(f"no voter #{voter_id}")
         raise DailyCapReached
     return excluded
-
-
-_sqlite_writer = threading.Lock()
-
-
-def _one_writer():
-    """On SQLite, let one thread per process write at a time.
-
-    SQLite has one writer anyway; threads that queue here wait on a lock instead of in
-    SQLite's busy handler, which sleeps in steps of up to 100 ms and wastes the lock's turns.
-    """
-    return _sqlite_writer if connection.vendor == "sqlite" else contextlib.nullcontext()
 
 
 def _tally_add(tool_id: int, ships: int, skips: int) -> None:
@@ -98,7 +85,7 @@ def vote_cast(*, voter_id: int, tool_id: int, value: str | None) -> VoteChange:
     """Record the voter's ship/skip on a tool (None withdraws it) and update the tally."""
     if value not in ("ship", "skip", None):
         raise ValueError(f"not a vote: {value!r}")
-    with _one_writer(), transaction.atomic():
+    with sqlite_writer(), transaction.atomic():
         excluded = _voter_charge(voter_id)
         previous = statements.vote_previous(voter_id, tool_id)
         if previous == value:
@@ -107,7 +94,10 @@ def vote_cast(*, voter_id: int, tool_id: int, value: str | None) -> VoteChange:
         if not excluded:
             (new_ship, new_skip), (old_ship, old_skip) = _deltas(value), _deltas(previous)
             _tally_add(tool_id, new_ship - old_ship, new_skip - old_skip)
-            transaction.on_commit(lambda: tools_touch(tool_id))
+    if not excluded:
+        # Registered after the writer's turn so the page stamps are written outside it; with no
+        # outer transaction this runs now, inside one it waits for that commit.
+        transaction.on_commit(lambda: tools_touch(tool_id))
     return VoteChange(previous, value)
 
 

@@ -119,10 +119,14 @@ def tool_vote(request: HttpRequest, slug: str, withdraw: bool = False) -> HttpRe
     data = request.POST if request.method == "POST" else request.GET
     target = _safe_next(request, data.get("next", ""), reverse("web:tool", args=[slug]))
 
+    changes = []
+
     def widget() -> str:
         voter_id = request_voter_id_or_none(request)
-        context = tool_context(tool(), voter_id, request, personal=True) | {"next": target}
-        return _widget("votes/_tool_vote.html", context, request)
+        # Right after a vote its value is known: no need to read it back.
+        known = {"current": changes[0].current} if changes else {}
+        context = tool_context(tool(), voter_id, request, personal=True, **known)
+        return _widget("votes/_tool_vote.html", context | {"next": target}, request)
 
     if request.method == "GET":
         if _wants_json(request):
@@ -133,7 +137,9 @@ def tool_vote(request: HttpRequest, slug: str, withdraw: bool = False) -> HttpRe
         return _refuse(request, 400, "A vote is either ship or skip.")
     refusal, new_voter = _vote(
         request,
-        lambda voter_id: services.vote_cast(voter_id=voter_id, tool_id=tool_id, value=value),
+        lambda voter_id: changes.append(
+            services.vote_cast(voter_id=voter_id, tool_id=tool_id, value=value)
+        ),
     )
     if refusal:
         return refusal

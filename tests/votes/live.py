@@ -34,16 +34,16 @@ class LiveSite:
     database_url: str
 
     def query(self, sql: str) -> list[tuple]:
-        """Run a read-only query on the site's database."""
+        """Run one statement on the site's database (committed) and return its rows."""
         if self.database_url.startswith("sqlite"):
-            with contextlib.closing(
-                sqlite3.connect(self.database_url.removeprefix("sqlite:///"))
-            ) as db:
+            path = self.database_url.removeprefix("sqlite:///")
+            with contextlib.closing(sqlite3.connect(path)) as db, db:
                 return db.execute(sql).fetchall()
         import psycopg
 
         with psycopg.connect(self.database_url) as db:
-            return db.execute(sql).fetchall()
+            cursor = db.execute(sql)
+            return cursor.fetchall() if cursor.description else []
 
 
 def _free_port() -> int:

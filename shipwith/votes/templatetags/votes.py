@@ -49,13 +49,16 @@ def _just_voted(request, key: str) -> bool:
     return request is not None and request.GET.get("voted") == key
 
 
-def tool_context(tool, voter_id: int | None, request, *, personal: bool) -> dict:
+_UNKNOWN = object()
+
+
+def tool_context(tool, voter_id: int | None, request, *, personal: bool, current=_UNKNOWN) -> dict:
     action = reverse("votes:tool", args=[tool.slug])
     return {
         "tool": tool,
         "figure": selectors.community_figure_with_panel(tool),
         "personal": personal,
-        "current": selectors.voter_vote(voter_id, tool.pk),
+        "current": selectors.voter_vote(voter_id, tool.pk) if current is _UNKNOWN else current,
         "just_voted": _just_voted(request, tool.slug),
         "action": action,
         "withdraw_action": reverse("votes:tool_withdraw", args=[tool.slug]),
