@@ -6,7 +6,7 @@ from tqdm import tqdm
 
 from shipwith.panel.models import PanelRun, Persona, SeatStatus
 from shipwith.panel.selectors import panel_label, panel_summary
-from shipwith.panel.services import panel_run
+from shipwith.panel.services import panel_run_execute, panel_run_open
 
 
 def panels_run_with_progress(
@@ -33,7 +33,13 @@ def panels_run_with_progress(
                 if seat.status == SeatStatus.FAILED:
                     _say(bar, write, f"  {seat.persona.name}: failed ({seat.error[:160]})")
 
-            run = panel_run(tool_id=tool_id, model_spec=model_spec, on_seat=step)
+            run = panel_run_open(tool_id=tool_id, model_spec=model_spec)
+            # Seats settled by an interrupted earlier attempt are not work left to do.
+            settled = run.seats.exclude(status=SeatStatus.PENDING).count()
+            if settled:
+                bar.total -= settled
+                bar.refresh()
+            run = panel_run_execute(run_id=run.pk, on_seat=step)
             runs.append(run)
             summary = panel_label(panel_summary(tool_id))
             _say(bar, write, f"{names.get(tool_id)}: {run.status} · {summary}")

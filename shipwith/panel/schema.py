@@ -10,7 +10,7 @@ from shipwith.core.text import plain_text
 TAKE_WORDS = (80, 170)
 # Character bounds that keep a take near the word range; grammar-constrained models obey them.
 TAKE_CHARS = (500, 950)
-SHORT = 300
+SHORT = 200
 
 
 class ReviewOutput(BaseModel):
@@ -56,10 +56,10 @@ def review_json_schema() -> dict:
             "verdict": {"type": "string", "enum": ["ship", "skip"]},
             "take": _string(TAKE_CHARS[1], TAKE_CHARS[0]),
             "confidence": {"type": "integer", "enum": [1, 2, 3, 4, 5]},
-            "competitors": {"type": "array", "items": _string(60), "maxItems": 5},
+            "competitors": {"type": "array", "items": _string(40), "maxItems": 5},
             "key_risk": _string(SHORT),
             "claim_to_pressure": _string(SHORT),
-            "evidence_quotes": {"type": "array", "items": _string(200), "maxItems": 3},
+            "evidence_quotes": {"type": "array", "items": _string(160), "maxItems": 3},
         },
         "required": [
             "verdict",

@@ -84,8 +84,8 @@ def panel_run_execute(*, run_id: int, on_seat: SeatCallback | None = None) -> Pa
         plan = _plan(run, seat) if seat.status == SeatStatus.PENDING else None
         if plan is not None:
             runnable.append(plan)
-        elif on_seat:
-            on_seat(Seat.objects.get(pk=seat.pk))  # settled now, or by an interrupted attempt
+        elif on_seat and seat.status == SeatStatus.PENDING:
+            on_seat(Seat.objects.get(pk=seat.pk))  # settled without a model call
     if runnable:
         async_to_sync(_fill_seats)(runnable, _shared_request(run.tool), on_seat)
     return panel_run_finish(run_id=run.pk)

@@ -50,9 +50,10 @@ def load_llama(path: str, n_ctx: int, n_threads: int):
 def _gbnf(schema_json: str) -> str:
     from llama_cpp import llama_grammar
 
-    gbnf = llama_grammar.json_schema_to_gbnf(schema_json)
-    # The bundled converter lets raw control characters into strings, which is invalid JSON.
-    return gbnf.replace(_LOOSE_CHAR, _STRICT_CHAR, 1)
+    lines = llama_grammar.json_schema_to_gbnf(schema_json).splitlines()
+    # Strings hold prose only. The bundled converter lets raw control characters in (invalid
+    # JSON), and a tiny model that may write braces and quotes falls into JSON-like loops.
+    return "\n".join(_PROSE_CHAR if line.startswith("char ::=") else line for line in lines)
 
 
 def _grammar(schema_json: str):
@@ -62,8 +63,7 @@ def _grammar(schema_json: str):
     return LlamaGrammar.from_string(_gbnf(schema_json), verbose=False)
 
 
-_LOOSE_CHAR = 'char ::= [^"\\\\] |'
-_STRICT_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
+_PROSE_CHAR = "char ::= [A-Za-z0-9 .,;:'!?()%$&/+*#@=_-]"
 
 
 class EmbeddedModel(Model):
@@ -82,7 +82,7 @@ class EmbeddedModel(Model):
         # Low temperature: at higher ones a 135M model starts strings with noise and never
         # recovers; the repeat penalty stops it looping on itself.
         self.temperature = getattr(settings, "SHIPWITH_LOCAL_TEMPERATURE", 0.3)
-        self.repeat_penalty = getattr(settings, "SHIPWITH_LOCAL_REPEAT_PENALTY", 1.15)
+        self.repeat_penalty = getattr(settings, "SHIPWITH_LOCAL_REPEAT_PENALTY", 1.25)
 
     def llama(self):
         return load_llama(str(self.path), self.n_ctx, self.n_threads)
@@ -97,7 +97,7 @@ class EmbeddedModel(Model):
     def _generate_blocking(self, system, messages, schema, max_tokens) -> Generation:
         kwargs = {}
         if schema is not None:
-            kwargs["grammar"] = _grammar(json.dumps(schema, sort_keys=True))
+            kwargs["grammar"] = _grammar(json.dumps(schema))  # key order is the output order
         with _lock:
             llama = self.llama()
             try:
