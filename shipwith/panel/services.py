@@ -79,9 +79,9 @@ def panel_run_execute(*, run_id: int, on_seat: SeatCallback | None = None) -> Pa
     )
     run = PanelRun.objects.select_related("tool__vendor", "tool__category").get(pk=run_id)
     seats = list(run.seats.select_related("persona").order_by("persona__position", "pk"))
-    runnable = []
+    runnable, models = [], {}
     for seat in seats:
-        plan = _plan(run, seat) if seat.status == SeatStatus.PENDING else None
+        plan = _plan(run, seat, models) if seat.status == SeatStatus.PENDING else None
         if plan is not None:
             runnable.append(plan)
         elif on_seat and seat.status == SeatStatus.PENDING:
@@ -141,11 +141,11 @@ def _shared_request(tool: Tool) -> _Request:
     )
 
 
-def _plan(run: PanelRun, seat: Seat) -> _SeatPlan | None:
+def _plan(run: PanelRun, seat: Seat, models: dict[str, Model]) -> _SeatPlan | None:
     """Pick the seat's model; settle the seat at once when it cannot or must not run."""
     spec = run.model_spec or seat.persona.model_spec or default_model_spec()
     try:
-        model = model_for(spec)
+        model = models[spec] if spec in models else models.setdefault(spec, model_for(spec))
     except LLMError as exc:
         seat_fail(seat_id=seat.pk, reason=str(exc), model_spec=spec)
         return None

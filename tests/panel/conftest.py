@@ -72,12 +72,13 @@ def make_tool(db):
 
 @pytest.fixture
 def mock_model():
-    """Register "mock:ID" specs; every spec shares one MockModel whose model_id is ID."""
+    """Register "mock:ID" specs: a MockModel per ID, all sharing this one's queue and history."""
     model = MockModel()
 
     def factory(model_id: str) -> MockModel:
-        model.model_id = model_id or "mock"
-        return model
+        one = MockModel(model_id or "mock", concurrent=model.concurrent)
+        one.responses, one.history = model.responses, model.history
+        return one
 
     registry.register("mock", factory)
     yield model
