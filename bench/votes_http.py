@@ -12,8 +12,11 @@ is checked against the responses the readers got. Goal: ≥ 1,500 votes/s on SQL
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import re
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -142,7 +145,31 @@ def check(site, accepted) -> tuple[int, int]:
     return lost, extra
 
 
+@contextlib.contextmanager
+def redis_server():
+    """A throwaway redis-server on a free loopback port (Debian's redis-server package)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def run(label: str, database: str, seconds: float, workers: int, cache: str) -> None:
+    extra = {}
+    with contextlib.ExitStack() as stack:
+        if cache == "redis":
+            extra["REDIS_URL"] = stack.enter_context(redis_server())
+        _run(label, database, seconds, workers, cache, extra)
+
+
+def _run(label, database, seconds, workers, cache, extra) -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
         live_site(
@@ -154,6 +181,7 @@ def run(label: str, database: str, seconds: float, workers: int, cache: str) -> 
                 "DJANGO_SETTINGS_MODULE": "bench.votes_settings",
                 "PYTHONPATH": str(ROOT),
                 "BENCH_VOTES_CACHE": cache,
+                **extra,
             },
         ) as site,
     ):
@@ -190,10 +218,16 @@ def main() -> None:
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument(
-        "--cache", default="", help="locmem: page-freshness stamps in memory, not files"
+        "--cache",
+        default="",
+        choices=["", "locmem", "redis"],
+        help="locmem: page-freshness stamps in memory, not files; redis: the at-scale setup",
     )
     args = parser.parse_args()
-    print(f"{CLIENTS} concurrent readers, {TOOLS} tools, gunicorn {args.workers} workers (gthread)")
+    print(
+        f"{CLIENTS} concurrent readers, {TOOLS} tools, gunicorn {args.workers} workers (gthread), "
+        f"cache: {args.cache or 'default (files without REDIS_URL)'}"
+    )
     run("SQLite", "sqlite", args.seconds, args.workers, args.cache)
     if not args.no_pg:
         run("PostgreSQL", args.pg, args.seconds, args.workers, args.cache)
