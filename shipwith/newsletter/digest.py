@@ -12,20 +12,23 @@ from django.urls import reverse
 
 from shipwith.newsletter.selectors import items_for
 
-# Stands in for the reader's own unsubscribe URL, so one render serves every reader who picked
-# the same categories; it is made of characters no template or inliner ever escapes.
+# Stand-ins for what differs per reader, so one render (and one MIME serialisation) serves
+# every reader who picked the same categories; made of characters nothing ever escapes.
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/PLACEHOLDER"
+TO_PLACEHOLDER = "to-placeholder@recipient.invalid"
+KEY_PLACEHOLDER = "message-key-placeholder"
 LIST_NAME = "Weekly AI tool verdicts"
 
 _inliner = css_inline.CSSInliner(keep_style_tags=False)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Digest:
     subject: str
     text: str
     html: str
     item_count: int
+    raw: bytes | None = None  # the whole email with placeholders, when substitution is safe
 
     def personal(self, unsubscribe_url: str) -> tuple[str, str]:
         """Return (text, html) with this reader's unsubscribe link."""
@@ -66,7 +69,61 @@ def digest_render(
     }
     html = _inliner.inline(render_to_string("newsletter/email/digest.html", context))
     text = render_to_string("newsletter/email/digest.txt", context)
-    return Digest(context["subject"], text, html, len(chosen))
+    digest = Digest(context["subject"], text, html, len(chosen))
+    digest.raw = _serialised(digest)
+    return digest
+
+
+def _serialised(digest: Digest) -> bytes | None:
+    """Serialise the email once with placeholders; None if a placeholder did not survive intact.
+
+    Building MIME headers costs more than rendering: serialising once per preference set and
+    substituting three byte strings per reader is what keeps a large send fast.
+    """
+    message = digest_message(
+        digest=digest,
+        to=TO_PLACEHOLDER,
+        unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER,
+        message_key=KEY_PLACEHOLDER,
+        prebuilt=False,
+    )
+    raw = message.message().as_bytes(linesep="\r\n")
+    expected = (
+        1 + digest.text.count(UNSUBSCRIBE_PLACEHOLDER) + digest.html.count(UNSUBSCRIBE_PLACEHOLDER)
+    )
+    # Folding or quoted-printable could split a placeholder: then build each email in full.
+    intact = (
+        raw.count(UNSUBSCRIBE_PLACEHOLDER.encode()) == expected
+        and raw.count(TO_PLACEHOLDER.encode()) == 1
+        and raw.count(KEY_PLACEHOLDER.encode()) == 1
+    )
+    return raw if intact else None
+
+
+class DigestEmail(EmailMultiAlternatives):
+    """A digest email that may carry its serialised form, ready for an SMTP backend.
+
+    Backends that build their own payload (anymail) read subject, body and alternatives as
+    usual; Django's SMTP backend asks for message().as_bytes() and gets the prebuilt bytes.
+    """
+
+    raw: bytes | None = None
+
+    def message(self):
+        if self.raw is None:
+            return super().message()
+        return _Raw(self.raw)
+
+
+class _Raw:
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def as_bytes(self, unixfrom: bool = False, linesep: str = "\n") -> bytes:
+        return self.raw if linesep == "\r\n" else self.raw.replace(b"\r\n", linesep.encode())
+
+    def as_string(self, unixfrom: bool = False, linesep: str = "\n") -> str:
+        return self.as_bytes(linesep=linesep).decode()
 
 
 class DigestCache:
@@ -97,12 +154,18 @@ def _list_domain() -> str:
 
 
 def digest_message(
-    *, digest: Digest, to: str, unsubscribe_url: str, message_key: str, connection=None
-) -> EmailMultiAlternatives:
+    *,
+    digest: Digest,
+    to: str,
+    unsubscribe_url: str,
+    message_key: str,
+    connection=None,
+    prebuilt: bool = True,
+) -> DigestEmail:
     """Build one reader's email with RFC 8058 one-click unsubscribe headers."""
     text, html = digest.personal(unsubscribe_url)
     domain = _list_domain()
-    message = EmailMultiAlternatives(
+    message = DigestEmail(
         subject=digest.subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -118,4 +181,10 @@ def digest_message(
         },
     )
     message.attach_alternative(html, "text/html")
+    if prebuilt and digest.raw is not None and to.isascii() and "\n" not in to:
+        message.raw = (
+            digest.raw.replace(TO_PLACEHOLDER.encode(), to.encode())
+            .replace(UNSUBSCRIBE_PLACEHOLDER.encode(), unsubscribe_url.encode())
+            .replace(KEY_PLACEHOLDER.encode(), message_key.encode())
+        )
     return message

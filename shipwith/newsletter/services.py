@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -237,14 +237,21 @@ def _claim_batch(issue: Issue, claim: str, size: int) -> list[Delivery]:
 
 
 def _mark(delivery: Delivery, status: str, *, attempts: int, error: str = "") -> None:
-    now = timezone.now()
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=status,
-        attempts=attempts,
-        error=error[:300],
-        touched_at=now,
-        sent_at=now if status == DeliveryStatus.SENT else None,
-    )
+    """Record one outcome; runs once per message, so it is one plain UPDATE, not the ORM."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Delivery._meta.db_table} SET status = %s, attempts = %s, error = %s, "
+            "touched_at = %s, sent_at = %s WHERE id = %s",
+            [
+                status,
+                attempts,
+                error[:300],
+                now,
+                now if status == DeliveryStatus.SENT else None,
+                delivery.pk,
+            ],
+        )
 
 
 def _bounce(delivery: Delivery, *, attempts: int, reason: str) -> None:

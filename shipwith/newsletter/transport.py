@@ -7,7 +7,10 @@ died after the message body went out, so the server may have accepted it: never 
 
 import smtplib
 
+from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
 
 try:
     from anymail.exceptions import AnymailRecipientsRefused
@@ -46,6 +49,23 @@ class Transport:
     def __init__(self) -> None:
         self.backend = get_connection(fail_silently=False)
         self._in_data = False
+        self._senders: dict[str, str] = {}
+
+    def _deliver(self, message: EmailMessage) -> None:
+        raw = getattr(message, "raw", None)
+        smtp = getattr(self.backend, "connection", None)
+        if raw is None or not isinstance(self.backend, SMTPBackend) or smtp is None:
+            self.backend.send_messages([message])
+            return
+        # The prebuilt digest goes straight to smtplib: the backend would re-parse both
+        # addresses for every message, which costs more than the rest of the send.
+        sender = self._senders.get(message.from_email)
+        if sender is None:
+            encoding = message.encoding or settings.DEFAULT_CHARSET
+            sender = self._senders[message.from_email] = sanitize_address(
+                message.from_email, encoding
+            )
+        smtp.sendmail(sender, message.to, raw)
 
     def _open(self) -> None:
         try:
@@ -70,7 +90,7 @@ class Transport:
         self._open()
         self._in_data = False
         try:
-            self.backend.send_messages([message])
+            self._deliver(message)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             self._raise_for_reply(code, text)

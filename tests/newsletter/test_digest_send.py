@@ -140,3 +140,42 @@ def test_preview_in_browser_and_admin_is_for_staff(client, admin_client, digest_
     assert admin_page.status_code == 200
     assert f"week={issue.slug}" in admin_page.content.decode()
     assert admin_client.get(f"/admin/newsletter/issue/{issue.pk}/change/").status_code == 200
+
+
+def test_the_prebuilt_email_matches_the_one_django_builds(digest_week, settings):
+    import email
+    import email.policy
+
+    from django.core.mail import EmailMultiAlternatives
+
+    from shipwith.newsletter.digest import DigestCache, digest_message
+
+    settings.SHIPWITH_BASE_URL = "https://shipwith.test"
+    digest = DigestCache(items=week_items(digest_week), week_slug=digest_week.slug).get(frozenset())
+    message = digest_message(
+        digest=digest,
+        to="reader+tag@example.com",
+        unsubscribe_url="https://shipwith.test/newsletter/unsubscribe/7:abc/",
+        message_key="shipwith.key.7",
+    )
+    assert message.raw is not None
+    fast = email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
+    slow = email.message_from_bytes(
+        EmailMultiAlternatives.message(message).as_bytes(), policy=email.policy.default
+    )
+    for header in [
+        "To",
+        "From",
+        "Subject",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "Message-ID",
+    ]:
+        assert str(fast[header]).split() == str(slow[header]).split(), header
+    assert fast["To"] == "reader+tag@example.com"
+    for part in ["plain", "html"]:
+        assert fast.get_body((part,)).get_content() == slow.get_body((part,)).get_content()
+    assert (
+        "https://shipwith.test/newsletter/unsubscribe/7:abc/"
+        in fast.get_body(("html",)).get_content()
+    )
