@@ -104,6 +104,9 @@ def _serve(request: HttpRequest, entry: Entry) -> HttpResponse:
     if personal:
         body = body.replace(_MARKER, get_token(request).encode())
     response = HttpResponse(body, content_type=entry.content_type)
+    if not personal:
+        # Before Cache-Control: nginx stops reading cache headers at max-age=0 otherwise.
+        response["X-Accel-Expires"] = str(getattr(settings, "SHIPWITH_PROXY_CACHE_SECONDS", 5))
     response["ETag"] = entry.etag
     response["Last-Modified"] = http_date(entry.rendered_at)
     if personal:
@@ -111,7 +114,6 @@ def _serve(request: HttpRequest, entry: Entry) -> HttpResponse:
     else:
         # Browsers revalidate (a cheap 304) once max-age runs out; nginx keeps a copy briefly.
         response["Cache-Control"] = f"public, max-age={entry.max_age}, must-revalidate"
-        response["X-Accel-Expires"] = str(getattr(settings, "SHIPWITH_PROXY_CACHE_SECONDS", 5))
     return get_conditional_response(
         request, etag=entry.etag, last_modified=int(entry.rendered_at), response=response
     )
