@@ -21,7 +21,7 @@ from shipwith.votes.identity import (
     voter_cookie_set,
 )
 from shipwith.votes.models import PairChoice, Voter
-from shipwith.votes.templatetags.votes import pair_context, tool_context
+from shipwith.votes.widgets import pair_context, tool_context
 
 
 def _wants_json(request: HttpRequest) -> bool:
