@@ -7,15 +7,11 @@ died after the message body went out, so the server may have accepted it: never 
 
 import smtplib
 
+from anymail.exceptions import AnymailError, AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
-
-try:
-    from anymail.exceptions import AnymailRecipientsRefused
-except ImportError:  # pragma: no cover - anymail is a dependency, but keep the boundary soft
-    AnymailRecipientsRefused = ()
 
 
 class SendFailure(Exception):
@@ -96,13 +92,19 @@ class Transport:
             self._raise_for_reply(code, text)
         except smtplib.SMTPResponseException as exc:
             self._raise_for_reply(exc.smtp_code, exc.smtp_error)
+        except (AnymailRecipientsRefused, AnymailInvalidAddress) as exc:
+            raise Permanent(str(exc)) from exc
+        except AnymailError as exc:
+            # A provider that answered with an error did not send; without an answer (a
+            # timeout) it may have, so that copy is in doubt.
+            if getattr(exc, "status_code", None) is None:
+                raise InDoubt(f"no answer from the provider: {exc}") from exc
+            raise Transient(str(exc)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             if self._in_data:
                 raise InDoubt(f"connection lost while sending: {exc!r}") from exc
             raise Transient(f"connection lost: {exc!r}") from exc
-        except AnymailRecipientsRefused as exc:
-            raise Permanent(str(exc)) from exc
 
     def _raise_for_reply(self, code: int, text) -> None:
         reason = _reply(code, text)

@@ -119,3 +119,57 @@ def test_a_crash_between_smtp_accept_and_the_database_write(
     for n in range(6):
         assert len(smtp_server.to(f"r{n}@example.com")) == 1, n
     assert list(statuses().values()).count(DeliveryStatus.IN_DOUBT) == 1
+
+
+class ProviderBackend:
+    """A django-anymail style backend whose provider answers as told, per address."""
+
+    answers: dict = {}
+    sent: list = []
+
+    def __init__(self, **kwargs):
+        pass
+
+    def open(self):
+        return False
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+
+        for message in messages:
+            answer = self.answers.get(message.to[0])
+            if answer == "refused":
+                raise AnymailRecipientsRefused("recipient refused")
+            if answer == "timeout":
+                raise AnymailAPIError("read timed out")
+            if isinstance(answer, int):
+                import requests
+
+                response = requests.Response()
+                response.status_code, response.reason, response._content = answer, "Busy", b"{}"
+                raise AnymailAPIError("provider error", status_code=answer, response=response)
+            self.sent.append(message)
+        return len(messages)
+
+
+def test_provider_backends_get_the_same_treatment(issue, make_subscriber, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.ProviderBackend"
+    settings.SHIPWITH_BASE_URL = "https://shipwith.test"
+    for name in ["fine", "refused", "timeout", "busy"]:
+        make_subscriber(f"{name}@example.com")
+    ProviderBackend.answers = {
+        "refused@example.com": "refused",
+        "timeout@example.com": "timeout",
+        "busy@example.com": 503,
+    }
+    ProviderBackend.sent = []
+    report = issue_send(issue_id=issue.pk, sleep=lambda s: None)
+    assert (report.sent, report.bounced, report.in_doubt, report.deferred) == (1, 1, 1, 1)
+    [message] = ProviderBackend.sent
+    assert message.to == ["fine@example.com"]
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.alternatives[0][1] == "text/html"
+    assert statuses()["refused@example.com"] == DeliveryStatus.BOUNCED
