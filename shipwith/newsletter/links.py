@@ -1,5 +1,7 @@
 """Signed links in newsletter emails and absolute URLs built from SHIPWITH_BASE_URL."""
 
+import functools
+
 from django.conf import settings
 from django.core import signing
 from django.urls import NoReverseMatch, reverse
@@ -44,7 +46,15 @@ def confirm_url(token: str) -> str:
 
 
 def unsubscribe_url(subscriber_id: int) -> str:
-    return absolute(reverse("newsletter:unsubscribe", args=[unsubscribe_token(subscriber_id)]))
+    return _unsubscribe_pattern(settings.SHIPWITH_BASE_URL).replace(
+        "TOKEN", unsubscribe_token(subscriber_id)
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _unsubscribe_pattern(base_url: str) -> str:
+    # Reversed once per base URL: a send builds one of these per reader.
+    return base_url + reverse("newsletter:unsubscribe", args=["TOKEN"])
 
 
 def comparison_path(comparison) -> str:

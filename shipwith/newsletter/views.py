@@ -17,7 +17,10 @@ from shipwith.newsletter.models import Issue
 from shipwith.newsletter.selectors import Week, items_for, week_items
 
 # The email preview is a document of its own: inline styles are what an email is made of.
-EMAIL_PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
+EMAIL_PREVIEW_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
 
 
 @require_http_methods(["GET", "POST"])
