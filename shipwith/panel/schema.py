@@ -9,7 +9,7 @@ from shipwith.core.text import plain_text
 
 TAKE_WORDS = (80, 170)
 # Character bounds that keep a take near the word range; grammar-constrained models obey them.
-TAKE_CHARS = (500, 950)
+TAKE_CHARS = (540, 860)
 SHORT = 200
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -153,7 +153,6 @@ def _plan(run: PanelRun, seat: Seat, models: dict[str, Model]) -> _SeatPlan | No
     if vendor and model.vendor and model.vendor == vendor.slug:
         seat_recuse(seat_id=seat.pk, model_spec=spec, vendor_name=vendor.name)
         return None
-    Seat.objects.filter(pk=seat.pk).update(model_spec=spec)
     seat.model_spec = spec
     return _SeatPlan(seat=seat, model=model)
 
@@ -187,7 +186,11 @@ async def _fill_seat(plan: _SeatPlan, request: _Request, on_seat) -> None:
         )
     else:
         await sync_to_async(review_store)(
-            seat_id=seat.pk, output=output, completion=completion, material=request.material
+            seat_id=seat.pk,
+            output=output,
+            completion=completion,
+            material=request.material,
+            model_spec=seat.model_spec,
         )
     if on_seat:
         await sync_to_async(on_seat)(await sync_to_async(Seat.objects.get)(pk=seat.pk))
@@ -251,17 +254,23 @@ def seat_recuse(*, seat_id: int, model_spec: str, vendor_name: str) -> None:
 
 @transaction.atomic
 def review_store(
-    *, seat_id: int, output: ReviewOutput, completion: Completion, material: str
+    *,
+    seat_id: int,
+    output: ReviewOutput,
+    completion: Completion,
+    material: str,
+    model_spec: str = "",
 ) -> Review:
     """Store a seat's review as the persona's new current version; a repeat is a no-op."""
     seat = Seat.objects.select_for_update().select_related("run", "persona").get(pk=seat_id)
-    existing = Review.objects.filter(seat=seat).first()
-    if existing is not None:
-        return existing
+    if seat.status == SeatStatus.DONE:
+        return Review.objects.get(seat=seat)
     tool_id, persona = seat.run.tool_id, seat.persona
-    history = Review.objects.select_for_update().filter(tool_id=tool_id, persona=persona)
-    previous = history.filter(is_current=True).first()
-    version = (history.aggregate(last=Max("version"))["last"] or 0) + 1
+    # Versions only grow and the newest is the current one: one row tells us both.
+    history = Review.objects.filter(tool_id=tool_id, persona=persona).order_by()
+    latest = history.select_for_update().order_by("-version").first()
+    version = latest.version + 1 if latest else 1
+    previous = latest if latest and latest.is_current else None
     if previous is not None:
         history.filter(pk=previous.pk).update(is_current=False)
     kept, dropped = quotes_check(output.evidence_quotes, material)
@@ -297,5 +306,6 @@ def review_store(
     seat.status = SeatStatus.DONE
     seat.error = ""
     seat.attempts += 1
-    seat.save(update_fields=["status", "error", "attempts", "updated_at"])
+    seat.model_spec = model_spec or seat.model_spec
+    seat.save(update_fields=["status", "error", "attempts", "model_spec", "updated_at"])
     return review

@@ -71,6 +71,8 @@ class FaultServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):
                 pass
 

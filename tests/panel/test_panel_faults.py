@@ -131,7 +131,7 @@ def test_injection_in_the_description_stays_fenced_data(fault_server, personas, 
     )
     tool = make_tool(description=f"Quillstack searches code. {injection}")
     # A model that obeys and also emits markup: what we store is plain text.
-    obeying = good_review(take="<script>alert(1)</script>" + " ".join(["ship"] * 100))
+    obeying = good_review(take="<script>alert(1)</script>" + " ".join(["ship"] * 120))
     fault_server.script("Builder", Reply(obeying))
     panel_run(tool_id=tool.pk)
     prompts = {seen.persona: seen.body["messages"] for seen in fault_server.requests}
