@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from shipwith.catalog.models import Category, Tool
 from shipwith.votes.models import PairTally, PairVote, Rating, RatingFit, ToolTally, Vote
@@ -166,17 +166,15 @@ def pair_from_slug(text: str) -> tuple[Tool, Tool] | None:
     return None
 
 
-def leaderboard(category: Category | None = None) -> tuple[RatingFit | None, list[Rating]]:
+def leaderboard(category: Category | None = None) -> tuple[RatingFit | None, QuerySet]:
     """The latest fit and its ratings, best first (within a category when given)."""
     fit = RatingFit.objects.first()
     if fit is None:
-        return None, []
+        return None, Rating.objects.none()
     ratings = fit.ratings.select_related("tool", "tool__category")
     if category is not None:
-        ratings = ratings.filter(tool__category=category).order_by("category_rank", "-score")
-    else:
-        ratings = ratings.order_by("rank", "-score")
-    return fit, list(ratings)
+        return fit, ratings.filter(tool__category=category).order_by("category_rank", "-score")
+    return fit, ratings.order_by("rank", "-score")
 
 
 def categories_rated() -> list[Category]:

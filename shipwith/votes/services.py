@@ -124,7 +124,7 @@ def pair_vote_cast(
     if tool_a_id == tool_b_id:
         raise ValueError("a pair needs two different tools")
     pair = {"voter_id": voter_id, "tool_a_id": tool_a_id, "tool_b_id": tool_b_id}
-    with transaction.atomic():
+    with sqlite_writer(), transaction.atomic():
         excluded = _voter_charge(voter_id)
         previous = PairVote.objects.filter(**pair).values_list("choice", flat=True).first()
         if previous == choice:
@@ -138,8 +138,9 @@ def pair_vote_cast(
         if not excluded:
             _pair_tally_add(tool_a_id, tool_b_id, previous, -1)
             _pair_tally_add(tool_a_id, tool_b_id, choice, +1)
-            transaction.on_commit(lambda: tools_touch(tool_a_id, tool_b_id))
-            transaction.on_commit(ratings_refit_schedule)
+    if not excluded:  # after the writer's turn, as in vote_cast
+        transaction.on_commit(lambda: tools_touch(tool_a_id, tool_b_id))
+        transaction.on_commit(ratings_refit_schedule)
     return VoteChange(previous, choice)
 
 
@@ -247,7 +248,8 @@ def ratings_refit(*, rounds: int | None = None) -> RatingFit:
             Rating.objects.bulk_create(_ratings_rows(fit, tool_ids, categories, result))
         RatingFit.objects.filter(pk=fit.pk).update(seconds=time.perf_counter() - started)
         RatingFit.objects.exclude(pk=fit.pk).delete()
-    transaction.on_commit(lambda: tools_touch(*tool_ids))
+    # Ratings show on the leaderboard only, which is not cached: a site-wide stamp is enough.
+    transaction.on_commit(tools_touch)
     fit.refresh_from_db()
     return fit
 

@@ -4,6 +4,7 @@ import functools
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -22,6 +23,8 @@ from shipwith.votes.identity import (
 )
 from shipwith.votes.models import PairChoice, Voter
 from shipwith.votes.widgets import pair_context, tool_context
+
+LEADERBOARD_PAGE = 100
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -216,12 +219,12 @@ def pair_withdraw(request: HttpRequest, pair: str) -> HttpResponse:
 
 
 def leaderboard(request: HttpRequest, category: str | None = None) -> HttpResponse:
-    """The head-to-head leaderboard, overall or for one category."""
+    """The head-to-head leaderboard, overall or for one category, 100 tools a page."""
     category_obj = get_object_or_404(Category, slug=category) if category else None
     fit, ratings = selectors.leaderboard(category_obj)
     context = {
         "fit": fit,
-        "ratings": ratings,
+        "page": Paginator(ratings, LEADERBOARD_PAGE).get_page(request.GET.get("page")),
         "category": category_obj,
         "categories": selectors.categories_rated(),
     }

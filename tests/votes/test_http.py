@@ -299,3 +299,26 @@ def test_behind_a_proxy_the_configured_header_tells_readers_apart(tools, setting
         assert response.status_code == 302
     again = Client(HTTP_X_REAL_IP="203.0.113.1").post("/tools/alpha/vote/", {"value": "ship"})
     assert again.status_code == 429
+
+
+def test_a_long_leaderboard_comes_in_pages(client, category, settings):
+    from shipwith.catalog.models import Tool
+    from shipwith.votes.models import Rating, RatingFit
+
+    fit = RatingFit.objects.create(votes=1, tools=120, rounds=0, seconds=0)
+    for n in range(120):
+        tool = Tool.objects.create(name=f"Tool {n:03}", slug=f"tool-{n:03}", category=category)
+        Rating.objects.create(
+            fit=fit,
+            tool=tool,
+            score=2000 - n,
+            lower=1990 - n,
+            upper=2010 - n,
+            votes=5,
+            rank=n + 1,
+            category_rank=n + 1,
+        )
+    first = client.get("/leaderboard/").text
+    assert "Tool 000" in first and "Tool 099" in first and "Tool 100" not in first
+    assert "Page 1 of 2" in first
+    assert "Tool 119" in client.get("/leaderboard/?page=2").text
