@@ -191,22 +191,29 @@ def _run(label, database, seconds, workers, cache, extra) -> None:
         )
         host, port = "127.0.0.1", int(site.url.rsplit(":", 1)[1])
         baseline_run = functools.partial(baseline_session, host, port)
+        cpu = site.cpu_seconds()
         base, base_errors, base_elapsed = asyncio.run(drive(baseline_run, seconds))
+        base_cpu = (site.cpu_seconds() - cpu) / base * 1000
         stored = site.query("SELECT COUNT(*) FROM bench_votes_baseline")[0][0]
         baseline = base / base_elapsed
         print(
             f"[{label}] baseline (bare view, one INSERT): {baseline:,.0f} req/s, "
-            f"{base_errors} errors, {stored - base} rows unaccounted"
+            f"{base_cpu:.2f} ms server CPU each; {base_errors} errors, "
+            f"{stored - base} rows unaccounted"
         )
         accepted: list = []  # both phases: the second phase's readers are new voters
         for json in (False, True):
             session = functools.partial(reader_session, host, port, accepted=accepted, json=json)
+            cpu = site.cpu_seconds()
             votes, errors, elapsed = asyncio.run(drive(session, seconds))
+            # Each reader's set-up (a page and a first vote) falls in the same CPU window.
+            vote_cpu = (site.cpu_seconds() - cpu) / (votes + 2 * CLIENTS) * 1000
             lost, extra = check(site, accepted)
             rate = votes / elapsed
             path = "fetch + JSON widget" if json else "form POST + redirect"
             print(
-                f"[{label}] votes ({path}): {rate:,.0f} votes/s = {rate / baseline:.2f}× baseline; "
+                f"[{label}] votes ({path}): {rate:,.0f} votes/s = {rate / baseline:.2f}× baseline, "
+                f"{vote_cpu:.2f} ms server CPU each ({vote_cpu / base_cpu:.1f}× baseline); "
                 f"{votes:,} accepted, {errors} refused, {lost} lost or wrong, {extra} extra"
             )
 

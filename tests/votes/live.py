@@ -32,6 +32,20 @@ tools:
 class LiveSite:
     url: str
     database_url: str
+    pid: int = 0
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes (gunicorn's master and workers)."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if self.pid in (pid, ppid):
+                total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        return total / os.sysconf("SC_CLK_TCK")
 
     def query(self, sql: str) -> list[tuple]:
         """Run one statement on the site's database (committed) and return its rows."""
@@ -142,7 +156,7 @@ def live_site(
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError((tmp / "gunicorn.log").read_text()[-3000:])
                 time.sleep(0.2)
-            yield LiveSite(url, database_url)
+            yield LiveSite(url, database_url, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=20)
