@@ -149,14 +149,18 @@ def main() -> None:
         f"from web_data import populate; t = populate({args.tools});"
         "print(f'/compare/{t[0].slug}-vs-{t[8].slug}/')"
     )
-    page = subprocess.run(
-        [PY, "-c", setup],
-        env={**env, "DJANGO_SETTINGS_MODULE": "shipwith.settings"},
-        cwd=BENCH,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip().splitlines()[-1]
+    page = (
+        subprocess.run(
+            [PY, "-c", setup],
+            env={**env, "DJANGO_SETTINGS_MODULE": "shipwith.settings"},
+            cwd=BENCH,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
 
     processes = []
     runs: dict[str, list[float]] = {}

@@ -48,12 +48,14 @@ class Entry:
 
 # Per-process copies of recent entries: a hot page costs one freshness read, not a body read.
 _local: OrderedDict[str, Entry] = OrderedDict()
+_versions: dict[tuple[int, ...], tuple[float, str]] = {}
 
 
 def page_depends(request: HttpRequest, *tool_ids: int) -> None:
     """Declare the tools this page shows; call before reading the page's data."""
     request._page_ids = tuple(sorted(set(tool_ids)))
     request._page_token = tools_version(*request._page_ids)
+    _versions[request._page_ids] = (time.monotonic(), request._page_token)
 
 
 def render_page(request: HttpRequest, template: str, context: dict, status: int = 200):
@@ -85,12 +87,32 @@ def _remember(key: str, entry: Entry) -> None:
         _local.popitem(last=False)
 
 
+def _version(tool_ids: tuple[int, ...]) -> str:
+    """tools_version, remembered in this process for SHIPWITH_FRESHNESS_MEMO_SECONDS.
+
+    A hot page then costs no cache read at all; a touch shows within that second (the nginx
+    proxy cache in front already allows a few seconds).
+    """
+    memo = getattr(settings, "SHIPWITH_FRESHNESS_MEMO_SECONDS", 1.0)
+    if memo <= 0:
+        return tools_version(*tool_ids)
+    now = time.monotonic()
+    remembered = _versions.get(tool_ids)
+    if remembered is not None and now - remembered[0] < memo:
+        return remembered[1]
+    token = tools_version(*tool_ids)
+    if len(_versions) > 4 * LOCAL_ENTRIES:
+        _versions.clear()
+    _versions[tool_ids] = (now, token)
+    return token
+
+
 def _fresh(key: str) -> Entry | None:
     local = _local.get(key)
-    if local is not None and local.token == tools_version(*local.tool_ids):
+    if local is not None and local.token == _version(local.tool_ids):
         return local
     shared = cache.get(key)
-    if shared is not None and shared.token == tools_version(*shared.tool_ids):
+    if shared is not None and shared.token == _version(shared.tool_ids):
         _remember(key, shared)
         return shared
     return None

@@ -1,6 +1,7 @@
 """Cached pages: served without queries, re-rendered on a touch, ETag/Last-Modified and 304s."""
 
 import re
+import time
 
 import pytest
 from django.db import connection
@@ -105,3 +106,14 @@ def _render_with_form(form):
 def test_head_requests_are_cached_too(client, pair):
     client.get("/tools/alpha/")
     assert client.head("/tools/alpha/").status_code == 200
+
+
+def test_memo_serves_a_hot_page_without_cache_reads_then_sees_the_touch(client, pair, settings):
+    settings.SHIPWITH_FRESHNESS_MEMO_SECONDS = 0.3
+    a, _ = pair
+    assert "100%" in client.get("/tools/alpha/").content.decode()
+    make_review(a, make_personas()[0], "skip", take="Now a skip.")
+    tools_touch(a.pk)
+    assert "100%" in client.get("/tools/alpha/").content.decode()  # within the memo's 0.3 s
+    time.sleep(0.35)
+    assert "75%" in client.get("/tools/alpha/").content.decode()
