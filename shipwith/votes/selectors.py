@@ -122,7 +122,8 @@ def community_figure_with_panel(tool: Tool) -> CommunityFigure:
     from shipwith.panel.selectors import panel_summary
 
     figure = community_figure(tool)
-    figure.panel_share = panel_summary(tool.pk).ship_share
+    if figure.shown:  # below the minimum there is no share to disagree with
+        figure.panel_share = panel_summary(tool.pk).ship_share
     return figure
 
 
