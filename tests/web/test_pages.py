@@ -209,3 +209,24 @@ def test_feeds_are_atom(client, pair):
     response = client.get("/feeds/verdicts.atom")
     assert response["Content-Type"].startswith("application/atom+xml")
     assert "Builder: ship SGLang" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/tools/sglang/",
+        "/compare/sglang-vs-vllm/",
+        "/categories/inference-servers/",
+        "/search/?q=serves",
+        "/methodology/",
+    ],
+)
+def test_pages_parse_without_html_errors(client, pair, url):
+    import html5lib
+
+    a, _ = pair
+    make_review(a, make_personas()[1], "skip", take=HOSTILE)
+    parser = html5lib.HTMLParser(strict=False)
+    parser.parse(client.get(url).content)
+    assert parser.errors == []
