@@ -6,6 +6,7 @@ import functools
 import importlib.resources
 import json
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -53,7 +54,10 @@ def _gbnf(schema_json: str) -> str:
     lines = llama_grammar.json_schema_to_gbnf(schema_json).splitlines()
     # Strings hold prose only. The bundled converter lets raw control characters in (invalid
     # JSON), and a tiny model that may write braces and quotes falls into JSON-like loops.
-    return "\n".join(_PROSE_CHAR if line.startswith("char ::=") else line for line in lines)
+    lines = [_PROSE_CHAR if line.startswith("char ::=") else line for line in lines]
+    # A required string (a minLength) opens with a capital: left free, a tiny model opens
+    # with JSON-ish noise ("true, false; 123") and carries on in that register.
+    return "\n".join(_REQUIRED_STRING.sub(r'\1 "\\"" [A-Z] ', line, count=1) for line in lines)
 
 
 def _grammar(schema_json: str):
@@ -64,6 +68,7 @@ def _grammar(schema_json: str):
 
 
 _PROSE_CHAR = "char ::= [A-Za-z0-9 .,;:'!?()%$&/+*#@=_-]"
+_REQUIRED_STRING = re.compile(r'^(\S+ ::=) "\\"" char ')
 
 
 class EmbeddedModel(Model):
