@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 
 from shipwith.catalog.models import Category, PaidTier, Tool
@@ -147,22 +148,13 @@ def latest_comparisons(limit: int = 12) -> list[Comparison]:
 
 def most_shipped(limit: int = 8) -> list[Card]:
     """Tools with the most current ship verdicts, complete panels first."""
-    personas = Persona.objects.filter(active=True)
-    tools = list(
-        _tools()
-        .annotate(
-            ships=Count(
-                "reviews",
-                filter=Q(
-                    reviews__is_current=True,
-                    reviews__verdict="ship",
-                    reviews__persona__in=personas,
-                ),
-            )
-        )
-        .filter(ships__gt=0)
-        .order_by("-ships", "name")[: limit * 2]
+    top = (
+        Review.objects.filter(is_current=True, verdict="ship", persona__active=True)
+        .values("tool_id")
+        .annotate(ships=Count("pk"))
+        .order_by("-ships", "tool_id")[: limit * 2]
     )
+    tools = list(_tools().filter(pk__in=[row["tool_id"] for row in top]))
     ranked = sorted(
         cards(tools),
         key=lambda c: (not c.panel.is_complete, -(c.panel.ship_share or 0), c.tool.name),
@@ -174,12 +166,17 @@ def categories_with_counts() -> list[Category]:
     return list(Category.objects.annotate(tool_count=Count("tools")))
 
 
-def category_page(slug: str) -> tuple[Category, list[Card]] | None:
+CATEGORY_PAGE_SIZE = 48
+
+
+def category_page(slug: str, page: str | int = 1) -> tuple[Category, Page, list[Card]] | None:
+    """One page of a category's tools, as cards."""
     category = Category.objects.filter(slug=slug).first()
     if category is None:
         return None
-    tools = list(_tools().filter(category=category).prefetch_related("tags")[:500])
-    return category, cards(tools)
+    tools = _tools().filter(category=category).order_by("name", "pk")
+    listing = Paginator(tools, CATEGORY_PAGE_SIZE).get_page(page)
+    return category, listing, cards(list(listing.object_list))
 
 
 def tools_search(query: str, limit: int = 40) -> list[Card]:
@@ -215,5 +212,6 @@ def models_in_use() -> list[dict]:
 
 def latest_verdicts(limit: int = 50) -> list[Review]:
     return list(
-        Review.objects.select_related("tool", "persona").order_by("-created_at", "-pk")[:limit]
+        # Newest first by id: reviews are only ever appended, and the key is indexed.
+        Review.objects.select_related("tool", "persona").order_by("-pk")[:limit]
     )

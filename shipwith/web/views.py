@@ -67,11 +67,12 @@ def compare(request, pair: str):
 @require_safe
 @freshness_cached
 def category_detail(request, slug: str):
-    found = selectors.category_page(slug)
+    found = selectors.category_page(slug, request.GET.get("page", 1))
     if found is None:
         raise Http404("No such category")
-    category, cards = found
-    return render_page(request, "web/category.html", _common(category=category, cards=cards))
+    category, listing, cards = found
+    context = _common(category=category, listing=listing, cards=cards)
+    return render_page(request, "web/category.html", context)
 
 
 @require_safe

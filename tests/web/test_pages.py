@@ -230,3 +230,13 @@ def test_pages_parse_without_html_errors(client, pair, url):
     parser = html5lib.HTMLParser(strict=False)
     parser.parse(client.get(url).content)
     assert parser.errors == []
+
+
+def test_category_pages_are_paginated(client):
+    for n in range(50):
+        make_tool(f"server-{n:02d}")
+    first = client.get("/categories/inference-servers/").content.decode()
+    assert "Page 1 of 2 · 50 tools" in first
+    assert "Server 47" in first and "Server 48" not in first
+    second = client.get("/categories/inference-servers/?page=2").content.decode()
+    assert "Server 49" in second and "Server 00" not in second
