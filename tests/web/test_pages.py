@@ -240,3 +240,10 @@ def test_category_pages_are_paginated(client):
     assert "Server 47" in first and "Server 48" not in first
     second = client.get("/categories/inference-servers/?page=2").content.decode()
     assert "Server 49" in second and "Server 00" not in second
+
+
+def test_badge_of_an_incomplete_panel_says_so(client):
+    tool = make_tool("half")
+    make_panel(tool, "ss")
+    svg = client.get("/tools/half/badge.svg").content.decode()
+    assert "incomplete · 2 of 4" in svg and "%" not in svg.split("<text")[-1]
