@@ -32,6 +32,7 @@ from shipwith.newsletter.selectors import Week, week_items
 from shipwith.newsletter.transport import InDoubt, Permanent, Transient, Transport
 
 log = logging.getLogger(__name__)
+PLAN_CHUNK = 500
 
 
 def _setting(name: str, default):
@@ -208,9 +209,10 @@ def _deliveries_plan(issue: Issue) -> None:
     """Add a pending delivery for every confirmed subscriber who has none for this issue."""
     subscriber_ids = Subscriber.objects.confirmed().order_by("pk").values_list("pk", flat=True)
     chunk: list[Delivery] = []
-    for subscriber_id in subscriber_ids.iterator(chunk_size=2000):
+    # Fixed-size chunks keep memory flat however long the list is.
+    for subscriber_id in subscriber_ids.iterator(chunk_size=PLAN_CHUNK):
         chunk.append(Delivery(issue=issue, subscriber_id=subscriber_id))
-        if len(chunk) == 2000:
+        if len(chunk) == PLAN_CHUNK:
             Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
             chunk = []
     if chunk:
@@ -231,9 +233,25 @@ def _claim_batch(issue: Issue, claim: str, size: int) -> list[Delivery]:
     return list(
         Delivery.objects.filter(pk__in=ids, claim=claim, status=DeliveryStatus.SENDING)
         .select_related("subscriber")
-        .prefetch_related("subscriber__categories")
         .order_by("pk")
     )
+
+
+def _preferences(batch: list[Delivery]) -> dict[int, tuple[frozenset[str], list[str]]]:
+    """Category slugs and names per subscriber of a batch, in one query.
+
+    Plain tuples rather than prefetch_related: prefetched querysets form reference cycles that
+    only the cyclic collector frees, and memory would then grow with the size of the list.
+    """
+    rows = Subscriber.categories.through.objects.filter(
+        subscriber_id__in=[delivery.subscriber_id for delivery in batch]
+    ).values_list("subscriber_id", "category__slug", "category__name")
+    found: dict[int, tuple[set[str], list[str]]] = {}
+    for subscriber_id, slug, name in rows:
+        slugs, names = found.setdefault(subscriber_id, (set(), []))
+        slugs.add(slug)
+        names.append(name)
+    return {pk: (frozenset(slugs), sorted(names)) for pk, (slugs, names) in found.items()}
 
 
 def _mark(delivery: Delivery, status: str, *, attempts: int, error: str = "") -> None:
@@ -286,14 +304,13 @@ def _send_with_retries(transport: Transport, message, *, sleep: Callable) -> int
     raise AssertionError("unreachable")
 
 
-def _process(delivery: Delivery, digests: DigestCache, transport: Transport, report, sleep):
+def _process(delivery, preferences, digests: DigestCache, transport: Transport, report, sleep):
     subscriber = delivery.subscriber
     if subscriber.status != SubscriberStatus.CONFIRMED:
         _mark(delivery, DeliveryStatus.SKIPPED, attempts=0, error=f"subscriber {subscriber.status}")
         report.skipped += 1
         return
-    categories = list(subscriber.categories.all())
-    digest = digests.get(frozenset(c.slug for c in categories), [c.name for c in categories])
+    digest = digests.get(*preferences.get(subscriber.pk, (frozenset(), [])))
     if not digest.item_count:
         _mark(delivery, DeliveryStatus.SKIPPED, attempts=0, error="nothing in their categories")
         report.skipped += 1
@@ -315,9 +332,11 @@ def _process(delivery: Delivery, digests: DigestCache, transport: Transport, rep
         report.deferred += 1
     except Permanent as exc:
         _bounce(delivery, attempts=exc.attempts, reason=exc.reason)
+        log.info("newsletter %s: %s bounced: %s", digests.week_slug, subscriber.pk, exc.reason)
         report.bounced += 1
     except InDoubt as exc:
         _mark(delivery, DeliveryStatus.IN_DOUBT, attempts=exc.attempts, error=exc.reason)
+        log.warning("newsletter %s: delivery %s in doubt: %s", digests.week_slug, delivery.pk, exc)
         report.in_doubt += 1
     else:
         _mark(delivery, DeliveryStatus.SENT, attempts=attempts)
@@ -351,9 +370,10 @@ def issue_send(
     size = batch_size or _setting("NEWSLETTER_BATCH_SIZE", 200)
     try:
         while batch := _claim_batch(issue, claim, size):
+            preferences = _preferences(batch)
             for position, delivery in enumerate(batch):
                 try:
-                    _process(delivery, digests, transport, report, sleep)
+                    _process(delivery, preferences, digests, transport, report, sleep)
                 except SendAborted as exc:
                     Delivery.objects.filter(
                         pk__in=[d.pk for d in batch[position + 1 :]],
