@@ -1,10 +1,9 @@
 """Writes of the panel: persona edits, panel runs, seats and versioned reviews."""
 
-import asyncio
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync, sync_to_async
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -12,7 +11,7 @@ from pydantic import ValidationError
 
 from shipwith.catalog.models import Tool
 from shipwith.core.freshness import tools_touch
-from shipwith.panel import prompts
+from shipwith.panel import prompts, runner
 from shipwith.panel.grounding import quotes_check, source_material
 from shipwith.panel.llm import Completion, LLMError, Model, default_model_spec, model_for
 from shipwith.panel.models import (
@@ -87,7 +86,7 @@ def panel_run_execute(*, run_id: int, on_seat: SeatCallback | None = None) -> Pa
         elif on_seat and seat.status == SeatStatus.PENDING:
             on_seat(Seat.objects.get(pk=seat.pk))  # settled without a model call
     if runnable:
-        async_to_sync(_fill_seats)(runnable, _shared_request(run.tool), on_seat)
+        _fill_seats(runnable, _shared_request(run.tool), on_seat)
     return panel_run_finish(run_id=run.pk)
 
 
@@ -157,43 +156,39 @@ def _plan(run: PanelRun, seat: Seat, models: dict[str, Model]) -> _SeatPlan | No
     return _SeatPlan(seat=seat, model=model)
 
 
-async def _fill_seats(plans: list[_SeatPlan], request: _Request, on_seat) -> None:
+def _fill_seats(plans: list[_SeatPlan], request: _Request, on_seat) -> None:
+    """Ask every seat's model; store each outcome in this thread as soon as it arrives."""
+
+    def call(plan: _SeatPlan) -> runner.Call:
+        card = prompts.persona_card(plan.seat.persona, tool_name=request.tool_name)
+        return plan, functools.partial(_ask, plan.model, request, request.prefix + card)
+
     # Remote models take the personas at once; the embedded one takes them in turn.
-    parallel = [plan for plan in plans if plan.model.concurrent]
-    in_turn = [plan for plan in plans if not plan.model.concurrent]
-
-    async def one_by_one() -> None:
-        for plan in in_turn:
-            await _fill_seat(plan, request, on_seat)
-
-    await asyncio.gather(one_by_one(), *(_fill_seat(plan, request, on_seat) for plan in parallel))
-    for model in {id(plan.model): plan.model for plan in plans}.values():
-        await model.aclose()
+    outcomes = runner.as_completed(
+        parallel=[call(plan) for plan in plans if plan.model.concurrent],
+        in_turn=[call(plan) for plan in plans if not plan.model.concurrent],
+    )
+    for plan, outcome in outcomes:
+        _settle(plan.seat, outcome, request)
+        if on_seat:
+            on_seat(Seat.objects.get(pk=plan.seat.pk))
 
 
-async def _fill_seat(plan: _SeatPlan, request: _Request, on_seat) -> None:
-    seat = plan.seat
-    prompt = request.prefix + prompts.persona_card(seat.persona, tool_name=request.tool_name)
-    try:
-        completion, output = await _ask(plan.model, request, prompt)
-    except LLMError as exc:
-        await sync_to_async(seat_fail)(
-            seat_id=seat.pk, reason=str(exc), model_spec=seat.model_spec, raw=exc.raw
-        )
-    except Exception as exc:  # a fault must end in a recorded state, never a silent gap
-        await sync_to_async(seat_fail)(
-            seat_id=seat.pk, reason=f"unexpected error: {exc!r}", model_spec=seat.model_spec
-        )
+def _settle(seat: Seat, outcome, request: _Request) -> None:
+    if isinstance(outcome, LLMError):
+        seat_fail(seat_id=seat.pk, reason=str(outcome), model_spec=seat.model_spec, raw=outcome.raw)
+    elif isinstance(outcome, BaseException):  # a fault ends in a recorded state, never a gap
+        reason = f"unexpected error: {outcome!r}"
+        seat_fail(seat_id=seat.pk, reason=reason, model_spec=seat.model_spec)
     else:
-        await sync_to_async(review_store)(
+        completion, output = outcome
+        review_store(
             seat_id=seat.pk,
             output=output,
             completion=completion,
             material=request.material,
             model_spec=seat.model_spec,
         )
-    if on_seat:
-        await sync_to_async(on_seat)(await sync_to_async(Seat.objects.get)(pk=seat.pk))
 
 
 async def _ask(model: Model, request: _Request, prompt: str) -> tuple[Completion, ReviewOutput]:

@@ -1,5 +1,6 @@
 """Any OpenAI-compatible server: OpenAI, Ollama, vLLM, llama.cpp's server, LM Studio…"""
 
+import asyncio
 import json
 import os
 import weakref
@@ -15,6 +16,7 @@ from shipwith.panel.llm.retry import LoopLimit, Retryable, retry_after_seconds, 
 # or fail open (a 200 that ignores the schema); either way we step down and remember it.
 MODES = ("json_schema", "json_object_schema", "json_object", "prompt")
 _learned_modes: dict[tuple[str, str], int] = {}
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 SCHEMA_INSTRUCTION = (
     "\n\nAnswer with only one JSON object, no prose around it, that follows this JSON schema:\n"
@@ -45,29 +47,27 @@ class OpenAICompatibleModel(Model):
             getattr(settings, "SHIPWITH_LLM_BACKOFF", 1.0) if backoff is None else backoff
         )
         self.limit = LoopLimit(concurrency or getattr(settings, "SHIPWITH_LLM_CONCURRENCY", 4))
-        self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @property
     def _mode_key(self) -> tuple[str, str]:
         return (self.base_url or "openai", self.model_id)
 
     def _client(self) -> openai.AsyncOpenAI:
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        if loop not in self._clients:
-            self._clients[loop] = openai.AsyncOpenAI(
+        # One client (and connection pool) per event loop and server, shared by model objects.
+        per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+        key = (self.base_url, self.api_key, self.timeout)
+        if key not in per_loop:
+            per_loop[key] = openai.AsyncOpenAI(
                 base_url=self.base_url,
                 api_key=self.api_key,
                 timeout=httpx.Timeout(self.timeout, connect=min(10.0, self.timeout)),
                 max_retries=0,  # we retry ourselves, with our bounds and our records
             )
-        return self._clients[loop]
+        return per_loop[key]
 
     async def aclose(self) -> None:
-        import asyncio
-
-        client = self._clients.pop(asyncio.get_running_loop(), None)
+        per_loop = _clients.get(asyncio.get_running_loop(), {})
+        client = per_loop.pop((self.base_url, self.api_key, self.timeout), None)
         if client is not None:
             await client.close()
 
