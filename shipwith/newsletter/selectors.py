@@ -1,6 +1,7 @@
 """Reads for the digest: which week, what happened in it, and in what order."""
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 
@@ -10,6 +11,8 @@ from django.utils import timezone
 from shipwith.newsletter.links import comparison_path, tool_path
 from shipwith.panel.models import Review
 from shipwith.panel.selectors import PanelSummary, panel_summaries
+from shipwith.votes.models import PairTally
+from shipwith.votes.selectors import CommunityFigure, community_summaries
 from shipwith.web.models import Comparison
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-w(\d{1,2})$")
@@ -18,6 +21,8 @@ SUMMARY_CHARS = 280
 SPLIT_BONUS = 0.5
 COMPLETE_BONUS = 0.25
 FLIP_BONUS = 0.25
+# Reader votes: up to this much for the most-voted item of the week, on a log scale.
+VOTES_WEIGHT = 0.75
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,26 @@ def _recency(moment: dt.datetime, week: Week) -> float:
     return max(0.0, min(1.0, (moment - week.start) / (week.end - week.start)))
 
 
+def _votes_scores(counts: list[int]) -> list[float]:
+    """Scale vote counts to 0..VOTES_WEIGHT against the week's most-voted item (log scale)."""
+    top = max(counts, default=0)
+    if top == 0:
+        return [0.0 for _ in counts]
+    return [VOTES_WEIGHT * math.log1p(count) / math.log1p(top) for count in counts]
+
+
+def _community_text(figure: CommunityFigure) -> str:
+    if not figure.shown:
+        return ""
+    return f"community {figure.percent}% ship ({figure.total} votes)"
+
+
+def _pair_votes(comparisons: list[Comparison]) -> dict[frozenset[int], int]:
+    ids = {c.tool_a_id for c in comparisons} | {c.tool_b_id for c in comparisons}
+    tallies = PairTally.objects.filter(tool_a_id__in=ids, tool_b_id__in=ids)
+    return {frozenset((t.tool_a_id, t.tool_b_id)): t.total for t in tallies}
+
+
 def _panel_text(summary: PanelSummary) -> str:
     if not summary.is_complete:
         return f"panel incomplete ({summary.completed} of {summary.seats} reviews)"
@@ -83,12 +108,20 @@ def _comparison_items(week: Week) -> list[dict]:
         .select_related("tool_a__category", "tool_b__category")
         .order_by("published_at", "pk")
     )
-    tool_ids = {c.tool_a_id for c in comparisons} | {c.tool_b_id for c in comparisons}
-    panels = panel_summaries(sorted(tool_ids))
+    tool_ids = sorted({c.tool_a_id for c in comparisons} | {c.tool_b_id for c in comparisons})
+    panels = panel_summaries(tool_ids)
+    community = community_summaries(tool_ids)
+    pair_votes = _pair_votes(comparisons)
+    votes = [
+        pair_votes.get(frozenset((c.tool_a_id, c.tool_b_id)), 0)
+        + community[c.tool_a_id].total
+        + community[c.tool_b_id].total
+        for c in comparisons
+    ]
     items = []
-    for comparison in comparisons:
+    for comparison, votes_score in zip(comparisons, _votes_scores(votes), strict=True):
         panel_a, panel_b = panels[comparison.tool_a_id], panels[comparison.tool_b_id]
-        score = _recency(comparison.published_at, week)
+        score = _recency(comparison.published_at, week) + votes_score
         if panel_a.is_complete and panel_b.is_complete:
             score += COMPLETE_BONUS
             if (panel_a.ship_share >= 0.5) != (panel_b.ship_share >= 0.5):
@@ -106,8 +139,12 @@ def _comparison_items(week: Week) -> list[dict]:
                 "at": comparison.published_at.isoformat(),
                 "summary": _excerpt(comparison.moderator_read),
                 "sides": [
-                    {"tool": comparison.tool_a.name, "panel": _panel_text(panel_a)},
-                    {"tool": comparison.tool_b.name, "panel": _panel_text(panel_b)},
+                    {
+                        "tool": tool.name,
+                        "panel": _panel_text(panels[tool.pk]),
+                        "community": _community_text(community[tool.pk]),
+                    }
+                    for tool in (comparison.tool_a, comparison.tool_b)
                 ],
                 "score": round(score, 4),
             }
@@ -127,10 +164,13 @@ def _flip_items(week: Week) -> list[dict]:
     for review in reviews:
         by_tool.setdefault(review.tool_id, []).append(review)
     panels = panel_summaries(sorted(by_tool))
+    community = community_summaries(sorted(by_tool))
+    votes = _votes_scores([community[tool_id].total for tool_id in by_tool])
     items = []
-    for tool_id, flips in by_tool.items():
+    for (tool_id, flips), votes_score in zip(by_tool.items(), votes, strict=True):
         tool = flips[0].tool
         latest = max(review.created_at for review in flips)
+        score = _recency(latest, week) + FLIP_BONUS * len(flips) + votes_score
         items.append(
             {
                 "kind": "flip",
@@ -148,7 +188,8 @@ def _flip_items(week: Week) -> list[dict]:
                     for review in flips
                 ],
                 "panel": _panel_text(panels[tool_id]),
-                "score": round(_recency(latest, week) + FLIP_BONUS * len(flips), 4),
+                "community": _community_text(community[tool_id]),
+                "score": round(score, 4),
             }
         )
     return items
@@ -157,7 +198,8 @@ def _flip_items(week: Week) -> list[dict]:
 def week_items(week: Week) -> list[dict]:
     """Rank the week's new comparisons and verdict changes, best first within each kind.
 
-    Ranked by recency and panel figures: complete panels first, split pairs above agreeing ones.
+    Ranked by recency, reader votes (pair and tool votes, log scale) and panel figures:
+    complete panels count, split pairs above agreeing ones.
     """
     items = _comparison_items(week) + _flip_items(week)
     return sorted(items, key=lambda item: (item["kind"] != "comparison", -item["score"]))

@@ -18,13 +18,27 @@ def test_week_items_are_ranked_and_keep_untrusted_text(digest_week):
     assert [item["title"] for item in items] == ["vLLM vs TGI", "Chroma vs Qdrant", "Qdrant"]
     # vLLM (4/4 ship) vs TGI (0/4) splits the panel: above the later, undecided pair.
     assert items[0]["sides"] == [
-        {"tool": "vLLM", "panel": "4 of 4 ship"},
-        {"tool": "TGI", "panel": "0 of 4 ship"},
+        {"tool": "vLLM", "panel": "4 of 4 ship", "community": ""},
+        {"tool": "TGI", "panel": "0 of 4 ship", "community": ""},
     ]
     assert items[1]["sides"][0]["panel"] == "panel incomplete (0 of 4 reviews)"
     assert items[2]["changes"] == [{"persona": "Skeptic", "before": "Ship", "after": "Skip"}]
     vectors = frozenset({"vector-databases"})
     assert [item["title"] for item in items_for(items, vectors)] == ["Chroma vs Qdrant", "Qdrant"]
+
+
+def test_reader_votes_lift_an_item_and_show_in_the_digest(digest_week):
+    from shipwith.catalog.models import Tool
+    from shipwith.votes.models import PairTally, ToolTally
+
+    chroma, qdrant = Tool.objects.get(slug="chroma"), Tool.objects.get(slug="qdrant")
+    ToolTally.objects.create(tool=qdrant, ships=30, skips=10)
+    PairTally.objects.create(tool_a=chroma, tool_b=qdrant, a=5, b=20)
+    items = week_items(digest_week)
+    assert [item["title"] for item in items] == ["Chroma vs Qdrant", "vLLM vs TGI", "Qdrant"]
+    assert items[0]["sides"][1]["community"] == "community 75% ship (40 votes)"
+    assert items[0]["sides"][0]["community"] == ""  # no votes: no figure, never "0%"
+    assert items[2]["community"] == "community 75% ship (40 votes)"
 
 
 def test_items_outside_the_week_are_left_out(digest_week, make_tool, make_comparison):
