@@ -36,7 +36,7 @@ class FaultServer:
         self.default = default
         self.scripts: dict[str, list[Reply]] = {}
         self.requests: list[Seen] = []
-        self.reject_json_schema = False
+        self.reject_json_schema = 0  # an HTTP status to refuse json_schema with
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -85,7 +85,9 @@ class FaultServer:
                     server.requests.append(Seen(time.monotonic(), persona, body))
                 response_format = body.get("response_format") or {}
                 if server.reject_json_schema and response_format.get("type") == "json_schema":
-                    return self._send(400, {"error": {"message": "json_schema not supported"}})
+                    # llama.cpp's server says so with a 500 naming the field; others with a 400.
+                    message = {"error": {"message": "response_format: json_schema unsupported"}}
+                    return self._send(server.reject_json_schema, message)
                 reply = server._next(persona)
                 if reply.delay:
                     time.sleep(reply.delay)

@@ -153,11 +153,18 @@ def test_injection_in_the_description_stays_fenced_data(fault_server, personas, 
     assert "<script>" not in take and take.startswith("alert(1)") is False
 
 
-def test_strict_schema_rejected_falls_back_to_json_object(fault_server, personas, make_tool):
-    fault_server.reject_json_schema = True
+@pytest.mark.parametrize("status", [400, 500])
+def test_strict_schema_rejected_falls_back_to_json_object(
+    status, fault_server, personas, make_tool
+):
+    fault_server.reject_json_schema = status
     assert panel_run(tool_id=make_tool().pk).status == RunStatus.COMPLETE
     kinds = [seen.body.get("response_format", {}).get("type") for seen in fault_server.requests]
     assert "json_schema" in kinds and kinds[-1] == "json_object"
+    fault_server.requests.clear()
+    panel_run(tool_id=make_tool("another").pk)
+    kinds = {seen.body.get("response_format", {}).get("type") for seen in fault_server.requests}
+    assert kinds == {"json_object"}  # learned: the next panel does not ask again
 
 
 def test_a_server_that_ignores_the_schema_is_asked_again_differently(

@@ -19,7 +19,7 @@ def parse_and_check(output: str | dict, schema: dict) -> tuple[dict | None, str 
     if isinstance(output, str):
         text = _FENCE.sub("", output.strip())
         try:
-            output = json.loads(text)
+            output = json.loads(text, strict=False)  # raw newlines in strings: harmless
         except ValueError as exc:
             return None, f"not valid JSON ({exc.msg} at character {exc.pos})"
     problems = list(_problems(output, schema, "$"))

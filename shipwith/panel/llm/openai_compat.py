@@ -84,9 +84,13 @@ class OpenAICompatibleModel(Model):
                 mode = MODES[_learned_modes.get(self._mode_key, 0)]
                 try:
                     generation = await self._call(system, messages, (mode, schema), max_tokens)
-                except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+                except (
+                    FormatRejected,
+                    openai.BadRequestError,
+                    openai.UnprocessableEntityError,
+                ) as exc:
                     if not self._step_down(mode):
-                        raise LLMUnavailable(f"server refused: HTTP {exc.status_code}") from exc
+                        raise LLMUnavailable(f"server refused: {exc}") from exc
                     continue
                 if mode == "json_schema" and not _looks_like_json(generation.text):
                     # Failed open: the server ignored the schema. Ask again a way it honours.
@@ -124,18 +128,16 @@ class OpenAICompatibleModel(Model):
                 response = await self._client().chat.completions.create(
                     model=self.model_id, messages=request, max_tokens=max_tokens, **kwargs
                 )
+            except openai.APIStatusError as exc:
+                # Some servers answer an unsupported response_format with a 500, not a 400.
+                if structured is not None and _blames_response_format(exc):
+                    raise FormatRejected(f"HTTP {exc.status_code} on response_format") from exc
+                _raise_retryable(exc)
+                raise
             except openai.APITimeoutError as exc:
                 raise Retryable(f"timed out after {self.timeout:g}s", timeout=True) from exc
             except openai.APIConnectionError as exc:
                 raise Retryable(f"connection failed: {exc}") from exc
-            except openai.RateLimitError as exc:
-                after = retry_after_seconds(exc.response.headers)
-                raise Retryable("rate limited (429)", retry_after=after) from exc
-            except openai.APIStatusError as exc:
-                if exc.status_code >= 500:
-                    after = retry_after_seconds(exc.response.headers)
-                    raise Retryable(f"server error {exc.status_code}", retry_after=after) from exc
-                raise
             except (openai.APIResponseValidationError, ValueError) as exc:
                 raise Retryable(f"malformed response: {exc}") from exc
             return _generation(response)
@@ -146,10 +148,32 @@ class OpenAICompatibleModel(Model):
             attempts = self.retries + 1
             error = LLMTimeout if exc.timeout else LLMUnavailable
             raise error(f"{exc.reason} ({attempts} attempts)") from exc
-        except (openai.BadRequestError, openai.UnprocessableEntityError):
+        except (FormatRejected, openai.BadRequestError, openai.UnprocessableEntityError):
             raise
         except openai.APIStatusError as exc:
             raise LLMUnavailable(f"server refused: HTTP {exc.status_code}") from exc
+
+
+class FormatRejected(Exception):
+    """The server refused the response_format we asked for."""
+
+
+def _blames_response_format(exc: openai.APIStatusError) -> bool:
+    if exc.status_code in (429,) or exc.status_code < 400:
+        return False
+    try:
+        body = exc.response.text
+    except Exception:
+        body = ""
+    return "response_format" in f"{exc.message} {body}"
+
+
+def _raise_retryable(exc: openai.APIStatusError) -> None:
+    after = retry_after_seconds(exc.response.headers)
+    if exc.status_code == 429:
+        raise Retryable("rate limited (429)", retry_after=after) from exc
+    if exc.status_code >= 500:
+        raise Retryable(f"server error {exc.status_code}", retry_after=after) from exc
 
 
 def _generation(response) -> Generation:
