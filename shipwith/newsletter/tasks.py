@@ -11,6 +11,9 @@ from shipwith.newsletter.selectors import Week
 
 WEEKLY_PATH = "shipwith.newsletter.tasks.newsletter_weekly"
 SEND_HOUR_UTC = 7
+# Deferred copies (a server kept saying 4xx) or an unreachable server: try again later.
+RETRY_ROUNDS = 3
+RETRY_AFTER = dt.timedelta(hours=1)
 
 
 @task()
@@ -57,4 +60,21 @@ def newsletter_weekly() -> str:
     issue = services.issue_compose(week=Week.last_complete())
     if issue is None:
         return "nothing new last week: no issue"
-    return str(services.issue_send(issue_id=issue.pk))
+    report = services.issue_send(issue_id=issue.pk)
+    _follow_up(issue.pk, report, 0)
+    return str(report)
+
+
+@task()
+def issue_send_again(issue_id: int, round_number: int) -> str:
+    """Resume an issue's send: deferred copies get another chance, nobody gets two."""
+    report = services.issue_send(issue_id=issue_id)
+    _follow_up(issue_id, report, round_number)
+    return str(report)
+
+
+def _follow_up(issue_id: int, report: services.SendReport, round_number: int) -> None:
+    if (report.deferred or report.aborted) and round_number < RETRY_ROUNDS:
+        issue_send_again.using(run_after=timezone.now() + RETRY_AFTER).enqueue(
+            issue_id, round_number + 1
+        )

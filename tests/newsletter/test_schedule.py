@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from shipwith.newsletter import tasks
@@ -53,3 +54,19 @@ def test_signup_only_queues_the_confirmation(
     assert smtp_server.messages == []  # the worker sends it; the request never waits on SMTP
     [queued] = DBTaskResult.objects.filter(task_path__endswith="confirmation_send")
     assert queued.args_kwargs["args"][0] == "queued@example.com"
+
+
+def test_deferred_copies_get_a_later_round(digest_week, smtp_server, make_subscriber):
+    make_subscriber("busy@example.com")
+    smtp_server.replies["busy@example.com"] = ["452 4.2.2 Mailbox full"]
+    from django.test import override_settings
+
+    with override_settings(NEWSLETTER_SEND_RETRIES=0):
+        assert "deferred 1" in tasks.newsletter_weekly.call()
+    [again] = DBTaskResult.objects.filter(task_path__endswith="issue_send_again")
+    assert again.run_after > timezone.now() + dt.timedelta(minutes=50)
+    smtp_server.replies.clear()
+    issue_id, round_number = again.args_kwargs["args"]
+    assert "sent 1" in tasks.issue_send_again.call(issue_id, round_number)
+    assert len(smtp_server.to("busy@example.com")) == 1
+    assert DBTaskResult.objects.filter(task_path__endswith="issue_send_again").count() == 1
