@@ -72,3 +72,32 @@ def panel_label(summary: PanelSummary) -> str:
     if summary.is_complete:
         return f"{summary.ship_percent}% ship ({summary.ships} of {summary.completed})"
     return f"{summary.completed} of {summary.seats} reviews: incomplete"
+
+
+@dataclass
+class Methodology:
+    """What the methodology page shows: the live personas and the rules every reviewer gets."""
+
+    personas: list[Persona]
+    rules: str
+    prompt_layout: str
+    default_model: str
+    default_is_low_capability: bool
+
+
+def methodology() -> Methodology:
+    from shipwith.panel import prompts
+    from shipwith.panel.llm import LLMError, default_model_spec, model_for
+
+    spec = default_model_spec()
+    try:
+        low = model_for(spec).low_capability
+    except LLMError:
+        low = False
+    return Methodology(
+        personas=list(Persona.objects.filter(active=True)),
+        rules=prompts.system_prompt(),
+        prompt_layout=prompts.LAYOUT,
+        default_model=spec,
+        default_is_low_capability=low,
+    )

@@ -38,3 +38,16 @@ def test_the_four_personas_look_for_different_things(personas):
         for other in lenses[i + 1 :]:
             overlap = len(one & other) / len(one | other)
             assert overlap < 0.3  # different lenses, not the same text in four voices
+
+
+def test_the_methodology_reads_the_live_personas(admin_client, personas, settings):
+    from shipwith.panel.selectors import methodology
+
+    settings.SHIPWITH_LLM = "local"
+    skeptic = next(p for p in personas if p.key == "skeptic")
+    edit(admin_client, skeptic, voice="Terse.")
+    page = methodology()
+    assert [p.name for p in page.personas] == ["Builder", "Skeptic", "Futurist", "Operator"]
+    assert page.personas[1].voice == "Terse." and page.personas[1].prompt_version == 2
+    assert "word for word" in page.rules and page.prompt_layout == "v1"
+    assert page.default_is_low_capability

@@ -9,6 +9,8 @@ from django.conf import settings
 from shipwith.panel.llm.base import Generation, LLMTimeout, LLMUnavailable, Model
 from shipwith.panel.llm.retry import LoopLimit, Retryable, retry_after_seconds, with_retries
 
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
 
 class AnthropicModel(Model):
     provider = "anthropic"
@@ -25,20 +27,22 @@ class AnthropicModel(Model):
         self.timeout = timeout or getattr(settings, "SHIPWITH_LLM_TIMEOUT", 120.0)
         self.retries = getattr(settings, "SHIPWITH_LLM_RETRIES", 3) if retries is None else retries
         self.limit = LoopLimit(getattr(settings, "SHIPWITH_LLM_CONCURRENCY", 4))
-        self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _client(self):
-        loop = asyncio.get_running_loop()
-        if loop not in self._clients:
-            self._clients[loop] = self.sdk.AsyncAnthropic(
-                api_key=os.environ.get("ANTHROPIC_API_KEY"), timeout=self.timeout, max_retries=0
+        # One client (and connection pool) per event loop, shared by model objects.
+        per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+        key = (os.environ.get("ANTHROPIC_BASE_URL"), os.environ.get("ANTHROPIC_API_KEY"))
+        if key not in per_loop:
+            per_loop[key] = self.sdk.AsyncAnthropic(
+                api_key=key[1], base_url=key[0], timeout=self.timeout, max_retries=0
             )
-        return self._clients[loop]
+        return per_loop[key]
 
     async def aclose(self) -> None:
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
+        per_loop = _clients.get(asyncio.get_running_loop(), {})
+        for client in list(per_loop.values()):
             await client.close()
+        per_loop.clear()
 
     async def _generate(
         self, *, system: str, messages: list[dict], schema: dict | None, max_tokens: int
