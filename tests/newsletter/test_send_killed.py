@@ -39,21 +39,24 @@ print(issue_compose(week=week).slug)
 
 
 class SlowServer:
-    """Records each message as soon as its body arrives, then takes its time to say 250."""
+    """Records each message as soon as its body arrives; holds its 250 for the KILL_AFTER-th."""
 
     def __init__(self):
         self.recipients: list[str] = []
         self.messages = []
-        self.delay = 0.3
         self.arrived = threading.Condition()
+        self.release = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.arrived:
             self.messages.append(message)
             self.recipients.extend(envelope.rcpt_tos)
+            hold = len(self.recipients) == KILL_AFTER
             self.arrived.notify_all()
-        await asyncio.sleep(self.delay)
+        if hold:
+            # The body is in; the sender waits for our answer until the test has killed it.
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 60)
         return "250 OK"
 
 
@@ -65,6 +68,7 @@ def slow_smtp():
     controller.start()
     handler.port = port
     yield handler
+    handler.release.set()
     controller.stop()
 
 
@@ -103,18 +107,18 @@ def test_killed_send_resumes_and_delivers_each_subscriber_exactly_once(tmp_path,
         stderr=subprocess.PIPE,
     )
     with slow_smtp.arrived:
-        # The KILL_AFTER-th body has arrived and its 250 is still pending: the sender is
-        # exactly between "the server accepted it" and "the database says sent".
+        # The KILL_AFTER-th body has arrived and its 250 is held back: the sender is exactly
+        # between "the server has the message" and "the database says sent".
         deadline = time.monotonic() + 60
         while len(slow_smtp.recipients) < KILL_AFTER and sender.poll() is None:
             assert time.monotonic() < deadline, "the sender never got going"
             slow_smtp.arrived.wait(0.05)
         sender.kill()
     sender.wait(10)
+    slow_smtp.release.set()
     assert sender.returncode == -9, sender.communicate()
     assert len(slow_smtp.recipients) == KILL_AFTER
 
-    slow_smtp.delay = 0
     resumed = shipwith(env, "newsletter", "send", "--week", slug)
     assert "in doubt 1 (never resent)" in resumed.stdout
     assert f"sent {SUBSCRIBERS - KILL_AFTER}," in resumed.stdout
