@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -13,8 +14,11 @@ class SubscriberAdmin(admin.ModelAdmin):
     list_filter = ["status", "categories"]
     search_fields = ["email"]
     filter_horizontal = ["categories"]
-    readonly_fields = ["confirmed_at", "unsubscribed_at", "bounced_at", "bounce_reason"]
+    readonly_fields = ["email", "confirmed_at", "unsubscribed_at", "bounced_at", "bounce_reason"]
     date_hierarchy = "confirmed_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False  # double opt-in: an address joins only by clicking its confirmation link
 
 
 @admin.register(Issue)
@@ -52,6 +56,8 @@ class IssueAdmin(admin.ModelAdmin):
 
     def preview_view(self, request, pk: int):
         issue = self.get_object(request, str(pk))
+        if issue is None:
+            raise Http404
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

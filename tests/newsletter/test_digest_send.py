@@ -193,3 +193,11 @@ def test_the_prebuilt_email_matches_the_one_django_builds(digest_week, settings)
         "https://shipwith.test/newsletter/unsubscribe/7:abc/"
         in fast.get_body(("html",)).get_content()
     )
+
+
+def test_editors_cannot_add_subscribers_behind_the_double_opt_in(admin_client, make_subscriber):
+    assert admin_client.get("/admin/newsletter/subscriber/add/").status_code == 403
+    subscriber = make_subscriber("reader@example.com")
+    page = admin_client.get(f"/admin/newsletter/subscriber/{subscriber.pk}/change/")
+    assert page.status_code == 200
+    assert admin_client.get("/admin/newsletter/issue/999/preview/").status_code == 404
