@@ -1,5 +1,6 @@
 """Newsletter pages: sign-up, confirm, unsubscribe, archive and previews."""
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -15,6 +16,7 @@ from shipwith.newsletter.digest import digest_render
 from shipwith.newsletter.forms import SubscribeForm
 from shipwith.newsletter.models import Issue
 from shipwith.newsletter.selectors import Week, items_for, week_items
+from shipwith.votes.limits import client_ip, limit_exceeded, rate_parse
 
 # The email preview is a document of its own: inline styles are what an email is made of.
 EMAIL_PREVIEW_CSP = (
@@ -27,6 +29,13 @@ EMAIL_PREVIEW_CSP = (
 def signup(request):
     form = SubscribeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Each sign-up mails a stranger's address: cap how many one client can trigger.
+        rate = rate_parse(getattr(settings, "NEWSLETTER_SIGNUP_RATE", "10/h"))
+        if wait := limit_exceeded(f"newsletter-signup:{client_ip(request)}", rate):
+            response = render(request, "newsletter/signup.html", {"form": form, "busy": True})
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+            return response
         email = form.cleaned_data["email"]
         category_ids = [category.pk for category in form.cleaned_data["categories"]]
         # Same work for every address, known or not: the response reveals nothing.

@@ -70,6 +70,18 @@ class Recorder:
         return [m for m in self.messages if address in m.rcpt_tos]
 
 
+@pytest.fixture(autouse=True)
+def fresh_counters():
+    """Sign-up rate counters and confirmation cooldowns start empty in every test."""
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+    yield
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+
+
 @pytest.fixture
 def smtp_server(settings):
     """A real SMTP server on loopback; Django's SMTP backend points at it."""

@@ -159,3 +159,17 @@ def test_signup_form_on_any_page_posts_with_a_csrf_token(rf):
     assert 'action="/newsletter/"' in html
     assert 'name="csrfmiddlewaretoken"' in html
     assert 'type="email"' in html
+
+
+def test_one_client_cannot_mail_a_crowd(
+    client, smtp_server, settings, django_capture_on_commit_callbacks
+):
+    settings.NEWSLETTER_SIGNUP_RATE = "3/h"
+    codes = [
+        subscribe(
+            client, f"victim{n}@example.com", capture=django_capture_on_commit_callbacks
+        ).status_code
+        for n in range(5)
+    ]
+    assert codes == [302, 302, 302, 429, 429]
+    assert len(smtp_server.messages) == 3
