@@ -92,7 +92,7 @@ def _pair_votes(comparisons: list[Comparison]) -> dict[frozenset[int], int]:
 def _panel_text(summary: PanelSummary) -> str:
     if not summary.is_complete:
         return f"panel incomplete ({summary.completed} of {summary.seats} reviews)"
-    return f"{summary.ships} of {summary.completed} ship"
+    return f"panel {summary.ships} of {summary.completed} ship"
 
 
 def _excerpt(text: str) -> str:

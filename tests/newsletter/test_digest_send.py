@@ -18,8 +18,8 @@ def test_week_items_are_ranked_and_keep_untrusted_text(digest_week):
     assert [item["title"] for item in items] == ["vLLM vs TGI", "Chroma vs Qdrant", "Qdrant"]
     # vLLM (4/4 ship) vs TGI (0/4) splits the panel: above the later, undecided pair.
     assert items[0]["sides"] == [
-        {"tool": "vLLM", "panel": "4 of 4 ship", "community": ""},
-        {"tool": "TGI", "panel": "0 of 4 ship", "community": ""},
+        {"tool": "vLLM", "panel": "panel 4 of 4 ship", "community": ""},
+        {"tool": "TGI", "panel": "panel 0 of 4 ship", "community": ""},
     ]
     assert items[1]["sides"][0]["panel"] == "panel incomplete (0 of 4 reviews)"
     assert items[2]["changes"] == [{"persona": "Skeptic", "before": "Ship", "after": "Skip"}]
