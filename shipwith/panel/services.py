@@ -26,7 +26,8 @@ from shipwith.panel.schema import ReviewOutput, review_json_schema
 
 # Fields whose change alters what the model is told, so reviews must name a new version.
 PROMPT_FIELDS = frozenset({"name", "lens", "priorities", "deal_breakers", "voice"})
-MAX_TOKENS = 700
+# Room for the longest answer the schema allows; the embedded grammar bounds it anyway.
+MAX_TOKENS = 900
 UNFINISHED = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 SeatCallback = Callable[[Seat], None]
@@ -213,6 +214,7 @@ async def _ask(model: Model, request: _Request, prompt: str) -> tuple[Completion
             f"invalid review after one repair: {_first_problem(exc)}",
             raw=f"{completion.text}\n--- repair ---\n{second.text}",
         ) from exc
+    second.text = f"{completion.text}\n--- repair ---\n{second.text}"  # keep both as raw output
     second.tokens_in += completion.tokens_in
     second.tokens_out += completion.tokens_out
     second.latency_ms += completion.latency_ms
@@ -303,4 +305,5 @@ def review_store(
     seat.attempts += 1
     seat.model_spec = model_spec or seat.model_spec
     seat.save(update_fields=["status", "error", "attempts", "model_spec", "updated_at"])
+    transaction.on_commit(lambda: tools_touch(tool_id))  # pages show the new take at once
     return review
