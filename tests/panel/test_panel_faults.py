@@ -22,6 +22,10 @@ def test_a_clean_panel_is_complete_with_everything_recorded(fault_server, person
     before = tools_version(tool.pk)
     run = panel_run(tool_id=tool.pk)
     assert run.status == RunStatus.COMPLETE
+    asked = fault_server.requests[0].body["response_format"]
+    assert asked["type"] == "json_schema" and asked["json_schema"]["strict"] is True
+    take = asked["json_schema"]["schema"]["properties"]["take"]
+    assert take == {"type": "string"}  # lengths are ours to check, not strict mode's
     reviews = list(Review.objects.filter(tool=tool, is_current=True))
     assert len(reviews) == 4
     review = reviews[0]

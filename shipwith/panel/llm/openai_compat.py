@@ -112,7 +112,11 @@ class OpenAICompatibleModel(Model):
             if mode == "json_schema":
                 kwargs["response_format"] = {
                     "type": "json_schema",
-                    "json_schema": {"name": "answer", "schema": schema, "strict": True},
+                    "json_schema": {
+                        "name": "answer",
+                        "schema": strict_schema(schema),
+                        "strict": True,
+                    },
                 }
             else:
                 system = system + SCHEMA_INSTRUCTION + json.dumps(schema)
@@ -152,6 +156,19 @@ class OpenAICompatibleModel(Model):
             raise
         except openai.APIStatusError as exc:
             raise LLMUnavailable(f"server refused: HTTP {exc.status_code}") from exc
+
+
+# Keywords OpenAI's strict mode refuses; we still enforce them when we validate the answer.
+_NOT_IN_STRICT = frozenset({"minLength", "maxLength", "minimum", "maximum", "maxItems"})
+
+
+def strict_schema(schema):
+    """The schema without the keywords strict mode refuses (lengths and bounds)."""
+    if isinstance(schema, dict):
+        return {k: strict_schema(v) for k, v in schema.items() if k not in _NOT_IN_STRICT}
+    if isinstance(schema, list):
+        return [strict_schema(item) for item in schema]
+    return schema
 
 
 class FormatRejected(Exception):
