@@ -180,3 +180,17 @@ def test_a_server_that_ignores_the_schema_is_asked_again_differently(
     run = panel_run(tool_id=make_tool().pk)
     assert seats(run)["Builder"].status == SeatStatus.DONE
     assert fault_server.seen("Builder")[1].body["response_format"]["type"] == "json_object"
+
+
+def test_a_400_about_something_else_fails_the_seat_without_stepping_down(
+    fault_server, personas, make_tool
+):
+    from shipwith.panel.llm import openai_compat
+
+    too_long = Reply(status=400, body=b'{"error": {"message": "context length exceeded"}}')
+    fault_server.script("Operator", too_long)
+    operator = seats(panel_run(tool_id=make_tool().pk))["Operator"]
+    assert operator.status == SeatStatus.FAILED
+    assert operator.error == "server refused: HTTP 400"
+    assert len(fault_server.seen("Operator")) == 1  # a client error is not retried
+    assert openai_compat._learned_modes == {}  # strict mode stays for the next panel

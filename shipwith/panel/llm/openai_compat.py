@@ -76,19 +76,12 @@ class OpenAICompatibleModel(Model):
     ) -> Generation:
         async with self.limit():
             if schema is None:
-                try:
-                    return await self._call(system, messages, None, max_tokens)
-                except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-                    raise LLMUnavailable(f"server refused: HTTP {exc.status_code}") from exc
+                return await self._call(system, messages, None, max_tokens)
             while True:
                 mode = MODES[_learned_modes.get(self._mode_key, 0)]
                 try:
                     generation = await self._call(system, messages, (mode, schema), max_tokens)
-                except (
-                    FormatRejected,
-                    openai.BadRequestError,
-                    openai.UnprocessableEntityError,
-                ) as exc:
+                except FormatRejected as exc:
                     if not self._step_down(mode):
                         raise LLMUnavailable(f"server refused: {exc}") from exc
                     continue
@@ -133,7 +126,7 @@ class OpenAICompatibleModel(Model):
                     model=self.model_id, messages=request, max_tokens=max_tokens, **kwargs
                 )
             except openai.APIStatusError as exc:
-                # Some servers answer an unsupported response_format with a 500, not a 400.
+                # Refusals of a response_format come as 400, 422 or even 500 (llama.cpp).
                 if structured is not None and _blames_response_format(exc):
                     raise FormatRejected(f"HTTP {exc.status_code} on response_format") from exc
                 _raise_retryable(exc)
@@ -152,7 +145,7 @@ class OpenAICompatibleModel(Model):
             attempts = self.retries + 1
             error = LLMTimeout if exc.timeout else LLMUnavailable
             raise error(f"{exc.reason} ({attempts} attempts)") from exc
-        except (FormatRejected, openai.BadRequestError, openai.UnprocessableEntityError):
+        except FormatRejected:
             raise
         except openai.APIStatusError as exc:
             raise LLMUnavailable(f"server refused: HTTP {exc.status_code}") from exc
@@ -165,7 +158,15 @@ _NOT_IN_STRICT = frozenset({"minLength", "maxLength", "minimum", "maximum", "max
 def strict_schema(schema):
     """The schema without the keywords strict mode refuses (lengths and bounds)."""
     if isinstance(schema, dict):
-        return {k: strict_schema(v) for k, v in schema.items() if k not in _NOT_IN_STRICT}
+        return {
+            key: (
+                {name: strict_schema(sub) for name, sub in value.items()}
+                if key == "properties"  # property names are data, never keywords
+                else strict_schema(value)
+            )
+            for key, value in schema.items()
+            if key not in _NOT_IN_STRICT
+        }
     if isinstance(schema, list):
         return [strict_schema(item) for item in schema]
     return schema
@@ -182,7 +183,8 @@ def _blames_response_format(exc: openai.APIStatusError) -> bool:
         body = exc.response.text
     except Exception:
         body = ""
-    return "response_format" in f"{exc.message} {body}"
+    text = f"{exc.message} {body}".lower()
+    return any(word in text for word in ("response_format", "json_schema", "schema", "strict"))
 
 
 def _raise_retryable(exc: openai.APIStatusError) -> None:
