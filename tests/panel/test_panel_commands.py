@@ -68,3 +68,12 @@ def test_compare_warns_when_the_embedded_model_wrote_the_takes(
     )
     out = run_command("compare", a.slug, b.slug)
     assert "writes text of little value" in out and "SHIPWITH_LLM=openai:MODEL" in out
+
+
+def test_review_all_runs_every_tool(run_command, mock_model, personas, make_tool):
+    make_tool("quillstack"), make_tool("rivalbase")
+    mock_model.enqueue(*[good_review()] * 8)
+    out = run_command("review", "--all", "--model", "mock:m")
+    assert "2 of 2 panels complete." in out
+    with pytest.raises(CommandError, match="not both"):
+        run_command("review", "quillstack", "--all")

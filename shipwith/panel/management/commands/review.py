@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("slugs", nargs="*", metavar="SLUG")
-        parser.add_argument("--all", action="store_true", help="Review every tool.")
+        parser.add_argument(
+            "--all", action="store_true", dest="all_tools", help="Review every tool."
+        )
         parser.add_argument(
             "--model",
             default=None,
@@ -18,8 +20,8 @@ class Command(BaseCommand):
             "(default: each persona's model, else SHIPWITH_LLM).",
         )
 
-    def handle(self, *args, slugs: list[str], all: bool, model: str | None, **options):
-        if bool(slugs) == all:
+    def handle(self, *args, slugs: list[str], all_tools: bool, model: str | None, **options):
+        if bool(slugs) == all_tools:
             raise CommandError("name tools by slug, or pass --all (not both)")
         tools = Tool.objects.order_by("name")
         if slugs:
