@@ -1,0 +1,98 @@
+"""`shipwith up` serves the site first, then fills in the panels of tools that lack one."""
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.panel.conftest import good_review
+from tests.panel.fault_server import FaultServer, Reply
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def count(db, sql: str) -> int:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql).fetchone()[0]
+
+
+@pytest.fixture
+def slow_model():
+    server = FaultServer(default=Reply(good_review(), delay=0.3)).start()
+    yield server
+    server.stop()
+
+
+def start_up(tmp_path, server, *flags: str):
+    port = free_port()
+    env = os.environ | {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'shipwith.sqlite3'}",
+        "SHIPWITH_HOME": str(tmp_path),
+        "SHIPWITH_LLM": "openai:fake",
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_API_KEY": "test",
+        "SHIPWITH_WEB_WORKERS": "1",
+    }
+    command = [sys.executable, "-m", "shipwith", "up", "--bind", f"127.0.0.1:{port}", *flags]
+    up = subprocess.Popen(
+        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    return up, f"http://127.0.0.1:{port}/"
+
+
+def wait_for_site(up, url: str) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        assert up.poll() is None, "shipwith up exited"
+        assert time.monotonic() < deadline, "the site never answered"
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+
+
+def stop(up) -> str:
+    up.send_signal(signal.SIGTERM)
+    out, _ = up.communicate(timeout=30)
+    return out.decode()
+
+
+def test_up_serves_while_the_reviews_fill_in(tmp_path, slow_model):
+    db = tmp_path / "shipwith.sqlite3"
+    up, url = start_up(tmp_path, slow_model)
+    try:
+        wait_for_site(up, url)
+        tools = count(db, "select count(*) from catalog_tool")
+        done = "select count(*) from panel_panelrun where status = 'complete'"
+        assert count(db, done) < tools  # browsable before the panel has finished
+        deadline = time.monotonic() + 120
+        while count(db, done) < tools:
+            assert time.monotonic() < deadline, f"{count(db, done)} of {tools} panels"
+            time.sleep(0.5)
+        assert httpx.get(url, timeout=5).status_code == 200
+    finally:
+        out = stop(up)
+    assert f"Reviewing {tools} tools that lack a panel" in out
+    assert count(db, "select count(*) from panel_review") == 4 * tools
+
+
+def test_up_no_review_leaves_the_panel_alone(tmp_path, slow_model):
+    up, url = start_up(tmp_path, slow_model, "--no-review")
+    try:
+        wait_for_site(up, url)
+    finally:
+        stop(up)
+    assert count(tmp_path / "shipwith.sqlite3", "select count(*) from panel_panelrun") == 0
+    assert slow_model.requests == []
