@@ -1,5 +1,6 @@
 """Reads of panel results that pages, feeds and commands share."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from shipwith.panel.models import Persona, Review, Verdict
@@ -60,11 +61,14 @@ def tools_lacking_panel() -> list[int]:
     from shipwith.panel.models import PanelRun, RunStatus
 
     reviewed = PanelRun.objects.filter(status__in=[RunStatus.COMPLETE, RunStatus.INCOMPLETE])
-    return list(
-        Tool.objects.exclude(pk__in=reviewed.values("tool_id"))
-        .order_by("name")
-        .values_list("pk", flat=True)
+    rows = Tool.objects.exclude(pk__in=reviewed.values("tool_id")).values_list(
+        "pk", "category_id", "name"
     )
+    # Smallest category first, a category at a time: complete comparisons appear early
+    # while a slow (embedded) panel works through the rest.
+    sizes = Counter(category_id for _, category_id, _ in rows)
+    rows = sorted(rows, key=lambda row: (sizes[row[1]], row[1], row[2]))
+    return [pk for pk, _, _ in rows]
 
 
 def panel_label(summary: PanelSummary) -> str:

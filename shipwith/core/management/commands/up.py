@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from shipwith.catalog.services import catalog_load_starter
+from shipwith.web.services import comparisons_publish
 
 
 class Command(BaseCommand):
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         if report := catalog_load_starter():
             self.stdout.write(f"Loaded the starter catalog: {report}")
+        self.stdout.write(f"Comparisons: {comparisons_publish()}")
         if setup_only:
             return
         children = [self._spawn_worker(), self._spawn_server(bind, workers)]
@@ -49,6 +51,8 @@ class Command(BaseCommand):
             if not no_review and (missing := tools_lacking_panel()):
                 self.stdout.write(f"Reviewing {len(missing)} tools that lack a panel…")
                 panels_run_with_progress(tool_ids=missing, write=self.stdout.write)
+                # Panels are complete now: queue the moderator's reads of published pairs.
+                self.stdout.write(f"Comparisons: {comparisons_publish()}")
             self._wait(children)
         finally:
             for child in children:
