@@ -149,6 +149,14 @@ def _takes(tool: Tool, panel: PanelSummary) -> str:
     return "\n".join(lines)
 
 
+async def _complete_and_close(model, **request):
+    # Each call runs on a fresh event loop: close the model's HTTP client on the same loop.
+    try:
+        return await model.complete(**request)
+    finally:
+        await model.aclose()
+
+
 def moderator_read_write(*, comparison_id: int) -> Comparison | None:
     """Write the moderator's read of a published comparison from the eight current takes."""
     from shipwith.panel.llm import default_model_spec, model_for
@@ -166,9 +174,11 @@ def moderator_read_write(*, comparison_id: int) -> Comparison | None:
     prompt = _moderator_text("moderator_prompt.txt").format(
         a=a.name, b=b.name, takes_a=_takes(a, panels[a.pk]), takes_b=_takes(b, panels[b.pk])
     )
-    model = model_for(default_model_spec())
-    completion = async_to_sync(model.complete)(
-        system=_moderator_text("moderator_system.txt"), prompt=prompt, max_tokens=400
+    completion = async_to_sync(_complete_and_close)(
+        model_for(default_model_spec()),
+        system=_moderator_text("moderator_system.txt"),
+        prompt=prompt,
+        max_tokens=400,
     )
     text = completion.text.strip()[:MODERATOR_MAX_CHARS]
     if not text:
