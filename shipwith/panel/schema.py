@@ -35,9 +35,20 @@ class ReviewOutput(BaseModel):
             raise ValueError(f"take has {words} words; it must have {low} to {high}")
         return value
 
-    @field_validator("competitors", "evidence_quotes")
+    @field_validator("key_risk", "claim_to_pressure")
+    @classmethod
+    def as_plain_text(cls, value: str) -> str:
+        return plain_text(value)
+
+    @field_validator("competitors")
+    @classmethod
+    def plain_names(cls, value: list[str]) -> list[str]:
+        return [name for item in value if (name := plain_text(item or ""))]
+
+    @field_validator("evidence_quotes")
     @classmethod
     def no_blank_items(cls, value: list[str]) -> list[str]:
+        # Left as written: a quote must match the sources verbatim or it is dropped.
         return [item.strip() for item in value if item and item.strip()]
 
 

@@ -194,3 +194,18 @@ def test_a_400_about_something_else_fails_the_seat_without_stepping_down(
     assert operator.error == "server refused: HTTP 400"
     assert len(fault_server.seen("Operator")) == 1  # a client error is not retried
     assert openai_compat._learned_modes == {}  # strict mode stays for the next panel
+
+
+def test_markup_in_any_field_is_stored_as_plain_text(fault_server, personas, make_tool):
+    hostile = good_review(
+        competitors=["<b>Cody</b>", "<img src=x onerror=alert(1)>"],
+        key_risk="<script>steal()</script>Lock-in &amp; cost",
+        claim_to_pressure="<a href='javascript:alert(1)'>Fastest</a> indexing",
+    )
+    fault_server.script("Operator", Reply(hostile))
+    tool = make_tool()
+    panel_run(tool_id=tool.pk)
+    review = Review.objects.get(tool=tool, persona__key="operator")
+    assert review.competitors == ["Cody"]
+    assert review.key_risk == "Lock-in & cost"
+    assert review.claim_to_pressure == "Fastest indexing"
