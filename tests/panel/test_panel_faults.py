@@ -209,3 +209,21 @@ def test_markup_in_any_field_is_stored_as_plain_text(fault_server, personas, mak
     assert review.competitors == ["Cody"]
     assert review.key_risk == "Lock-in & cost"
     assert review.claim_to_pressure == "Fastest indexing"
+
+
+def test_a_long_worded_take_inside_the_word_range_is_accepted(fault_server, personas, make_tool):
+    # 165 words of 7+ letters: over the grammar's character hint, inside the word rule.
+    take = " ".join(["Integration", "benchmarks", "throughput"] * 55)
+    fault_server.script("Futurist", Reply(good_review(take=take)))
+    tool = make_tool()
+    run = panel_run(tool_id=tool.pk)
+    assert len(take) > 760 and run.status == RunStatus.COMPLETE
+    assert Review.objects.get(tool=tool, persona__key="futurist").take == take
+
+
+def test_a_take_over_170_words_is_still_refused(fault_server, personas, make_tool):
+    take = " ".join(["ship"] * 171)
+    fault_server.script("Futurist", Reply(good_review(take=take)), Reply(good_review(take=take)))
+    run = panel_run(tool_id=make_tool().pk)
+    assert run.status == RunStatus.INCOMPLETE
+    assert "171 words" in seats(run)["Futurist"].error

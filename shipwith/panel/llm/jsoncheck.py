@@ -41,7 +41,9 @@ def _problems(value, schema: dict, path: str):
         return
     if "enum" in schema and value not in schema["enum"]:
         yield f"{path} should be one of {schema['enum']}, not {value!r}"
-    if isinstance(value, str):
+    # "x-length-hint": the lengths steer generation (a grammar) but the caller's own rule, such
+    # as a word count, decides what is valid.
+    if isinstance(value, str) and not schema.get("x-length-hint"):
         if len(value) < schema.get("minLength", 0):
             yield f"{path} is shorter than {schema['minLength']} characters"
         if "maxLength" in schema and len(value) > schema["maxLength"]:

@@ -152,7 +152,9 @@ class OpenAICompatibleModel(Model):
 
 
 # Keywords OpenAI's strict mode refuses; we still enforce them when we validate the answer.
-_NOT_IN_STRICT = frozenset({"minLength", "maxLength", "minimum", "maximum", "maxItems"})
+_NOT_IN_STRICT = frozenset(
+    {"minLength", "maxLength", "minimum", "maximum", "maxItems", "x-length-hint"}
+)
 
 
 def strict_schema(schema):
