@@ -54,6 +54,8 @@ class Command(BaseCommand):
                 # Panels are complete now: queue the moderator's reads of published pairs.
                 self.stdout.write(f"Comparisons: {comparisons_publish()}")
             self._wait(children)
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping: reviews done so far are kept; the next `up` resumes.")
         finally:
             for child in children:
                 if child.poll() is None:
