@@ -30,9 +30,11 @@ def panel_split(panel: PanelSummary, personas: list | None = None):
                 "verdict": review.verdict if review else "none",
             }
         )
-    seats += [{"name": "Seat not filled", "initial": "", "verdict": "none"}] * max(
-        panel.seats - len(seats), 0
-    )
+    # One dict per empty seat: positions are set on each below.
+    seats += [
+        {"name": "Seat not filled", "initial": "", "verdict": "none"}
+        for _ in range(panel.seats - len(seats))
+    ]
     for index, seat in enumerate(seats):
         seat["x"] = index * (SEAT + GAP)
         seat["text_x"] = index * (SEAT + GAP) + SEAT / 2
