@@ -1,32 +1,18 @@
 """A reader votes in Chromium: with JavaScript (no reload) and without (form POST + redirect)."""
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from shipwith.catalog.models import Category, Tool
+from tests.browser import chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
 def browser(site):
     # After `site`: Playwright's sync API runs an event loop, where the ORM refuses to work.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

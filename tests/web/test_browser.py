@@ -1,11 +1,9 @@
 """A reader in Debian's chromium: home → tool → comparison, hostile text, axe-core, widths."""
 
-import os
-from pathlib import Path
-
 import pytest
 
 from shipwith.web.services import comparisons_publish
+from tests.browser import AXE, chromium
 from tests.web.factories import (
     add_source,
     add_tier,
@@ -17,17 +15,6 @@ from tests.web.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 HOSTILE = (
     "<script>window.__pwned = 'script'</script>"
     "<img src=x onerror=\"window.__pwned = 'img'\"> hostile take"
@@ -36,17 +23,8 @@ HOSTILE = (
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop; test data is written from this thread first.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
