@@ -88,6 +88,9 @@ def _vote(request: HttpRequest, write: Callable[[int], object]) -> tuple[Refusal
 
 
 def _respond(request, new_voter, *, widget, figures, target, key, anchor):
+    if new_voter is not None:
+        # The widget is rendered for this voter before its cookie comes back from the browser.
+        request._votes_new_voter_id = new_voter.pk
     if _wants_json(request):
         response = JsonResponse({"html": widget(), "figures": figures()})
     else:
@@ -146,8 +149,6 @@ def tool_vote(request: HttpRequest, slug: str, withdraw: bool = False) -> HttpRe
     )
     if refusal:
         return refusal
-    if new_voter is not None:
-        request._votes_new_voter_id = new_voter.pk
     return _respond(
         request,
         new_voter,
@@ -200,8 +201,6 @@ def pair_vote(request: HttpRequest, pair: str, withdraw: bool = False) -> HttpRe
     )
     if refusal:
         return refusal
-    if new_voter is not None:
-        request._votes_new_voter_id = new_voter.pk
     return _respond(
         request,
         new_voter,

@@ -75,8 +75,7 @@ def test_shared_pages_fill_in_the_readers_own_vote(browser, site):
     page.get_by_text("Your vote: ship.").wait_for()
     # The tool page is shared by every reader; votes.js asks for this reader's vote.
     response = page.goto(f"{site}/tools/alpha/")
-    if response.status != 200 or page.locator("[data-votes-widget]").count() == 0:
-        pytest.skip("the tool page does not show the vote form yet")
+    assert response.status == 200
     page.get_by_text("Your vote: ship.").wait_for()
     page.get_by_role("button", name="Skip").click()
     page.get_by_text("Your vote: skip.").wait_for()

@@ -1,6 +1,7 @@
 """The model boundary: one base class, one async method for a provider to implement."""
 
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -61,7 +62,7 @@ REPAIR_PROMPT = (
 )
 
 
-class Model:
+class Model(ABC):
     """A chat model; subclasses implement `_generate` and set `provider`."""
 
     provider: ClassVar[str] = ""
@@ -118,12 +119,13 @@ class Model:
             tokens_out=tokens_out,
         )
 
+    @abstractmethod
     async def _generate(
         self, *, system: str, messages: list[dict], schema: dict | None, max_tokens: int
     ) -> Generation:
-        raise NotImplementedError
+        """Ask the provider once; the one method a provider implements."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - a provider with no connections keeps this
         """Release connections bound to the running event loop."""
 
     @staticmethod
