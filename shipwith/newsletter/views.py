@@ -16,7 +16,7 @@ from shipwith.newsletter.digest import digest_render
 from shipwith.newsletter.forms import SubscribeForm
 from shipwith.newsletter.models import Issue
 from shipwith.newsletter.selectors import Week, items_for, week_items
-from shipwith.votes.limits import client_ip, limit_exceeded, rate_parse
+from shipwith.core.limits import client_ip, limit_exceeded, rate_parse
 
 # The email preview is a document of its own: inline styles are what an email is made of.
 EMAIL_PREVIEW_CSP = (

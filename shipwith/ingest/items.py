@@ -1,0 +1,73 @@
+"""What an adapter hands the pipeline: one mention of a tool, its facts normalised.
+
+Adapters turn a service's own format into `Item`s; everything after them (matching, candidates,
+accepting) reads only these types, never a service's payload.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Identifiers(BaseModel):
+    """Exact keys that name one tool across sources and the catalog (dedupe's first pass)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    huggingface: str | None = None  # "meta-llama/Llama-3.1-8B-Instruct"
+    openrouter: str | None = None  # the canonical slug, "openai/gpt-4o-2024-05-13"
+    github: str | None = None  # "owner/repo", lower case
+    domain: str | None = None  # the homepage's host, lower case, without "www."
+
+
+class Facts(BaseModel):
+    """Normalised facts; None means the source does not say (never a guess)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = None
+    homepage: str | None = None
+    licence: str | None = None  # SPDX id where the source gives one ("apache-2.0" → "Apache-2.0")
+    licence_kind: Literal["open_weights", "open_source", "proprietary"] | None = None
+    release_date: date | None = None
+    open_weights: bool | None = None
+    context_length: int | None = Field(default=None, ge=0)
+    # USD per 1M tokens (OpenRouter's per-token strings are multiplied out).
+    price_input_per_mtok: Decimal | None = Field(default=None, ge=0)
+    price_output_per_mtok: Decimal | None = Field(default=None, ge=0)
+    tags: list[str] = Field(default_factory=list)  # topics, pipeline tags, modalities
+
+
+class Page(BaseModel):
+    """A fetched page read as data: plain text, never markup; instructions in it are text."""
+
+    url: str
+    title: str = ""
+    text: str = ""
+    fetched_at: datetime
+    metadata: dict[str, str] = Field(default_factory=dict)  # JSON-LD / OpenGraph: name, licence…
+
+
+class Item(BaseModel):
+    """One mention of a tool by one source."""
+
+    key: str  # stable within its source, e.g. "openai/gpt-4o" or an HN story id
+    name: str = Field(min_length=1)
+    vendor: str | None = None
+    url: str  # where a reader can see this mention
+    seen_at: datetime  # when the source says it happened (created, published), else fetch time
+    identifiers: Identifiers = Field(default_factory=Identifiers)
+    facts: Facts = Field(default_factory=Facts)
+    category_hint: str | None = None  # a category slug the source suggests
+    # A release of a tool ("v0.14.0"): an update note on the tool it belongs to, never a new tool.
+    release: str | None = None
+    page: Page | None = None  # the linked page, when the adapter fetched and read it
+
+
+class ItemProblem(BaseModel):
+    """One item a source could not give: reported with the source's name, the others go on."""
+
+    key: str
+    message: str
