@@ -121,6 +121,23 @@ class Tool(models.Model):
         max_length=60, blank=True, help_text='For usage prices, e.g. "1M input tokens".'
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tools")
+    aliases = models.TextField(
+        blank=True,
+        help_text="Other names readers, reviewers and sources use for this tool, one per line.",
+    )
+    # External identifiers: exact keys that match a discovered item to this tool.
+    huggingface_id = models.CharField(
+        "Hugging Face id", max_length=200, blank=True, help_text='e.g. "Qwen/Qwen2.5-7B-Instruct"'
+    )
+    openrouter_slug = models.CharField(
+        "OpenRouter slug", max_length=200, blank=True, help_text='e.g. "openai/gpt-4o"'
+    )
+    github_repo = models.CharField(
+        "GitHub repository", max_length=140, blank=True, help_text='"owner/repo"'
+    )
+    homepage_domain = models.CharField(
+        max_length=200, blank=True, help_text="The homepage's host without www., kept by imports."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -132,7 +149,15 @@ class Tool(models.Model):
             models.CheckConstraint(
                 condition=models.Q(price_amount__isnull=True) | models.Q(price_amount__gte=0),
                 name="tool_price_not_negative",
-            )
+            ),
+            *(
+                models.UniqueConstraint(
+                    fields=[field],
+                    condition=~models.Q(**{field: ""}),
+                    name=f"tool_unique_{field}",
+                )
+                for field in ("huggingface_id", "openrouter_slug", "github_repo")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -140,6 +165,10 @@ class Tool(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("web:tool", args=[self.slug])
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
 
     @property
     def entry_price(self) -> str:
@@ -188,7 +217,12 @@ class Source(models.Model):
     tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="sources")
     url = models.URLField(max_length=500)
     title = models.CharField(max_length=200, blank=True)
-    checked_on = models.DateField(null=True, blank=True)
+    checked_on = models.DateField(
+        null=True, blank=True, help_text="The day the page was last fetched; empty until then."
+    )
+    # Validators of the last fetch, for conditional GETs (If-None-Match / If-Modified-Since).
+    etag = models.CharField(max_length=200, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
     snapshot = models.TextField(
         blank=True, help_text="Plain text of what the page says; reviewers quote from it."
     )

@@ -22,6 +22,11 @@ def tools_touch(*tool_ids: int) -> None:
     cache.set_many({_key(tool_id): now for tool_id in tool_ids} | {SITE_KEY: now}, timeout=None)
 
 
+def site_touch() -> None:
+    """Mark every page as changed (a persona edit, a methodology change)."""
+    cache.set(SITE_KEY, time.time_ns(), timeout=None)
+
+
 def tools_version(*tool_ids: int) -> str:
     """A token that changes whenever any of these tools, or the site, is touched."""
     keys = [_key(tool_id) for tool_id in tool_ids] + [SITE_KEY]
