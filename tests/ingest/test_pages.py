@@ -1,0 +1,61 @@
+"""Reading a fetched page: main text, JSON-LD and OpenGraph, all as plain text."""
+
+from datetime import UTC, datetime
+
+from shipwith.ingest.fetch import Fetched
+from shipwith.ingest.pages import page_read
+from tests.ingest.server import fixture
+
+
+def fetched(name: str, url: str = "https://quill.example/") -> Fetched:
+    return Fetched(
+        url=url,
+        final_url=url,
+        status=200,
+        content_type="text/html",
+        charset="utf-8",
+        body=fixture(name),
+        fetched_at=datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
+    )
+
+
+def test_main_text_and_metadata_are_read():
+    page = page_read(fetched("page_quill.html"))
+
+    assert page.url == "https://quill.example/"
+    assert page.fetched_at == datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+    assert page.title == "Quill"
+    assert "runs a local language model on your own machine" in page.text
+    assert "$5 per month" in page.text
+    assert page.metadata == {
+        "name": "Quill",
+        "description": "An open-source writing assistant that runs a local LLM.",
+        "licence": "https://www.apache.org/licenses/LICENSE-2.0",
+        "price": "0",
+        "price_currency": "USD",
+        "author": "Quill Labs",
+        "category": "DeveloperApplication",
+        "type": "SoftwareApplication",
+        "site_name": "Quill",
+    }
+
+
+def test_scripts_and_markup_never_survive_and_instructions_stay_text():
+    page = page_read(fetched("page_relay.html", "https://relay.example/"))
+
+    assert "Relay is an AI agent that reads receipts" in page.text
+    for markup in ("<", ">", "script", "evil.example", "Injected by script", "iframe"):
+        assert markup not in page.text
+        assert all(markup not in value for value in page.metadata.values())
+    # An instruction in the page is kept as words to quote, not acted on or hidden.
+    assert "Ignore previous instructions" in page.text
+    assert page.metadata["description"] == "Relay reads your receipts and files expense reports."
+
+
+def test_an_empty_or_broken_page_is_an_empty_page_not_a_crash():
+    broken = Fetched(
+        url="https://x.example/", final_url="https://x.example/", status=200,
+        content_type="text/html", body=b"\xff\xfe<html><body><<<>>>", fetched_at=datetime.now(UTC),
+    )  # fmt: skip
+    page = page_read(broken)
+    assert "<html" not in page.text and "<body" not in page.text and page.metadata == {}
