@@ -54,6 +54,7 @@ REDIRECTS = {301, 302, 303, 307, 308}
 RETRIED = {429, 502, 503, 504}
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 lets a crawler stop reading robots.txt at 500 KiB
 ROBOTS_TOKEN = "shipwith"
+MAX_CRAWL_DELAY = 30.0  # seconds: a robots.txt asking for more is honoured only this far
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
@@ -203,7 +204,8 @@ class Fetcher:
             limits=httpx.Limits(max_keepalive_connections=0),
         )
         self._last_request: dict[str, float] = {}
-        self._robots: dict[str, Protego | bool] = {}
+        self._robots: dict[str, Protego | bool] = {}  # by origin: rules, or allow/deny all
+        self._crawl_delay: dict[str, float] = {}  # by host, from robots.txt (capped)
 
     def close(self) -> None:
         self._client.close()
@@ -321,7 +323,10 @@ class Fetcher:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise FetchError(url, "invalid port") from None
-        host = parts.hostname
+        try:
+            host = httpx.URL(url).raw_host.decode("ascii")  # IDNA: what DNS and TLS see
+        except (httpx.InvalidURL, UnicodeError):
+            raise FetchError(url, "invalid host name") from None
         try:
             addresses = self.resolver(host, port)
         except (OSError, UnicodeError) as exc:
@@ -340,10 +345,7 @@ class Fetcher:
         return _Hop(url=url, host=host, port=port, address=addresses[0])
 
     def _pace(self, host: str) -> None:
-        delay = self.host_delay
-        robots = self._robots.get(host)
-        if isinstance(robots, Protego):
-            delay = max(delay, min(robots.crawl_delay(ROBOTS_TOKEN) or 0, 30.0))
+        delay = max(self.host_delay, self._crawl_delay.get(host, 0.0))
         if last := self._last_request.get(host):
             wait = last + delay - time.monotonic()
             if wait > 0:
@@ -358,7 +360,7 @@ class Fetcher:
         parts = urlsplit(url)
         ip = ipaddress.ip_address(hop.address.split("%")[0])
         pinned = httpx.URL(url).copy_with(host=str(ip))
-        host_header = parts.netloc.rsplit("@", 1)[-1]
+        host_header = httpx.URL(url).netloc.decode("ascii")
         extensions = {"sni_hostname": hop.host} if parts.scheme == "https" else {}
         request = self._client.build_request(
             "GET",
@@ -414,8 +416,7 @@ class Fetcher:
         """RFC 9309: a missing robots.txt (4xx) allows all; an unreachable one (5xx) allows none."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        host = parts.hostname or ""
-        if host not in self._robots:
+        if origin not in self._robots:
             robots_url = f"{origin}/robots.txt"
             headers = {"Accept": ACCEPT["text"]}
             try:
@@ -423,13 +424,16 @@ class Fetcher:
             except FetchError as exc:
                 if "refused before connecting" in exc.reason:
                     raise FetchError(url, exc.reason) from None
-                self._robots[host] = False
+                self._robots[origin] = False
             else:
                 if 200 <= fetched.status < 300:
-                    self._robots[host] = Protego.parse(fetched.text())
+                    rules = Protego.parse(fetched.text())
+                    self._robots[origin] = rules
+                    delay = min(float(rules.crawl_delay(ROBOTS_TOKEN) or 0), MAX_CRAWL_DELAY)
+                    self._crawl_delay[httpx.URL(url).raw_host.decode("ascii")] = delay
                 else:
-                    self._robots[host] = 400 <= fetched.status < 500
-        rules = self._robots[host]
+                    self._robots[origin] = 400 <= fetched.status < 500
+        rules = self._robots[origin]
         if isinstance(rules, bool):
             return rules
         return rules.can_fetch(url, ROBOTS_TOKEN)
