@@ -13,6 +13,7 @@ validators; a User-Agent naming the instance.
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -175,6 +176,7 @@ class Fetcher:
         max_redirects: int | None = None,
         resolver: Callable[[str, int], list[str]] = resolve,
         guard: Callable[[IPAddress], str | None] = address_refusal,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         def setting(value, name):
             return getattr(settings, name) if value is None else value
@@ -199,6 +201,7 @@ class Fetcher:
         # trust_env=False: a proxy from the environment would connect somewhere unchecked.
         self._client = httpx.Client(
             timeout=self._timeout,
+            verify=verify,
             follow_redirects=False,
             trust_env=False,
             limits=httpx.Limits(max_keepalive_connections=0),

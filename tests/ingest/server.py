@@ -11,6 +11,7 @@ records every request, so a test can prove that a refused URL never reached it.
 """
 
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -75,13 +76,16 @@ class _Server(ThreadingHTTPServer):
 class FixtureServer:
     """Serve `Reply`s by path; a route given several replies answers them in turn (last repeats)."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *, tls: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.scheme = "https" if tls else "http"
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[Seen] = []
         self._lock = threading.Lock()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._server = _Server((host, 0), self._handler(), family)
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     # -- set up -------------------------------------------------------------------------
@@ -93,7 +97,7 @@ class FixtureServer:
     @property
     def origin(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
     @property
     def connections(self) -> int:

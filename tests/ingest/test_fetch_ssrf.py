@@ -2,8 +2,10 @@
 
 import ipaddress
 import socket
+import ssl
 
 import pytest
+import trustme
 
 from shipwith.ingest.fetch import Fetcher, FetchError, address_refusal
 from tests.ingest.server import FixtureServer, Reply
@@ -160,3 +162,36 @@ def test_allow_private_setting_lets_tests_reach_loopback(server, settings, valid
     url = server.serve("/m.json", b"[]")
     with Fetcher(validators=validators, host_delay=0) as f:
         assert f.get(url, expect="json").body == b"[]"
+
+
+@pytest.fixture
+def tls_server():
+    """An HTTPS fixture server with a certificate for tools.test only, from a test CA."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("tools.test").configure_cert(context)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    with FixtureServer(tls=context) as running:
+        yield running, client
+
+
+def test_https_goes_to_the_pinned_address_and_checks_the_certificate_of_the_name(
+    tls_server, validators
+):
+    server, client = tls_server
+    server.serve("/m.json", b"[]")
+
+    def resolver(host, port):
+        return [server.host]
+
+    fetcher = Fetcher(
+        validators=validators, allow_private=True, host_delay=0, resolver=resolver, verify=client
+    )
+    with fetcher:
+        fetched = fetcher.get(f"https://tools.test:{server.port}/m.json", expect="json")
+        assert fetched.body == b"[]"
+        # The same address under a name the certificate does not cover is refused.
+        with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|certificate"):
+            fetcher.get(f"https://other.test:{server.port}/m.json", expect="json")
+    assert server.seen("/m.json")[0].headers["Host"] == f"tools.test:{server.port}"
