@@ -45,8 +45,10 @@ class FeedAdapter(Adapter):
         parsed = feedparser.parse(
             fetched.body,
             response_headers={"content-location": fetched.final_url},
-            sanitize_html=True,
-            resolve_relative_uris=True,
+            # Every text is reduced to plain text (nh3) below, so feedparser's own HTML
+            # sanitiser and link rewriting would be work thrown away.
+            sanitize_html=False,
+            resolve_relative_uris=False,
         )
         problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
         if problem is not None and not isinstance(problem, BENIGN):
