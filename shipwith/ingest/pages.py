@@ -10,6 +10,7 @@ from typing import Any
 
 import extruct
 import trafilatura
+from trafilatura.utils import decode_file
 
 from shipwith.core.text import plain_text
 from shipwith.ingest.fetch import Fetched
@@ -38,7 +39,8 @@ OPENGRAPH = {
 
 def page_read(fetched: Fetched) -> Page:
     """Main text with trafilatura, metadata with extruct; a page that cannot be read is empty."""
-    html = fetched.text()
+    # Without a charset in Content-Type, the page's own <meta charset> or a guess decides.
+    html = fetched.text() if fetched.charset else decode_file(fetched.body)
     url = fetched.final_url or fetched.url
     metadata = _metadata(html, url)
     text = _main_text(html, url)

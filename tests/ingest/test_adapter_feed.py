@@ -86,3 +86,25 @@ def test_a_page_that_is_not_a_feed_is_refused(server, fetcher):
     url = server.serve("/blog", b"<html><body>hi</body></html>", content_type="text/html")
     with pytest.raises(Exception, match="content type 'text/html' is not feed"):
         list(adapter_for("feed")(url=url, options={}, fetcher=fetcher).items())
+
+
+def test_release_named_differently_from_its_tag_reports_the_tag(server, fetcher):
+    body = fixture("github_releases.atom").replace(
+        b"<title>v0.14.0</title>", b"<title>vLLM 0.14 \xe2\x80\x93 faster prefix caching</title>"
+    )
+    server.serve("/releases.atom", body)
+    items = list(
+        adapter_for("feed")(url=server.url("/releases.atom"), options={}, fetcher=fetcher).items()
+    )
+    assert [(item.name, item.release) for item in items][0] == ("vllm", "v0.14.0")
+
+
+def test_a_release_feed_is_known_by_its_own_url_when_it_has_no_link():
+    project_url = adapter_for("feed")._project_url
+    assert project_url("https://github.com/vllm-project/vllm/releases.atom") == (
+        "https://github.com/vllm-project/vllm/releases"
+    )
+    assert project_url("https://pypi.org/rss/project/llama-index/releases.xml") == (
+        "https://pypi.org/project/llama-index/"
+    )
+    assert project_url("https://acme.example/blog/feed.xml") == ""

@@ -59,3 +59,14 @@ def test_an_empty_or_broken_page_is_an_empty_page_not_a_crash():
     )  # fmt: skip
     page = page_read(broken)
     assert "<html" not in page.text and "<body" not in page.text and page.metadata == {}
+
+
+def test_charset_declared_only_in_the_page_is_honoured():
+    latin = Fetched(
+        url="https://cafe.example/", final_url="https://cafe.example/", status=200,
+        content_type="text/html", charset="", fetched_at=datetime.now(UTC),
+        body="<html><head><meta charset='iso-8859-1'><title>Café</title></head>"
+        "<body><article><p>Le café est une application très utile pour écrire.</p>"
+        "</article></body></html>".encode("iso-8859-1"),
+    )  # fmt: skip
+    assert "café est une application très utile" in page_read(latin).text

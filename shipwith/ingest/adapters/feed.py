@@ -13,7 +13,7 @@ tools called "v0.14.0". The option `project=NAME` reads any feed (a changelog) t
 import calendar
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from xml.sax import SAXParseException
 
 import feedparser
@@ -70,6 +70,8 @@ class FeedAdapter(Adapter):
     def _project(self, feed) -> dict | None:
         """The one project a release feed is about: its name, identifiers and page."""
         link = feed.get("link") or ""
+        if not link and self._project_url(self.url):
+            link = self._project_url(self.url)
         parts = urlsplit(link)
         host = (parts.hostname or "").lower()
         segments = [segment for segment in parts.path.split("/") if segment]
@@ -82,6 +84,18 @@ class FeedAdapter(Adapter):
         if host == "pypi.org" and len(segments) >= 2 and segments[0] == "project":
             return {"name": segments[1], "github": None, "url": link}
         return None
+
+    @staticmethod
+    def _project_url(feed_url: str) -> str:
+        """The project page a release feed's own URL names, when the feed itself does not."""
+        parts = urlsplit(feed_url)
+        segments = [segment for segment in parts.path.split("/") if segment]
+        host = (parts.hostname or "").lower()
+        if host == "github.com" and len(segments) == 3 and segments[2] == "releases.atom":
+            return f"https://github.com/{segments[0]}/{segments[1]}/releases"
+        if host == "pypi.org" and len(segments) == 4 and segments[:2] == ["rss", "project"]:
+            return f"https://pypi.org/project/{segments[2]}/"
+        return ""
 
     def _item(self, entry, key: str, project: dict | None, fetched: Fetched) -> Item:
         title = n.text(entry.get("title"), field="title")
@@ -108,7 +122,7 @@ class FeedAdapter(Adapter):
                     if project["github"]
                     else None
                 ),
-                release=title,
+                release=_tag(link) or title,
                 category_hint=category,
             )
         # A post's link is not the tool's homepage (every post of a blog shares its domain), so
@@ -122,3 +136,10 @@ class FeedAdapter(Adapter):
             facts=Facts(description=summary),
             category_hint=category,
         )
+
+
+def _tag(link: str | None) -> str | None:
+    """The tag of a GitHub release link (".../releases/tag/v0.14.0" → "v0.14.0")."""
+    if not link or "/releases/tag/" not in link:
+        return None
+    return unquote(link.rsplit("/releases/tag/", 1)[1].strip("/")) or None
