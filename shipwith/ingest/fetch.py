@@ -227,13 +227,19 @@ class Fetcher:
         conditional: bool = True,
         robots: bool = False,
         headers: dict[str, str] | None = None,
+        validators: ValidatorStore | None = None,
     ) -> Fetched:
-        """Fetch `url`; raise FetchError unless it answers 2xx (or 304 to a conditional GET)."""
+        """Fetch `url`; raise FetchError unless it answers 2xx (or 304 to a conditional GET).
+
+        `validators` overrides the Fetcher's store for this one request (e.g. one tool's
+        source row), so one Fetcher, with its host pacing and robots.txt cache, serves a run.
+        """
+        store = self.validators if validators is None else validators
         deadline = time.monotonic() + self.total_timeout
         if robots and not self._robots_allow(url, deadline):
             raise FetchError(url, f"robots.txt disallows {ROBOTS_TOKEN}")
         request_headers = {"Accept": ACCEPT[expect], **(headers or {})}
-        saved = self.validators.get(url) if conditional else None
+        saved = store.get(url) if conditional else None
         if saved:
             etag, last_modified = saved
             if etag:
@@ -253,7 +259,7 @@ class Fetcher:
                     url, f"content type {fetched.content_type!r} is not {expect} as expected"
                 )
         if conditional and (fetched.etag or fetched.last_modified):
-            self.validators.put(url, fetched.etag, fetched.last_modified)
+            store.put(url, fetched.etag, fetched.last_modified)
         return fetched
 
     def _fetch(

@@ -13,7 +13,7 @@ import trafilatura
 from trafilatura.utils import decode_file
 
 from shipwith.core.text import plain_text
-from shipwith.ingest.fetch import Fetched
+from shipwith.ingest.fetch import Fetched, Fetcher, ValidatorStore
 from shipwith.ingest.items import Page
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,17 @@ def page_read(fetched: Fetched) -> Page:
         fetched_at=fetched.fetched_at,
         metadata=metadata,
     )
+
+
+def page_fetch(
+    url: str, *, fetcher: Fetcher, validators: ValidatorStore | None = None
+) -> Page | None:
+    """Fetch a page (robots.txt honoured, conditional GET) and read it; None when it is unchanged.
+
+    Raises FetchError when the page cannot be fetched (refused, disallowed, HTTP error…).
+    """
+    fetched = fetcher.get(url, expect="html", robots=True, validators=validators)
+    return None if fetched.not_modified else page_read(fetched)
 
 
 def _main_text(html: str, url: str) -> str:

@@ -2,8 +2,10 @@
 
 from datetime import UTC, datetime
 
-from shipwith.ingest.fetch import Fetched
-from shipwith.ingest.pages import page_read
+import pytest
+
+from shipwith.ingest.fetch import Fetched, FetchError, MemoryValidators
+from shipwith.ingest.pages import page_fetch, page_read
 from tests.ingest.server import fixture
 
 
@@ -70,3 +72,24 @@ def test_charset_declared_only_in_the_page_is_honoured():
         "</article></body></html>".encode("iso-8859-1"),
     )  # fmt: skip
     assert "café est une application très utile" in page_read(latin).text
+
+
+def test_page_fetch_reads_a_page_then_answers_none_when_unchanged(server, fetcher):
+    url = server.serve("/quill/", fixture("page_quill.html"), content_type="text/html", etag='"p1"')
+    row = MemoryValidators()  # e.g. one tool's source row, not the Fetcher's own store
+
+    page = page_fetch(url, fetcher=fetcher, validators=row)
+    again = page_fetch(url, fetcher=fetcher, validators=row)
+
+    assert page is not None and page.title == "Quill" and page.url == url
+    assert again is None
+    assert row.get(url) == ('"p1"', "") and fetcher.validators.get(url) is None
+    assert len(server.seen("/robots.txt")) == 1  # robots.txt read once for both
+
+
+def test_page_fetch_honours_robots_txt(server, fetcher):
+    server.serve("/robots.txt", b"User-agent: *\nDisallow: /\n", content_type="text/plain")
+    url = server.serve("/quill/", fixture("page_quill.html"), content_type="text/html")
+    with pytest.raises(FetchError, match="robots.txt disallows"):
+        page_fetch(url, fetcher=fetcher)
+    assert server.seen("/quill/") == []
