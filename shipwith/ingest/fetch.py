@@ -12,6 +12,8 @@ validators; a User-Agent naming the instance.
 """
 
 import ipaddress
+import logging
+import math
 import socket
 import ssl
 import time
@@ -24,9 +26,12 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 from django.conf import settings
+from django.core.cache import caches
 from protego import Protego
 
 from shipwith.panel.llm.retry import retry_after_seconds
+
+logger = logging.getLogger(__name__)
 
 Expect = Literal["json", "feed", "html", "text"]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -55,6 +60,7 @@ REDIRECTS = {301, 302, 303, 307, 308}
 RETRIED = {429, 502, 503, 504}
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 lets a crawler stop reading robots.txt at 500 KiB
 ROBOTS_TOKEN = "shipwith"
+PACE_POLL = 0.1  # seconds between looks at another process's pace key
 MAX_CRAWL_DELAY = 30.0  # seconds: a robots.txt asking for more is honoured only this far
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
@@ -353,19 +359,40 @@ class Fetcher:
                     )
         return _Hop(url=url, host=host, port=port, address=addresses[0])
 
-    def _pace(self, host: str) -> None:
+    def _pace(self, url: str, host: str, deadline: float) -> None:
+        """Wait until `host` may be asked again, by this Fetcher and by other processes.
+
+        Other processes (workers, a CLI run) see a short-lived key per host in the shared
+        cache (Redis when configured): `add` succeeds for one of them per delay.
+        """
         delay = max(self.host_delay, self._crawl_delay.get(host, 0.0))
+        if delay <= 0:
+            return
         if last := self._last_request.get(host):
             wait = last + delay - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
+        key = f"ingest:pace:{host}"
+        # Whole seconds: Redis keeps a key no shorter than that (a 0 s key would not pace).
+        while not self._shared_add(key, math.ceil(delay)):
+            if time.monotonic() + PACE_POLL > deadline:
+                raise FetchError(url, f"{host} is busy with other fetches; gave up waiting")
+            time.sleep(PACE_POLL)
         self._last_request[host] = time.monotonic()
+
+    @staticmethod
+    def _shared_add(key: str, seconds: int) -> bool:
+        try:
+            return caches["default"].add(key, 1, timeout=seconds)
+        except Exception:  # the shared cache is down: pace within this process only
+            logger.warning("ingest: shared cache unavailable for host pacing", exc_info=True)
+            return True
 
     def _request(
         self, url: str, headers: dict[str, str], deadline: float, *, max_bytes: int
     ) -> "_Response":
         hop = self._check(url)
-        self._pace(hop.host)
+        self._pace(url, hop.host, deadline)
         parts = urlsplit(url)
         ip = ipaddress.ip_address(hop.address.split("%")[0])
         pinned = httpx.URL(url).copy_with(host=str(ip))
