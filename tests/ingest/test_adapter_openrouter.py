@@ -87,3 +87,10 @@ def test_unknown_option_is_refused_when_the_source_is_set_up(fetcher):
 def test_unknown_kind_names_the_kinds_there_are():
     with pytest.raises(SourceFormatError, match=r"no source kind 'rss' \(kinds: .*openrouter"):
         adapter_for("rss")
+
+
+def test_json_nested_beyond_reason_fails_the_source_not_the_worker(server, fetcher):
+    url = server.serve("/api/v1/models", b"[" * 100_000 + b"]" * 100_000)
+    adapter = adapter_for("openrouter")(url=url, options={}, fetcher=fetcher)
+    with pytest.raises(SourceFormatError, match="nested too deeply"):
+        list(adapter.items())

@@ -21,6 +21,8 @@ def json_body(fetched: Fetched) -> Any:
         raise SourceFormatError(
             f"{fetched.url}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise SourceFormatError(f"{fetched.url}: JSON nested too deeply to read") from None
 
 
 def json_records(
