@@ -108,3 +108,8 @@ def test_a_release_feed_is_known_by_its_own_url_when_it_has_no_link():
         "https://pypi.org/project/llama-index/"
     )
     assert project_url("https://acme.example/blog/feed.xml") == ""
+
+
+def test_a_feed_source_without_a_url_is_refused_when_set_up(fetcher):
+    with pytest.raises(SourceFormatError, match="feed sources need the URL of an RSS or Atom feed"):
+        adapter_for("feed")(url="", options={}, fetcher=fetcher)

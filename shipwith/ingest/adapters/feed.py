@@ -37,6 +37,8 @@ class FeedAdapter(Adapter):
         super().__init__(**kwargs)
         options_check(self.options, self.options_known, self.kind)
         self.project = option_text(self.options, "project")
+        if not self.url:
+            raise SourceFormatError("feed sources need the URL of an RSS or Atom feed")
 
     def items(self) -> Iterator[Item | ItemProblem]:
         fetched = self.fetcher.get(self.url, expect="feed")
