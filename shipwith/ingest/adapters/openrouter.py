@@ -49,7 +49,9 @@ class OpenRouterAdapter(Adapter):
             url=f"https://openrouter.ai/{model_id}",
             seen_at=created or fetched.fetched_at,
             identifiers=Identifiers(
-                openrouter=n.text(record.get("canonical_slug"), field="canonical_slug") or model_id,
+                # The id ("openai/gpt-4o"), as the catalog keeps it: the canonical slug names
+                # one dated snapshot ("openai/gpt-4o-2024-05-13") and changes when the id moves.
+                openrouter=model_id,
                 huggingface=hugging_face_id,
             ),
             facts=Facts(
