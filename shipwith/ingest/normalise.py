@@ -5,6 +5,7 @@ is not what the source documents (a price of "-1" or "abc", a date of "yesterday
 adapter can report that one item and go on with the others.
 """
 
+import ipaddress
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -108,8 +109,8 @@ def homepage_domain(url: Any) -> str | None:
     return host or None
 
 
-def homepage_url(value: Any) -> str | None:
-    """An http(s) URL as given, or None for anything else (javascript:, bare words, blanks)."""
+def web_url(value: Any) -> str | None:
+    """An http(s) URL as given ("quill.example" gains https://); None for anything else."""
     if not isinstance(value, str):
         return None
     text = value.strip()
@@ -125,6 +126,26 @@ def homepage_url(value: Any) -> str | None:
     except ValueError:
         return None
     return text
+
+
+def homepage_url(value: Any) -> str | None:
+    """A web URL fit to be a tool's homepage: its host is a name ("http://10.0.0.1/",
+    "localhost" are not), so javascript:, bare words, addresses and blanks give None."""
+    text = web_url(value)
+    if text is None:
+        return None
+    host = urlsplit(text).hostname or ""
+    if _is_address(host) or "." not in host:
+        return None
+    return text
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def github_repo(url: Any) -> str | None:

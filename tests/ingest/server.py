@@ -10,6 +10,7 @@ records every request, so a test can prove that a refused URL never reached it.
         url = server.url("/api/v1/models")
 """
 
+import ipaddress
 import socket
 import ssl
 import threading
@@ -254,3 +255,12 @@ class FixtureServer:
 
 def http_date(timestamp: float) -> str:
     return formatdate(timestamp, usegmt=True)
+
+
+def public_guard(server: FixtureServer):
+    """An address guard for tests: the fixture server's own address stands in for a public
+    host; every other address is judged as in production."""
+    from shipwith.ingest.fetch import address_refusal
+
+    public = ipaddress.ip_address(server.host)
+    return lambda ip: None if ip == public else address_refusal(ip)

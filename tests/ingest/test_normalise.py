@@ -45,6 +45,9 @@ def test_licence_kind():
         ("javascript:alert(1)", None),
         ("javascript:alert(1).x", None),
         ("http://quill.example:99999999/", None),
+        ("http://169.254.169.254/latest/", None),
+        ("http://[::1]:8000/", None),
+        ("http://localhost:8000/", None),
         ("", None),
     ],
 )
