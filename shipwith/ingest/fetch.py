@@ -161,7 +161,7 @@ class _Hop:
     url: str
     host: str
     port: int
-    address: str
+    addresses: list[str]  # every one checked; tried in the resolver's order
 
 
 class Fetcher:
@@ -357,7 +357,7 @@ class Fetcher:
                         f"refused before connecting: {host} is {ip}, {reason} "
                         "(SHIPWITH_INGEST_ALLOW_PRIVATE=1 allows it, for tests only)",
                     )
-        return _Hop(url=url, host=host, port=port, address=addresses[0])
+        return _Hop(url=url, host=host, port=port, addresses=addresses)
 
     def _pace(self, url: str, host: str, deadline: float) -> None:
         """Wait until `host` may be asked again, by this Fetcher and by other processes.
@@ -393,23 +393,7 @@ class Fetcher:
     ) -> "_Response":
         hop = self._check(url)
         self._pace(url, hop.host, deadline)
-        parts = urlsplit(url)
-        ip = ipaddress.ip_address(hop.address.split("%")[0])
-        pinned = httpx.URL(url).copy_with(host=str(ip))
-        host_header = httpx.URL(url).netloc.decode("ascii")
-        extensions = {"sni_hostname": hop.host} if parts.scheme == "https" else {}
-        request = self._client.build_request(
-            "GET",
-            pinned,
-            headers={**headers, "Host": host_header, "User-Agent": self.user_agent},
-            extensions=extensions,
-        )
-        try:
-            response = self._client.send(request, stream=True)
-        except httpx.TimeoutException as exc:
-            raise FetchError(url, f"timed out ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
-            raise FetchError(url, f"connection failed: {exc}") from None
+        response = self._send(url, hop, headers)
         try:
             if response.status_code in REDIRECTS or response.status_code in RETRIED:
                 return _Response.of(response, b"")
@@ -433,6 +417,30 @@ class Fetcher:
             return _Response.of(response, bytes(body))
         finally:
             response.close()
+
+    def _send(self, url: str, hop: _Hop, headers: dict[str, str]) -> httpx.Response:
+        """Send to the checked addresses in turn (an IPv6 address may be unreachable here)."""
+        host_header = httpx.URL(url).netloc.decode("ascii")
+        https = urlsplit(url).scheme == "https"
+        for index, address in enumerate(hop.addresses):
+            ip = ipaddress.ip_address(address.split("%")[0])
+            request = self._client.build_request(
+                "GET",
+                httpx.URL(url).copy_with(host=str(ip)),
+                headers={**headers, "Host": host_header, "User-Agent": self.user_agent},
+                extensions={"sni_hostname": hop.host} if https else {},
+            )
+            try:
+                return self._client.send(request, stream=True)
+            except httpx.ConnectError as exc:
+                if index + 1 < len(hop.addresses):
+                    continue
+                raise FetchError(url, f"connection failed: {exc}") from None
+            except httpx.TimeoutException as exc:
+                raise FetchError(url, f"timed out ({type(exc).__name__})") from None
+            except httpx.HTTPError as exc:
+                raise FetchError(url, f"connection failed: {exc}") from None
+        raise AssertionError("a hop has at least one address")
 
     def _fetched(self, url: str, final_url: str, response: "_Response") -> Fetched:
         return Fetched(

@@ -184,3 +184,20 @@ def test_https_goes_to_the_pinned_address_and_checks_the_certificate_of_the_name
         with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|certificate"):
             fetcher.get(f"https://other.test:{server.port}/m.json", expect="json")
     assert server.seen("/m.json")[0].headers["Host"] == f"tools.test:{server.port}"
+
+
+def test_an_unreachable_address_of_a_name_falls_through_to_the_next(server, validators):
+    # A name whose first address refuses connections (as an unroutable IPv6 one would).
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead_port = closed.getsockname()[1]
+    closed.close()
+    server.serve("/m.json", b"[]")
+
+    def resolver(host, port):
+        return ["127.0.0.3", server.host]
+
+    with Fetcher(validators=validators, allow_private=True, host_delay=0, resolver=resolver) as f:
+        assert f.get(f"http://tools.test:{server.port}/m.json", expect="json").body == b"[]"
+        with pytest.raises(FetchError, match="connection failed"):
+            f.get(f"http://127.0.0.1:{dead_port}/m.json", expect="json")
