@@ -432,7 +432,7 @@ class Fetcher:
             )
             try:
                 return self._client.send(request, stream=True)
-            except httpx.ConnectError as exc:
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 if index + 1 < len(hop.addresses):
                     continue
                 raise FetchError(url, f"connection failed: {exc}") from None
