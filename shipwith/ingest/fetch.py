@@ -140,6 +140,12 @@ def address_refusal(ip: IPAddress) -> str | None:
     return None
 
 
+def _type_fits(content_type: str, expect: Expect) -> bool:
+    """Whether a media type is one `expect` accepts ("application/vnd.github+json" is JSON)."""
+    accepted = CONTENT_TYPES[expect]
+    return not content_type or content_type.startswith(accepted) or content_type.endswith(accepted)
+
+
 def resolve(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for `host` (IP literals come back as they are)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -259,11 +265,10 @@ class Fetcher:
             return fetched
         if not 200 <= fetched.status < 300:
             raise FetchError(url, f"HTTP {fetched.status}", status=fetched.status)
-        if fetched.content_type and not fetched.content_type.endswith(CONTENT_TYPES[expect]):
-            if not fetched.content_type.startswith(CONTENT_TYPES[expect]):
-                raise FetchError(
-                    url, f"content type {fetched.content_type!r} is not {expect} as expected"
-                )
+        if not _type_fits(fetched.content_type, expect):
+            raise FetchError(
+                url, f"content type {fetched.content_type!r} is not {expect} as expected"
+            )
         if conditional and (fetched.etag or fetched.last_modified):
             store.put(url, fetched.etag, fetched.last_modified)
         return fetched
