@@ -258,7 +258,9 @@ class Fetcher:
                 request_headers["If-None-Match"] = etag
             if last_modified:
                 request_headers["If-Modified-Since"] = last_modified
-        fetched = self._fetch(url, request_headers, deadline, max_bytes=self.max_bytes)
+        fetched = self._fetch(
+            url, request_headers, deadline, max_bytes=self.max_bytes, robots=robots
+        )
         if fetched.status == 304:
             if not saved:
                 raise FetchError(url, "HTTP 304 to a request that was not conditional", status=304)
@@ -274,7 +276,13 @@ class Fetcher:
         return fetched
 
     def _fetch(
-        self, url: str, headers: dict[str, str], deadline: float, *, max_bytes: int
+        self,
+        url: str,
+        headers: dict[str, str],
+        deadline: float,
+        *,
+        max_bytes: int,
+        robots: bool = False,
     ) -> Fetched:
         """Follow redirects by hand, checking each hop before connecting; retry what is worth it."""
         seen = [url]
@@ -294,6 +302,8 @@ class Fetcher:
                 raise FetchError(url, f"redirect loop: {chain}")
             if len(seen) > self.max_redirects:
                 raise FetchError(url, f"more than {self.max_redirects} redirects")
+            if robots and not self._robots_allow(target, deadline):
+                raise FetchError(url, f"redirected to {target}, which robots.txt disallows")
             seen.append(target)
             current = target
 

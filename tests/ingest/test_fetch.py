@@ -197,6 +197,15 @@ def test_robots_crawl_delay_spaces_requests_to_that_host(server, fetcher):
     assert server.seen("/b.html")[0].at - server.seen("/a.html")[0].at >= 0.95
 
 
+def test_robots_txt_of_a_redirect_target_is_honoured_too(server, fetcher):
+    server.serve("/robots.txt", b"User-agent: *\nDisallow: /members/\n", content_type="text/plain")
+    server.route("/launch", Reply(redirect="/members/launch"))
+    server.serve("/members/launch", b"<p>members only</p>")
+    with pytest.raises(FetchError, match=r"redirected to .*/members/launch, which robots.txt"):
+        fetcher.get(server.url("/launch"), expect="html", robots=True)
+    assert server.seen("/members/launch") == []
+
+
 def test_missing_robots_txt_allows_everything(server, fetcher):
     server.serve("/page.html", b"<p>hello</p>")
     assert fetcher.get(server.url("/page.html"), expect="html", robots=True).body
