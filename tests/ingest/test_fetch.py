@@ -100,6 +100,20 @@ def test_body_that_trickles_past_the_total_limit_is_dropped(server, validators):
             f.get(url, expect="json")
 
 
+def test_a_trickle_that_never_stalls_still_ends_at_the_total_limit(server, validators):
+    # A byte every read-timeout would keep a per-read limit happy for ever.
+    url = server.route(
+        "/drip", Reply(content_type=JSON, stream_bytes=1024 * 100, chunked=True, drip=0.2)
+    )
+    with Fetcher(
+        validators=validators, allow_private=True, host_delay=0, read_timeout=1, total_timeout=1
+    ) as f:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="took longer than 1 s"):
+            f.get(url, expect="json")
+    assert time.monotonic() - started < 2
+
+
 def test_redirects_are_followed_and_the_final_url_kept(server, fetcher):
     server.route("/old", Reply(redirect="/new", status=301))
     server.serve("/new", b"[]")
