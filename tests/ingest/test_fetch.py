@@ -87,12 +87,12 @@ def test_declared_huge_body_is_refused_before_reading(server, validators):
 
 
 def test_stalled_server_times_out(server, validators):
-    url = server.route("/slow", Reply(body=b"[]", content_type=JSON, stall=3))
+    url = server.route("/slow", Reply(body=b"[]", content_type=JSON, stall=5))
     with Fetcher(validators=validators, allow_private=True, host_delay=0, read_timeout=0.5) as f:
         started = time.monotonic()
         with pytest.raises(FetchError, match="timed out"):
             f.get(url, expect="json")
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 4  # the server would answer after 5 s
 
 
 def test_body_that_trickles_past_the_total_limit_is_dropped(server, validators):
@@ -113,7 +113,7 @@ def test_a_trickle_that_never_stalls_still_ends_at_the_total_limit(server, valid
         started = time.monotonic()
         with pytest.raises(FetchError, match="took longer than 1 s"):
             f.get(url, expect="json")
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 4  # far less than the 20 s the drip would take
 
 
 def test_redirects_are_followed_and_the_final_url_kept(server, fetcher):
@@ -158,7 +158,7 @@ def test_retry_after_longer_than_the_cap_is_an_error_not_a_sleep(server, fetcher
     started = time.monotonic()
     with pytest.raises(FetchError, match=r"HTTP 429 asks to retry after 3600 s, more than the 3 s"):
         fetcher.get(url, expect="json")
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3  # no hour-long sleep
     assert len(server.seen("/limited")) == 1
 
 
