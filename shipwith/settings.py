@@ -166,3 +166,7 @@ SHIPWITH_LOCAL_THREADS = int(env("SHIPWITH_LOCAL_THREADS", "0")) or None
 
 # newsletter: any ANYMAIL_* variable reaches django-anymail, e.g. ANYMAIL_MAILGUN_API_KEY.
 ANYMAIL = {k[8:]: v for k, v in __import__("os").environ.items() if k.startswith("ANYMAIL_")}
+# newsletter: seconds a sender may go without renewing its claim before another takes over,
+# and how many deliveries a sender claims at a time.
+NEWSLETTER_CLAIM_LEASE = int(env("SHIPWITH_NEWSLETTER_CLAIM_LEASE", "900"))
+NEWSLETTER_BATCH_SIZE = int(env("SHIPWITH_NEWSLETTER_BATCH_SIZE", "200"))
