@@ -17,6 +17,7 @@ from tests.web.factories import make_panel, make_tool
 pytestmark = pytest.mark.django_db
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+PAGES = ["/tools/alpha/", "/compare/alpha-vs-beta/"]
 
 
 @pytest.fixture
@@ -28,8 +29,8 @@ def reviewed():
     from shipwith.web.services import comparisons_publish
 
     comparisons_publish()
-    # The page's elements while every take and tagline is harmless words.
-    tool.elements = elements(Client().get("/tools/alpha/").content)
+    # The pages' elements while every take and tagline is harmless words.
+    tool.elements = {url: elements(Client().get(url).content) for url in PAGES}
     return tool
 
 
@@ -77,9 +78,10 @@ def test_verdict_feed_summaries_and_tool_pages_carry_no_live_tag(reviewed, value
     for kind, text in summaries(comparisons.content):
         assert live_tags(kind, text) == [], text
 
-    page = client.get("/tools/alpha/")
-    assert page.status_code == 200
-    assert elements(page.content) == reviewed.elements
+    for url in PAGES:
+        page = client.get(url)
+        assert page.status_code == 200
+        assert elements(page.content) == reviewed.elements[url], url
 
 
 def test_a_take_is_read_back_from_the_feed_as_the_same_plain_text(reviewed):
