@@ -105,14 +105,23 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# deployment: headers on every response; behind TLS (SHIPWITH_HTTPS=1) secure cookies, HSTS
+# and a redirect of plain HTTP, so `shipwith check --deploy` has nothing to warn about.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if env_bool("SHIPWITH_HTTPS"):
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # nginx sets it (deploy/)
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(env("SHIPWITH_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SHIPWITH_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SHIPWITH_HSTS_PRELOAD", True)
+# Admin sign-in attempts per client address ("N/s|m|h|d"); past that, 429 with Retry-After.
+SHIPWITH_ADMIN_LOGIN_RATE = env("SHIPWITH_ADMIN_LOGIN_RATE", "10/m")
 
 # The panel's default model: "local", "openai:MODEL" or "anthropic:MODEL".
 SHIPWITH_LLM = env("SHIPWITH_LLM", "local")
@@ -166,6 +175,10 @@ SHIPWITH_LOCAL_THREADS = int(env("SHIPWITH_LOCAL_THREADS", "0")) or None
 
 # newsletter: any ANYMAIL_* variable reaches django-anymail, e.g. ANYMAIL_MAILGUN_API_KEY.
 ANYMAIL = {k[8:]: v for k, v in __import__("os").environ.items() if k.startswith("ANYMAIL_")}
+# newsletter: seconds a sender may go without renewing its claim before another takes over,
+# and how many deliveries a sender claims at a time.
+NEWSLETTER_CLAIM_LEASE = int(env("SHIPWITH_NEWSLETTER_CLAIM_LEASE", "900"))
+NEWSLETTER_BATCH_SIZE = int(env("SHIPWITH_NEWSLETTER_BATCH_SIZE", "200"))
 
 # ingest: limits of the one Fetcher every ingest request goes through (shipwith/ingest/fetch.py).
 # SHIPWITH_INGEST_ALLOW_PRIVATE lets it reach loopback/private addresses: for tests only.

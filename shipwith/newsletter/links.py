@@ -1,10 +1,13 @@
 """Signed links in newsletter emails and absolute URLs built from SHIPWITH_BASE_URL."""
 
+import datetime as dt
 import functools
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core import signing
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 CONFIRM_SALT = "shipwith.newsletter.confirm"
 UNSUBSCRIBE_SALT = "shipwith.newsletter.unsubscribe"
@@ -14,18 +17,33 @@ def absolute(path: str) -> str:
     return settings.SHIPWITH_BASE_URL + path
 
 
+class ConfirmRequest(NamedTuple):
+    email: str
+    category_ids: list[int]
+    issued_at: dt.datetime  # a link is spent once the address changed state after this
+
+
 def confirm_token(*, email: str, category_ids: list[int]) -> str:
     """Sign a subscription request; nothing is stored until the link comes back."""
-    return signing.dumps({"e": email, "c": sorted(category_ids)}, salt=CONFIRM_SALT, compress=True)
+    issued = int(timezone.now().timestamp() * 1_000_000)
+    data = {"e": email, "c": sorted(category_ids), "t": issued}
+    return signing.dumps(data, salt=CONFIRM_SALT, compress=True)
 
 
-def confirm_token_read(token: str) -> tuple[str, list[int]] | None:
-    """Return (email, category ids) of a valid, unexpired token, else None."""
+def confirm_token_read(token: str) -> ConfirmRequest | None:
+    """Return the request a valid, unexpired token carries, else None."""
     max_age = getattr(settings, "NEWSLETTER_CONFIRM_MAX_AGE", 3 * 24 * 3600)
     try:
         data = signing.loads(token, salt=CONFIRM_SALT, max_age=max_age)
-        return str(data["e"]), [int(pk) for pk in data["c"]]
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        # Links mailed before "t" existed: the signature's own timestamp (whole seconds).
+        issued = (
+            int(data["t"]) / 1_000_000
+            if "t" in data
+            else signing.b62_decode(token.rsplit(":", 2)[1])
+        )
+        issued_at = dt.datetime.fromtimestamp(issued, tz=dt.UTC)
+        return ConfirmRequest(str(data["e"]), [int(pk) for pk in data["c"]], issued_at)
+    except (signing.BadSignature, KeyError, TypeError, ValueError, IndexError, OverflowError):
         return None
 
 

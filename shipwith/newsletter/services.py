@@ -1,5 +1,7 @@
 """Writes for the newsletter: subscribe, confirm, unsubscribe, compose and send an issue."""
 
+import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -15,6 +17,7 @@ from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
+from django.db.models.functions import Now
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -74,15 +77,27 @@ def subscription_request(*, email: str, category_ids: list[int]) -> bool:
     return True
 
 
-def subscription_confirm(*, email: str, category_ids: list[int]) -> Subscriber:
-    """Confirm (or re-confirm) an address with the categories its signed link carries."""
+def subscription_confirm(
+    *, email: str, category_ids: list[int], issued_at: dt.datetime
+) -> Subscriber | None:
+    """Confirm (or re-confirm) an address with its link's categories; None when it is spent.
+
+    A link issued at `issued_at` is spent once the address has changed state since: confirmed
+    (by this link or a newer one), unsubscribed or bounced. So a link works once, and an old
+    link can never undo a later unsubscribe.
+    """
     email = email_normalize(email)
-    now = timezone.now()
+    # Never at or before the link's own time, even when this host's clock lags the one that
+    # signed it: a second use must always find the address changed since the link was issued.
+    now = max(timezone.now(), issued_at + dt.timedelta(microseconds=1))
     with transaction.atomic():
         subscriber, created = Subscriber.objects.select_for_update().get_or_create(
             email=email, defaults={"confirmed_at": now}
         )
         if not created:
+            changes = [subscriber.confirmed_at, subscriber.unsubscribed_at, subscriber.bounced_at]
+            if any(at is not None and at >= issued_at for at in changes):
+                return None
             subscriber.status = SubscriberStatus.CONFIRMED
             subscriber.confirmed_at = now
             subscriber.unsubscribed_at = None
@@ -143,61 +158,63 @@ class SendReport:
         return text + (f"; stopped: {self.aborted}" if self.aborted else "")
 
 
-# Claims of sends running in this process: any other claim carrying our pid is a dead run.
-_running_claims: set[str] = set()
-
-
 def _claim_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    # Host and pid only help a reader of the admin; whether a claim is alive is judged by its
+    # lease alone, the same way from every host.
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def _claim_alive(claim: str, last_touch, now) -> bool:
-    host, _, rest = claim.partition(":")
-    pid = rest.partition(":")[0]
-    if host == socket.gethostname() and pid == str(os.getpid()):
-        return claim in _running_claims
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    lease = _setting("NEWSLETTER_CLAIM_LEASE", 900)
-    return last_touch is not None and (now - last_touch).total_seconds() < lease
+def _lease_cutoff():
+    """Claims not renewed since this (database) time are stale; no host's clock is trusted."""
+    return Now() - dt.timedelta(seconds=_setting("NEWSLETTER_CLAIM_LEASE", 900))
+
+
+class LeaseLost(Exception):
+    """Another sender took this run's deliveries over: its lease ran out."""
+
+
+def _claim_renew(delivery: Delivery, claim: str) -> None:
+    """Renew the lease on the row about to be sent, and prove this run still owns it.
+
+    The UPDATE is the check: after a takeover the row is no longer ours and nothing is sent.
+    """
+    owned = Delivery.objects.filter(
+        pk=delivery.pk, claim=claim, status=DeliveryStatus.SENDING
+    ).update(touched_at=Now())
+    if not owned:
+        raise LeaseLost(f"delivery {delivery.pk} was taken over by another sender")
 
 
 def _deliveries_recover(issue: Issue, report: SendReport) -> None:
-    """Settle rows a dead sender had claimed.
+    """Settle rows of senders whose lease ran out (killed, frozen, cut off, on any host).
 
-    A sender handles its claimed rows in id order and records each outcome before the next
-    send, so of a dead sender's rows still marked "sending" only the lowest can have reached
-    the mail server: it becomes "in doubt" and is never resent (at most once); the others
-    were never tried and go back to pending.
+    A sender handles its claimed rows in id order, renews its lease on each row just before
+    sending it and records each outcome before the next, so of a stale claim's rows still
+    marked "sending" only the lowest can have reached the mail server: it becomes "in doubt"
+    and is never resent (at most once); the others were never tried and go back to pending.
     """
-    now = timezone.now()
-    claims = (
+    stale = (
         Delivery.objects.filter(issue=issue, status=DeliveryStatus.SENDING)
         .values("claim")
         .annotate(last=Max("touched_at"))
+        .filter(last__lt=_lease_cutoff())
     )
-    for row in claims:
-        if _claim_alive(row["claim"], row["last"], now):
-            continue
+    for claim in [row["claim"] for row in stale]:
         with transaction.atomic():
             stuck = Delivery.objects.filter(
-                issue=issue, claim=row["claim"], status=DeliveryStatus.SENDING
+                issue=issue, claim=claim, status=DeliveryStatus.SENDING
             ).order_by("pk")
-            first = stuck.first()
-            if first is None:
+            # Lock the rows, then look again: a sender that renewed meanwhile keeps them, and
+            # one renewing from now on waits for this transaction and then finds them gone.
+            ids = list(stuck.select_for_update().values_list("pk", flat=True))
+            if not ids or stuck.filter(touched_at__gte=_lease_cutoff()).exists():
                 continue
-            Delivery.objects.filter(pk=first.pk).update(
+            Delivery.objects.filter(pk=ids[0]).update(
                 status=DeliveryStatus.IN_DOUBT,
                 error="the sender stopped while this message was in flight",
-                touched_at=now,
+                touched_at=Now(),
             )
-            stuck.exclude(pk=first.pk).update(status=DeliveryStatus.PENDING, claim="")
+            Delivery.objects.filter(pk__in=ids[1:]).update(status=DeliveryStatus.PENDING, claim="")
         report.recovered_in_doubt += 1
     # Temporary failures of an earlier run get a new chance in this one.
     Delivery.objects.filter(issue=issue, status=DeliveryStatus.DEFERRED).update(
@@ -228,7 +245,7 @@ def _claim_batch(issue: Issue, claim: str, size: int) -> list[Delivery]:
     if not ids:
         return []
     Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.SENDING, claim=claim, touched_at=timezone.now()
+        status=DeliveryStatus.SENDING, claim=claim, touched_at=Now()
     )
     return list(
         Delivery.objects.filter(pk__in=ids, claim=claim, status=DeliveryStatus.SENDING)
@@ -255,12 +272,16 @@ def _preferences(batch: list[Delivery]) -> dict[int, tuple[frozenset[str], list[
 
 
 def _mark(delivery: Delivery, status: str, *, attempts: int, error: str = "") -> None:
-    """Record one outcome; runs once per message, so it is one plain UPDATE, not the ORM."""
+    """Record one outcome; runs once per message, so it is one plain UPDATE, not the ORM.
+
+    Only on a row this run claimed: a row another sender took over keeps its new state, except
+    that "in doubt" becomes "sent" when the message it was unsure about did go out.
+    """
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Delivery._meta.db_table} SET status = %s, attempts = %s, error = %s, "
-            "touched_at = %s, sent_at = %s WHERE id = %s",
+            "touched_at = %s, sent_at = %s WHERE id = %s AND claim = %s",
             [
                 status,
                 attempts,
@@ -268,6 +289,7 @@ def _mark(delivery: Delivery, status: str, *, attempts: int, error: str = "") ->
                 now,
                 now if status == DeliveryStatus.SENT else None,
                 delivery.pk,
+                delivery.claim,
             ],
         )
 
@@ -284,11 +306,14 @@ class SendAborted(Exception):
     """The mail server stayed unreachable; what was not sent stays pending."""
 
 
-def _send_with_retries(transport: Transport, message, *, sleep: Callable) -> int:
+def _send_with_retries(
+    transport: Transport, message, *, sleep: Callable, renew: Callable[[], None]
+) -> int:
     """Send, retrying temporary failures with exponential backoff; return the attempts used."""
     retries = _setting("NEWSLETTER_SEND_RETRIES", 4)
     base = _setting("NEWSLETTER_RETRY_BASE_SECONDS", 2.0)
     for attempt in range(1, retries + 2):
+        renew()  # before every attempt: the lease stays fresh through long backoffs
         try:
             transport.send(message)
             return attempt
@@ -322,11 +347,14 @@ def _process(delivery, preferences, digests: DigestCache, transport: Transport, 
         message_key=f"shipwith.{digests.week_slug}.{delivery.pk}",
     )
     try:
-        attempts = _send_with_retries(transport, message, sleep=sleep)
+        renew = functools.partial(_claim_renew, delivery, delivery.claim)
+        attempts = _send_with_retries(transport, message, sleep=sleep, renew=renew)
     except Transient as exc:
         if exc.connect:
             # Unreachable server: put the row back untouched; the run stops below.
-            Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.PENDING, claim="")
+            Delivery.objects.filter(pk=delivery.pk, claim=delivery.claim).update(
+                status=DeliveryStatus.PENDING, claim=""
+            )
             raise SendAborted(exc.reason) from exc
         _mark(delivery, DeliveryStatus.DEFERRED, attempts=exc.attempts, error=exc.reason)
         report.deferred += 1
@@ -353,7 +381,8 @@ def issue_send(
     """Send an issue to every confirmed subscriber who has not had it; safe to re-run.
 
     Each delivery is claimed, sent, then marked before the next one starts; a run that dies
-    is resumed by the next one (see _deliveries_recover), and nobody is emailed twice.
+    or stalls past its lease is taken over by the next one (see _deliveries_recover), and
+    nobody is emailed twice.
     """
     started = time.monotonic()
     issue = Issue.objects.get(pk=issue_id)
@@ -364,7 +393,6 @@ def issue_send(
     _deliveries_recover(issue, report)
     _deliveries_plan(issue)
     claim = _claim_name()
-    _running_claims.add(claim)
     digests = DigestCache(items=issue.items, week_slug=issue.slug)
     transport = Transport()
     size = batch_size or _setting("NEWSLETTER_BATCH_SIZE", 200)
@@ -377,14 +405,19 @@ def issue_send(
                 except SendAborted as exc:
                     Delivery.objects.filter(
                         pk__in=[d.pk for d in batch[position + 1 :]],
+                        claim=claim,
                         status=DeliveryStatus.SENDING,
                     ).update(status=DeliveryStatus.PENDING, claim="")
                     report.aborted = f"mail server unreachable ({exc}); run send again"
                     return report
+                except LeaseLost as exc:
+                    report.aborted = (
+                        f"this sender stalled past its lease and another took over ({exc})"
+                    )
+                    return report
             if progress:
                 progress(report)
     finally:
-        _running_claims.discard(claim)
         transport.close()
         report.seconds = time.monotonic() - started
     if not Delivery.objects.filter(

@@ -11,12 +11,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from shipwith.catalog.models import Category
+from shipwith.core.limits import client_ip, limit_exceeded, rate_parse
 from shipwith.newsletter import links, services, tasks
 from shipwith.newsletter.digest import digest_render
 from shipwith.newsletter.forms import SubscribeForm
 from shipwith.newsletter.models import Issue
 from shipwith.newsletter.selectors import Week, items_for, week_items
-from shipwith.core.limits import client_ip, limit_exceeded, rate_parse
 
 # The email preview is a document of its own: inline styles are what an email is made of.
 EMAIL_PREVIEW_CSP = (
@@ -51,13 +51,17 @@ def check_inbox(request):
 
 @require_http_methods(["GET", "POST"])
 def confirm(request, token: str):
-    request_data = links.confirm_token_read(token)
-    if request_data is None:
+    link = links.confirm_token_read(token)
+    if link is None:
         return render(request, "newsletter/link_invalid.html", status=400)
-    email, category_ids = request_data
+    email, category_ids, issued_at = link
     categories = Category.objects.filter(pk__in=category_ids).order_by("name")
     if request.method == "POST":
-        subscriber = services.subscription_confirm(email=email, category_ids=category_ids)
+        subscriber = services.subscription_confirm(
+            email=email, category_ids=category_ids, issued_at=issued_at
+        )
+        if subscriber is None:
+            return render(request, "newsletter/link_used.html", status=410)
         context = {
             "email": email,
             "categories": categories,

@@ -97,7 +97,7 @@ def vote_cast(*, voter_id: int, tool_id: int, value: str | None) -> VoteChange:
     if not excluded:
         # Registered after the writer's turn so the page stamps are written outside it; with no
         # outer transaction this runs now, inside one it waits for that commit.
-        transaction.on_commit(lambda: tools_touch(tool_id))
+        transaction.on_commit(lambda: tools_touch(tool_id, lists=False))
     return VoteChange(previous, value)
 
 
@@ -139,7 +139,7 @@ def pair_vote_cast(
             _pair_tally_add(tool_a_id, tool_b_id, previous, -1)
             _pair_tally_add(tool_a_id, tool_b_id, choice, +1)
     if not excluded:  # after the writer's turn, as in vote_cast
-        transaction.on_commit(lambda: tools_touch(tool_a_id, tool_b_id))
+        transaction.on_commit(lambda: tools_touch(tool_a_id, tool_b_id, lists=False))
         transaction.on_commit(ratings_refit_schedule)
     return VoteChange(previous, choice)
 
@@ -189,7 +189,7 @@ def voter_exclude(*, voter_id: int, editor, reason: str, excluded: bool = True) 
             had_pairs = True
         if tool_ids:
             tallies_rebuild(tool_ids=sorted(tool_ids))
-            transaction.on_commit(lambda: tools_touch(*tool_ids))
+            transaction.on_commit(lambda: tools_touch(*tool_ids, lists=False))
         if had_pairs:
             transaction.on_commit(ratings_refit_schedule)
     return entry

@@ -2,7 +2,10 @@
 
 A page records which tools it shows (`page_depends`); its cache entry keeps the
 `tools_version` token read *before* the page's data, so a review, vote or catalog change that
-touches one of those tools (or the site) makes the next request render afresh.
+touches one of those tools (or the site) makes the next request render afresh. A tool's own
+pages name their tools up front; a list (home, category, search, feeds) depends on the lists
+stamp and on the tools it showed last time, and says what it shows now (`page_shows`): when
+that differs, it renders once more with the new set, so its entry never misses a tool.
 """
 
 import functools
@@ -38,6 +41,8 @@ LOCAL_ENTRIES = 256
 class Entry:
     token: str
     tool_ids: tuple[int, ...]
+    lists: bool
+    shown: tuple[int, ...]  # the tools a list showed: what its next rendering depends on
     body: bytes
     content_type: str
     etag: str
@@ -48,14 +53,20 @@ class Entry:
 
 # Per-process copies of recent entries: a hot page costs one freshness read, not a body read.
 _local: OrderedDict[str, Entry] = OrderedDict()
-_versions: dict[tuple[int, ...], tuple[float, str]] = {}
+_versions: dict[tuple[tuple[int, ...], bool], tuple[float, str]] = {}
 
 
-def page_depends(request: HttpRequest, *tool_ids: int) -> None:
+def page_depends(request: HttpRequest, *tool_ids: int, lists: bool = False) -> None:
     """Declare the tools this page shows; call before reading the page's data."""
     request._page_ids = tuple(sorted(set(tool_ids)))
-    request._page_token = tools_version(*request._page_ids)
-    _versions[request._page_ids] = (time.monotonic(), request._page_token)
+    request._page_lists = lists
+    request._page_token = tools_version(*request._page_ids, lists=lists)
+    _versions[(request._page_ids, lists)] = (time.monotonic(), request._page_token)
+
+
+def page_shows(request: HttpRequest, *tool_ids: int) -> None:
+    """Say which tools a list page shows (their figures); call after reading its data."""
+    request._page_shown = frozenset(tool_ids)
 
 
 def render_page(request: HttpRequest, template: str, context: dict, status: int = 200):
@@ -87,7 +98,7 @@ def _remember(key: str, entry: Entry) -> None:
         _local.popitem(last=False)
 
 
-def _version(tool_ids: tuple[int, ...]) -> str:
+def _version(tool_ids: tuple[int, ...], lists: bool) -> str:
     """tools_version, remembered in this process for SHIPWITH_FRESHNESS_MEMO_SECONDS.
 
     A hot page then costs no cache read at all; a touch shows within that second (the nginx
@@ -95,27 +106,33 @@ def _version(tool_ids: tuple[int, ...]) -> str:
     """
     memo = getattr(settings, "SHIPWITH_FRESHNESS_MEMO_SECONDS", 1.0)
     if memo <= 0:
-        return tools_version(*tool_ids)
+        return tools_version(*tool_ids, lists=lists)
     now = time.monotonic()
-    remembered = _versions.get(tool_ids)
+    remembered = _versions.get((tool_ids, lists))
     if remembered is not None and now - remembered[0] < memo:
         return remembered[1]
-    token = tools_version(*tool_ids)
+    token = tools_version(*tool_ids, lists=lists)
     if len(_versions) > 4 * LOCAL_ENTRIES:
         _versions.clear()
-    _versions[tool_ids] = (now, token)
+    _versions[(tool_ids, lists)] = (now, token)
     return token
 
 
-def _fresh(key: str) -> Entry | None:
+def _is_fresh(entry: Entry | None) -> bool:
+    return entry is not None and entry.token == _version(entry.tool_ids, entry.lists)
+
+
+def _fresh(key: str) -> tuple[Entry | None, tuple[int, ...]]:
+    """The fresh entry for key, if any, and the tools the latest entry showed."""
     local = _local.get(key)
-    if local is not None and local.token == _version(local.tool_ids):
-        return local
+    if _is_fresh(local):
+        return local, local.shown
     shared = cache.get(key)
-    if shared is not None and shared.token == _version(shared.tool_ids):
+    if _is_fresh(shared):
         _remember(key, shared)
-        return shared
-    return None
+        return shared, shared.shown
+    latest = shared or local
+    return None, latest.shown if latest is not None else ()
 
 
 def _serve(request: HttpRequest, entry: Entry) -> HttpResponse:
@@ -148,6 +165,8 @@ def _entry(request: HttpRequest, response: HttpResponse, max_age: int) -> Entry:
     return Entry(
         token=request._page_token,
         tool_ids=request._page_ids,
+        lists=request._page_lists,
+        shown=tuple(sorted(request._page_shown)),
         body=body,
         content_type=response["Content-Type"],
         etag=f'W/"{digest}"' if personal else f'"{digest}"',
@@ -167,13 +186,12 @@ def freshness_cached(view: Callable[..., HttpResponse] | None = None, *, max_age
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
         key = _key(request)
-        entry = _fresh(key)
+        entry, shown = _fresh(key)
         if entry is None:
-            page_depends(request)  # site-wide unless the view names its tools
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()  # TemplateResponse (the sitemap views)
-            if response.status_code != 200 or response.streaming or response.cookies:
+            response, complete = _render(view, request, shown, args, kwargs)
+            if not complete or response.status_code != 200 or response.streaming:
+                return response
+            if response.cookies:
                 return response
             entry = _entry(request, response, max_age)
             timeout = QUERY_TIMEOUT if request.GET else ENTRY_TIMEOUT
@@ -182,3 +200,18 @@ def freshness_cached(view: Callable[..., HttpResponse] | None = None, *, max_age
         return _serve(request, entry)
 
     return wrapper
+
+
+def _render(view, request, shown, args, kwargs) -> tuple[HttpResponse, bool]:
+    """Render a page; complete when its entry depends on every tool it shows."""
+    for _ in range(2):
+        # A list until the view names its tools: the lists stamp and what it showed last time.
+        page_depends(request, *shown, lists=True)
+        request._page_shown = frozenset()
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()  # TemplateResponse (the sitemap views)
+        if request._page_shown <= set(request._page_ids) or response.status_code != 200:
+            return response, True
+        shown = tuple(request._page_shown)
+    return response, False

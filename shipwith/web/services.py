@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from shipwith.catalog.models import Tool
 from shipwith.core.freshness import tools_touch
+from shipwith.core.text import plain_text_or_empty
 from shipwith.panel.selectors import PanelSummary, panel_summaries
 from shipwith.web.models import Comparison
 from shipwith.web.similarity import Doc, nearest_pairs
@@ -180,7 +181,7 @@ def moderator_read_write(*, comparison_id: int) -> Comparison | None:
         prompt=prompt,
         max_tokens=400,
     )
-    text = completion.text.strip()[:MODERATOR_MAX_CHARS]
+    text = plain_text_or_empty(completion.text)[:MODERATOR_MAX_CHARS]  # model output is data
     if not text:
         return comparison
     Comparison.objects.filter(pk=comparison.pk).update(

@@ -1,10 +1,10 @@
-from django.contrib.sitemaps.views import index, sitemap
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from shipwith.web import views
 from shipwith.web.caching import freshness_cached
 from shipwith.web.feeds import ComparisonsFeed, VerdictsFeed
-from shipwith.web.sitemaps import SITEMAPS
+from shipwith.web.sitemaps import SITEMAPS, sitemap_index
 
 app_name = "web"
 
@@ -18,12 +18,7 @@ urlpatterns = [
     path("methodology/", views.methodology, name="methodology"),
     path("feeds/comparisons.atom", freshness_cached(ComparisonsFeed()), name="feed-comparisons"),
     path("feeds/verdicts.atom", freshness_cached(VerdictsFeed()), name="feed-verdicts"),
-    path(
-        "sitemap.xml",
-        freshness_cached(index),
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "web:sitemap-section"},
-        name="sitemap",
-    ),
+    path("sitemap.xml", freshness_cached(sitemap_index), name="sitemap"),
     path(
         "sitemap-<section>.xml",
         freshness_cached(sitemap),

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 from shipwith.panel.selectors import panel_summary
 from shipwith.web import selectors, seo
 from shipwith.web.badges import badge_parts
-from shipwith.web.caching import freshness_cached, page_depends, render_page
+from shipwith.web.caching import freshness_cached, page_depends, page_shows, render_page
 from shipwith.web.pick import RULE
 from shipwith.web.services import moderator_read_request
 
@@ -23,15 +23,12 @@ def _common(**context) -> dict:
 @require_safe
 @freshness_cached
 def home(request):
-    return render_page(
-        request,
-        "web/home.html",
-        _common(
-            comparisons=selectors.latest_comparisons(),
-            shipped=selectors.most_shipped(),
-            categories=selectors.categories_with_counts(),
-        ),
-    )
+    comparisons, shipped = selectors.latest_comparisons(), selectors.most_shipped()
+    pairs = [(c.tool_a_id, c.tool_b_id) for c in comparisons]
+    page_shows(request, *[card.tool.pk for card in shipped], *[pk for pair in pairs for pk in pair])
+    categories = selectors.categories_with_counts()
+    context = _common(comparisons=comparisons, shipped=shipped, categories=categories)
+    return render_page(request, "web/home.html", context)
 
 
 @require_safe
@@ -71,6 +68,7 @@ def category_detail(request, slug: str):
     if found is None:
         raise Http404("No such category")
     category, listing, cards = found
+    page_shows(request, *[card.tool.pk for card in cards])
     context = _common(category=category, listing=listing, cards=cards)
     return render_page(request, "web/category.html", context)
 
@@ -80,6 +78,7 @@ def category_detail(request, slug: str):
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
     results = selectors.tools_search(query) if query else []
+    page_shows(request, *[card.tool.pk for card in results])
     return render_page(request, "web/search.html", _common(query=query, results=results))
 
 

@@ -16,6 +16,27 @@ from shipwith.web.models import Comparison
 
 BASE_URL = "https://shipwith.test"
 
+# For `shipwith shell -c`: one week with a comparison and {count} confirmed readers; prints the
+# composed issue's week.
+SEED = """
+import datetime as dt
+from django.utils import timezone
+from shipwith.catalog.models import Category, Tool
+from shipwith.newsletter.models import Subscriber
+from shipwith.newsletter.selectors import Week
+from shipwith.newsletter.services import issue_compose
+from shipwith.web.models import Comparison
+
+week = Week.last_complete()
+category = Category.objects.create(name="Inference servers", slug="inference-servers")
+a = Tool.objects.create(name="vLLM", slug="vllm", category=category)
+b = Tool.objects.create(name="TGI", slug="tgi", category=category)
+Comparison.objects.create(tool_a=a, tool_b=b, published_at=week.start + dt.timedelta(days=1))
+for n in range({count}):
+    Subscriber.objects.create(email=f"reader{{n:02d}}@example.com", confirmed_at=timezone.now())
+print(issue_compose(week=week).slug)
+"""
+
 
 def free_port() -> int:
     with socket.socket() as sock:

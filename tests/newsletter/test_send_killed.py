@@ -13,29 +13,11 @@ from collections import Counter
 import pytest
 from aiosmtpd.controller import Controller
 
-from .conftest import free_port
+from .conftest import SEED, free_port
 
 SUBSCRIBERS = 20
 KILL_AFTER = 8
-
-SEED = f"""
-import datetime as dt
-from django.utils import timezone
-from shipwith.catalog.models import Category, Tool
-from shipwith.newsletter.models import Subscriber
-from shipwith.newsletter.selectors import Week
-from shipwith.newsletter.services import issue_compose
-from shipwith.web.models import Comparison
-
-week = Week.last_complete()
-category = Category.objects.create(name="Inference servers", slug="inference-servers")
-a = Tool.objects.create(name="vLLM", slug="vllm", category=category)
-b = Tool.objects.create(name="TGI", slug="tgi", category=category)
-Comparison.objects.create(tool_a=a, tool_b=b, published_at=week.start + dt.timedelta(days=1))
-for n in range({SUBSCRIBERS}):
-    Subscriber.objects.create(email=f"reader{{n:02d}}@example.com", confirmed_at=timezone.now())
-print(issue_compose(week=week).slug)
-"""
+LEASE = 2
 
 
 class SlowServer:
@@ -92,9 +74,11 @@ def test_killed_send_resumes_and_delivers_each_subscriber_exactly_once(tmp_path,
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(slow_smtp.port),
         "EMAIL_USE_TLS": "",
+        "SHIPWITH_NEWSLETTER_CLAIM_LEASE": str(LEASE),
     }
     shipwith(env, "migrate", "-v0")
-    slug = shipwith(env, "shell", "-v0", "-c", SEED).stdout.strip().splitlines()[-1]
+    seed = SEED.format(count=SUBSCRIBERS)
+    slug = shipwith(env, "shell", "-v0", "-c", seed).stdout.strip().splitlines()[-1]
 
     sender = shipwith(
         env,
@@ -119,6 +103,7 @@ def test_killed_send_resumes_and_delivers_each_subscriber_exactly_once(tmp_path,
     assert sender.returncode == -9, sender.communicate()
     assert len(slow_smtp.recipients) == KILL_AFTER
 
+    time.sleep(LEASE + 0.5)  # a dead sender is one whose lease ran out, on any host
     resumed = shipwith(env, "newsletter", "send", "--week", slug)
     assert "in doubt 1 (never resent)" in resumed.stdout
     assert f"sent {SUBSCRIBERS - KILL_AFTER}," in resumed.stdout

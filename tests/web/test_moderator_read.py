@@ -96,11 +96,16 @@ def test_viewing_after_a_panel_change_queues_a_rewrite(
     assert "Rewritten after the Builder changed." in html and "fake:moderator-1" in html
 
 
-def test_read_is_shown_as_escaped_text(comparison, client):
-    FakeModel.answer = "<script>alert(1)</script><img src=x onerror=alert(2)>"
-    moderator_read_write(comparison_id=comparison.pk)
+def test_read_is_stored_and_shown_as_plain_text(comparison, client):
+    FakeModel.answer = (
+        "Alpha <script>alert(1)</script>wins<img src=x onerror=alert(2)> on "
+        "&amp;lt;b&amp;gt;cost&amp;lt;/b&amp;gt; & 3 < 4."
+    )
+    written = moderator_read_write(comparison_id=comparison.pk)
+    assert written.moderator_read == "Alpha wins on cost & 3 < 4."
     html = client.get("/compare/alpha-vs-beta/").content.decode()
-    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(2)&gt;" in html
+    assert "Alpha wins on cost &amp; 3 &lt; 4." in html
+    assert "onerror" not in html and "alert(" not in html
 
 
 def test_read_from_the_embedded_model_carries_the_note(comparison, client):

@@ -1,4 +1,4 @@
-"""Cached pages: served without queries, re-rendered on a touch, ETag/Last-Modified and 304s."""
+"""Cached pages: served without queries, re-rendered on a touch of what they show, 304s."""
 
 import re
 import time
@@ -8,10 +8,12 @@ from django.db import connection
 from django.template import engines
 from django.test.utils import CaptureQueriesContext
 
-from shipwith.core.freshness import tools_touch
+from shipwith.core.freshness import site_touch, tools_touch
+from shipwith.votes.services import vote_cast, voter_create
 from shipwith.web import caching
 from shipwith.web.caching import CSRF_MARKER, PROXY_HEADER
-from tests.web.factories import make_panel, make_personas, make_review, make_tool
+from shipwith.web.services import comparisons_publish
+from tests.web.factories import make_category, make_panel, make_personas, make_review, make_tool
 
 pytestmark = pytest.mark.django_db
 
@@ -54,12 +56,77 @@ def test_a_new_review_shows_at_once_after_the_touch(client, pair):
     assert "Now a skip." in compare
 
 
-def test_touching_another_tool_keeps_the_tool_page_but_refreshes_site_lists(client, pair):
-    other = make_tool("gamma")
-    client.get("/tools/alpha/")
-    tools_touch(other.pk)
-    _, count = queries(client, "/tools/alpha/")
-    assert count > 0  # the site stamp changed too: lists on the page may show other tools
+@pytest.fixture
+def two_categories(pair, settings):
+    """alpha and beta in one category, gamma and delta in another; every page warm."""
+    settings.SHIPWITH_VOTES_MIN = 1
+    other = make_category("vector-databases", "Vector databases")
+    gamma, delta = make_tool("gamma", category=other), make_tool("delta", category=other)
+    make_panel(gamma, "kkkk")
+    make_panel(delta, "kkks")
+    comparisons_publish()
+    return pair[0], gamma
+
+
+A_PAGES = ["/tools/alpha/", "/compare/alpha-vs-beta/", "/categories/inference-servers/"]
+B_PAGES = ["/tools/gamma/", "/compare/delta-vs-gamma/", "/categories/vector-databases/"]
+
+
+def warm(client, *urls):
+    for url in urls:
+        queries(client, url)
+        assert queries(client, url)[1] == 0, url
+
+
+def test_a_vote_re_renders_the_tools_pages_and_the_lists_showing_it_not_other_pages(
+    client, two_categories, django_capture_on_commit_callbacks
+):
+    alpha, _ = two_categories
+    warm(client, *A_PAGES, *B_PAGES, "/")
+    before = {url: without_tokens(client.get(url).content) for url in A_PAGES}
+    with django_capture_on_commit_callbacks(execute=True):
+        vote_cast(voter_id=voter_create().pk, tool_id=alpha.pk, value="skip")
+    for url in [*A_PAGES, "/"]:  # the home page lists alpha among the most shipped
+        response, count = queries(client, url)
+        assert count > 0, f"{url} was not re-rendered"
+    for url in A_PAGES:
+        assert without_tokens(client.get(url).content) != before[url], url
+    for url in B_PAGES:
+        assert queries(client, url)[1] == 0, f"{url} was re-rendered for a vote on alpha"
+
+
+def test_a_review_re_renders_the_tools_pages_and_the_lists_not_other_tools_pages(
+    client, two_categories
+):
+    alpha, _ = two_categories
+    warm(client, *A_PAGES, *B_PAGES, "/", "/feeds/verdicts.atom")
+    make_review(alpha, make_personas()[1], "skip", take="Skeptic changed its mind.")
+    tools_touch(alpha.pk)  # what the panel's review service does
+    for url in [*A_PAGES, "/", "/feeds/verdicts.atom"]:
+        assert queries(client, url)[1] > 0, f"{url} was not re-rendered"
+    assert "Skeptic changed its mind." in client.get("/tools/alpha/").content.decode()
+    for url in ["/tools/gamma/", "/compare/delta-vs-gamma/"]:
+        assert queries(client, url)[1] == 0, f"{url} was re-rendered for a review of alpha"
+
+
+def test_a_list_depends_on_a_tool_it_newly_shows(
+    client, two_categories, django_capture_on_commit_callbacks
+):
+    warm(client, "/categories/vector-databases/")
+    newcomer = make_tool("epsilon", category=make_category("vector-databases"))
+    tools_touch(newcomer.pk)  # what a catalog import does
+    assert "Epsilon" in client.get("/categories/vector-databases/").content.decode()
+    assert queries(client, "/categories/vector-databases/")[1] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        vote_cast(voter_id=voter_create().pk, tool_id=newcomer.pk, value="ship")
+    assert queries(client, "/categories/vector-databases/")[1] > 0
+
+
+def test_a_site_touch_re_renders_every_page(client, two_categories):
+    warm(client, *A_PAGES, *B_PAGES, "/")
+    site_touch()
+    for url in [*A_PAGES, *B_PAGES, "/"]:
+        assert queries(client, url)[1] > 0, url
 
 
 def test_etag_and_last_modified_give_304(client, pair):
