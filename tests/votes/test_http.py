@@ -291,14 +291,46 @@ def test_an_editor_excludes_a_voter_in_the_admin_and_it_is_logged(client, tools)
     assert "skips everything" in client.get("/admin/votes/voterexclusion/").text
 
 
-def test_behind_a_proxy_the_configured_header_tells_readers_apart(tools, settings):
+def test_behind_a_trusted_proxy_readers_are_told_apart_by_x_forwarded_for(tools, settings):
     settings.SHIPWITH_VOTES_RATE_IP = "1/m"
-    settings.SHIPWITH_VOTES_IP_HEADER = "X-Real-IP"
+    settings.SHIPWITH_TRUSTED_PROXIES = "127.0.0.1"
     for address in ["203.0.113.1", "203.0.113.2"]:
-        response = Client(HTTP_X_REAL_IP=address).post("/tools/alpha/vote/", {"value": "ship"})
-        assert response.status_code == 302
-    again = Client(HTTP_X_REAL_IP="203.0.113.1").post("/tools/alpha/vote/", {"value": "ship"})
-    assert again.status_code == 429
+        proxied = Client(HTTP_X_FORWARDED_FOR=f"6.6.6.6, {address}")
+        assert proxied.post("/tools/alpha/vote/", {"value": "ship"}).status_code == 302
+    # What the client wrote itself (left of nginx's entry) does not make it someone else.
+    again = Client(HTTP_X_FORWARDED_FOR="6.6.6.7, 203.0.113.1")
+    assert again.post("/tools/alpha/vote/", {"value": "ship"}).status_code == 429
+
+
+def test_a_forwarded_header_from_an_untrusted_peer_is_ignored(tools, settings):
+    settings.SHIPWITH_VOTES_RATE_IP = "1/m"
+    settings.SHIPWITH_TRUSTED_PROXIES = "127.0.0.1"
+    direct = Client(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.1")
+    assert direct.post("/tools/alpha/vote/", {"value": "ship"}).status_code == 302
+    other = Client(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.2")
+    assert other.post("/tools/alpha/vote/", {"value": "ship"}).status_code == 429
+
+
+def test_sixty_cookieless_votes_from_one_address_move_the_tally_by_ten(tools, settings):
+    settings.SHIPWITH_VOTES_NEW_VOTERS_PER_IP = "10"
+    responses = [Client().post("/tools/alpha/vote/", {"value": "skip"}, **JSON) for _ in range(60)]
+    assert [r.status_code for r in responses] == [200] * 10 + [429] * 50
+    assert int(responses[-1]["Retry-After"]) > 0
+    assert "new voters" in responses[-1].json()["error"]
+    assert ToolTally.objects.get(tool=tools[0]).skips == 10 and Voter.objects.count() == 10
+    # Another address, and readers who already voted, are not held back.
+    assert (
+        Client(REMOTE_ADDR="10.0.0.9").post("/tools/alpha/vote/", {"value": "skip"}).status_code
+        == 302
+    )
+    voter = Client()
+    voter.cookies[COOKIE] = responses[0].cookies[COOKIE].value
+    assert voter.post("/tools/beta/vote/", {"value": "ship"}).status_code == 302
+    # Signed-in readers are accounts, not minted identities.
+    user = get_user_model().objects.create_user("reader", password="pw")
+    member = Client()
+    member.force_login(user)
+    assert member.post("/tools/gamma/vote/", {"value": "ship"}).status_code == 302
 
 
 def test_a_long_leaderboard_comes_in_pages(client, category, settings):
