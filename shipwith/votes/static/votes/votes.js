@@ -45,7 +45,11 @@ document.addEventListener("submit", async (event) => {
   const body = new FormData(form);
   if (submitter && submitter.name) body.append(submitter.name, submitter.value);
   const action = submitter && submitter.hasAttribute("formaction") ? submitter.formAction : form.action;
-  const token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  // Shared pages carry no CSRF token: the browser's Sec-Fetch-Site tells the server the post
+  // comes from its own pages. The reader's own vote page still has one; send it along.
+  const token = form.querySelector("input[name=csrfmiddlewaretoken]");
+  const headers = { Accept: "application/json" };
+  if (token) headers["X-CSRFToken"] = token.value;
   const buttons = form.querySelectorAll("button");
   buttons.forEach((button) => { button.disabled = true; });
   let response = null;
@@ -55,7 +59,7 @@ document.addEventListener("submit", async (event) => {
       method: "POST",
       body,
       credentials: "same-origin",
-      headers: { "X-CSRFToken": token, Accept: "application/json" },
+      headers,
     });
     data = await response.json();
   } catch {
@@ -80,10 +84,7 @@ if (document.cookie.split("; ").includes("shipwith_voted=1")) {
       });
       if (!response.ok) return;
       const data = await response.json();
-      const token = widget.querySelector("input[name=csrfmiddlewaretoken]");
-      const replacement = swapWidget(widget, data.html, false);
-      const fresh = replacement && replacement.querySelector("input[name=csrfmiddlewaretoken]");
-      if (token && fresh) fresh.value = token.value;  // keep the token the page was served with
+      swapWidget(widget, data.html, false);
     } catch {
       // The shared form still works.
     }
