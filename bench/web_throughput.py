@@ -128,7 +128,7 @@ def main() -> None:
             sys.exit(f"{tool} is missing: apt-get install wrk nginx")
 
     home = Path(tempfile.mkdtemp(prefix="shipwith-bench-wrk-"))
-    env = {**os.environ, "SHIPWITH_HOME": str(home), "PYTHONPATH": str(BENCH)}
+    env = {**os.environ, "SHIPWITH_HOME": str(home), "PYTHONPATH": f"{BENCH}:{ROOT}"}
     env.pop("DATABASE_URL", None)
     setup = (
         "import django; django.setup();"
@@ -182,6 +182,12 @@ def main() -> None:
         }
         for url in urls.values():
             wait_for(url)
+        proxied = urls["nginx proxy cache (shipped)"]
+        with urllib.request.urlopen(proxied, timeout=5) as response:
+            status = response.headers.get("X-Cache-Status")
+            cache_control = response.headers.get("Cache-Control")
+        if status not in ("HIT", "STALE", "UPDATING", "REVALIDATED"):  # served by the app
+            raise RuntimeError(f"{proxied}: X-Cache-Status {status} ({cache_control})")
         # Interleaved rounds: the machine is shared, so each pair is measured side by side.
         for _ in range(ROUNDS):
             for name, url in urls.items():

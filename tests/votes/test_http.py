@@ -47,10 +47,13 @@ def test_a_vote_with_javascript_gets_the_updated_widget_and_figure(client, tool,
     response = client.post("/tools/alpha/vote/", {"value": "ship", "next": "/tools/alpha/"}, **JSON)
     assert response.status_code == 200
     data = response.json()
-    assert "Your vote: ship." in data["html"] and 'value="/tools/alpha/"' in data["html"]
+    assert data["current"] == "ship"  # votes.js shows it in the widget
     assert "100%" in data["figures"][str(tool.pk)]
+    assert "95% interval" in data["details"][str(tool.pk)]  # the widget's own figure
+    assert "interval" not in data["figures"][str(tool.pk)]  # the cards' figures
     withdrawn = client.post("/tools/alpha/vote/withdraw/", {}, **JSON)
-    assert "You have not voted on Alpha Serve." in withdrawn.json()["html"]
+    assert withdrawn.json()["current"] is None
+    assert "0 votes" in withdrawn.json()["details"][str(tool.pk)]
     assert not Vote.objects.exists() and ToolTally.objects.get().ships == 0
 
 

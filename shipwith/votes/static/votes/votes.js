@@ -21,14 +21,28 @@ const swapWidget = (widget, html, focus) => {
   return replacement;
 };
 
-const swapFigures = (figures, except) => {
+// `details` (when given) replace the figures shown with their interval, `figures` the others.
+const swapFigures = (figures, except, details) => {
   for (const [toolId, html] of Object.entries(figures || {})) {
     document.querySelectorAll(`[data-votes-figure="${CSS.escape(toolId)}"]`).forEach((figure) => {
       if (except && except.contains(figure)) return;
-      const node = parse(html).firstElementChild;
+      const detailed = details && figure.hasAttribute("data-votes-detail") && details[toolId];
+      const node = parse(detailed || html).firstElementChild;
       if (node) figure.replaceWith(node);
     });
   }
+};
+
+// A ship/skip vote answers with the reader's vote only: show it in the widget as it stands.
+const showVote = (widget, current) => {
+  widget.querySelectorAll("button[name=value]").forEach((button) => {
+    button.setAttribute("aria-pressed", String(button.value === current));
+  });
+  const withdraw = widget.querySelector(".votes-withdraw");
+  if (withdraw) withdraw.hidden = !current;
+  say(widget, current ? `Your vote: ${current}.` : `You have not voted on ${widget.dataset.votesName}.`);
+  const pressed = widget.querySelector("button[aria-pressed=true]") || widget.querySelector("button");
+  if (pressed) pressed.focus();
 };
 
 const say = (widget, text) => {
@@ -66,8 +80,13 @@ document.addEventListener("submit", async (event) => {
     data = null;
   }
   buttons.forEach((button) => { button.disabled = false; });
-  if (!response || !response.ok || !data || !data.html) {
+  if (!response || !response.ok || !data || !(data.html || "current" in data)) {
     say(widget, (data && data.error) || "Your vote was not recorded; please try again.");
+    return;
+  }
+  if ("current" in data) {
+    showVote(widget, data.current);
+    swapFigures(data.figures, null, data.details);
     return;
   }
   const replacement = swapWidget(widget, data.html, true);
