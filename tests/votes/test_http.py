@@ -291,7 +291,14 @@ def test_an_editor_excludes_a_voter_in_the_admin_and_it_is_logged(client, tools)
     assert (entry.voter_id, entry.editor, entry.excluded) == (spammer_id, editor, True)
     assert ToolTally.objects.get(tool=tools[0]).skips == 0
     assert Voter.objects.get(pk=spammer_id).excluded
-    assert "skips everything" in client.get("/admin/votes/voterexclusion/").text
+    log = client.get("/admin/votes/voterexclusion/").text
+    assert "skips everything" in log
+    # The log says how many votes the exclusion took out of the figures.
+    row = log.split("skips everything")[0].rsplit("<tr", 1)[1]
+    assert '<td class="field-vote_count">1</td>' in row
+    assert '<td class="field-pair_vote_count">0</td>' in row
+    voters = client.get("/admin/votes/voter/?excluded__exact=1").text
+    assert '<td class="field-vote_count">1</td>' in voters
 
 
 def test_behind_a_trusted_proxy_readers_are_told_apart_by_x_forwarded_for(tools, settings):
