@@ -35,9 +35,9 @@ pytestmark = [
 ]
 
 TOOLS = 4
-READERS = 16
-VOTES_EACH = 12
-SUBSCRIBERS = 25
+READERS = 12
+VOTES_EACH = 8
+SUBSCRIBERS = 20
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 
 SETUP = """

@@ -6,6 +6,7 @@ DATABASE_URL when that is PostgreSQL; both are unique to the run, so parallel ru
 
 import contextlib
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -170,7 +171,7 @@ def live_site(
             cwd=tmp,
             stdout=subprocess.DEVNULL,
         )
-        processes = []
+        processes, pids = [], []
         try:
             urls = []
             for n in range(servers):
@@ -188,7 +189,8 @@ def live_site(
             yield LiveSite(urls[0], database_url, pids[0], urls, pids, environment)
         finally:
             for process in processes:
-                process.terminate()
+                # SIGINT is gunicorn's quick shutdown (SIGTERM waits out idle keep-alives).
+                process.send_signal(signal.SIGINT if process.pid in pids else signal.SIGTERM)
             for process in processes:
                 try:
                     process.wait(timeout=20)
