@@ -15,6 +15,7 @@ only known after the signed cookie has been checked.
 import functools
 import hashlib
 import ipaddress
+import logging
 import threading
 import time
 
@@ -23,6 +24,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
 from shipwith.core.models import RateWindow
+
+logger = logging.getLogger("shipwith.limits")
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 PRUNE_EVERY = 60  # seconds between deletions of expired windows, per process
@@ -157,11 +160,30 @@ def _address(text: str) -> Address | None:
     return address
 
 
+_warned = False
+
+
+def _untrusted_proxy_warn(peer: Address | None) -> None:
+    """Say once per process that a proxy seems to be in front but is not trusted."""
+    global _warned
+    if _warned or peer is None or not (peer.is_loopback or peer.is_private):
+        return
+    _warned = True
+    logger.warning(
+        "X-Forwarded-For from %s is ignored: every reader counts as that address in the rate "
+        "limits. Behind nginx set SHIPWITH_TRUSTED_PROXIES (e.g. 127.0.0.1).",
+        peer,
+    )
+
+
 def _client_address(request) -> Address | None:
     peer = _address(request.META.get("REMOTE_ADDR", ""))
     trusted = trusted_proxies(getattr(settings, "SHIPWITH_TRUSTED_PROXIES", "") or "")
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if not trusted or not forwarded:
+    if not forwarded:
+        return peer
+    if not trusted:
+        _untrusted_proxy_warn(peer)
         return peer
     hops = [_address(part) for part in forwarded.split(",")]
     if isinstance(trusted, int):

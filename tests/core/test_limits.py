@@ -86,6 +86,15 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(rf, settings):
     assert client_ip(forwarded(rf, "203.0.113.7", "198.51.100.1")) == "203.0.113.7"
 
 
+def test_a_proxy_that_is_not_trusted_is_pointed_out_once(rf, settings, caplog, monkeypatch):
+    settings.SHIPWITH_TRUSTED_PROXIES = ""
+    monkeypatch.setattr(limits, "_warned", False)
+    for _ in range(3):
+        assert client_ip(forwarded(rf, "127.0.0.1", "203.0.113.7")) == "127.0.0.1"
+    [record] = [r for r in caplog.records if r.name == "shipwith.limits"]
+    assert "set SHIPWITH_TRUSTED_PROXIES" in record.getMessage()
+
+
 def test_the_right_most_untrusted_entry_is_the_client(rf, settings):
     settings.SHIPWITH_TRUSTED_PROXIES = "127.0.0.1, 10.0.0.0/8"
     # A client wrote "6.6.6.6" itself; nginx appended its real address; a second proxy followed.
