@@ -104,8 +104,11 @@ def _gunicorn(tmp: Path, port: int, workers: int, environment: dict, n: int):
         "/dev/null",
         "--error-logfile",
         str(tmp / f"gunicorn-{n}.log"),
+        "--graceful-timeout",
+        "5",
     ]
-    return subprocess.Popen(command, env=environment, cwd=ROOT)
+    # Its own process group, so teardown can make sure no worker outlives the test.
+    return subprocess.Popen(command, env=environment, cwd=ROOT, start_new_session=True)
 
 
 def _wait_ready(tmp: Path, url: str, server: subprocess.Popen, n: int) -> None:
@@ -189,14 +192,16 @@ def live_site(
             yield LiveSite(urls[0], database_url, pids[0], urls, pids, environment)
         finally:
             for process in processes:
-                # SIGINT is gunicorn's quick shutdown (SIGTERM waits out idle keep-alives).
-                process.send_signal(signal.SIGINT if process.pid in pids else signal.SIGTERM)
+                process.terminate()  # gunicorn: graceful, then its workers are killed after 5 s
             for process in processes:
                 try:
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+            for pid in pids:  # a worker stuck past its master's shutdown
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
 
 
 def port_wait(port: int, server: subprocess.Popen, name: str, seconds: float = 10) -> None:
