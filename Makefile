@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_OPENMP=OFF
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shipwith
 
-.PHONY: up install install-test browser test test-sqlite test-postgres lint bench
+.PHONY: up install install-test browser nginx test test-sqlite test-postgres lint bench
 
 up: install
 	$(BIN)/shipwith up
@@ -25,12 +25,18 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test browser
+install-test: $(VENV)/.installed-test browser nginx
 
 # Debian's chromium for the Playwright tests (never a downloaded browser build).
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	@test -f node_modules/axe-core/axe.min.js || npm install --silent --no-audit --no-fund
+
+# Debian's nginx for the deploy tests (tests/deploy run it on loopback with the shipped config);
+# installed only, never started as a service.
+nginx:
+	@test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq nginx >/dev/null)
 
 lint: install-test
 	$(BIN)/ruff check shipwith tests bench

@@ -1,56 +1,215 @@
-"""Rate limits for every app (votes, newsletter, API) in the shared cache: fixed windows counted with atomic `add` + `incr`.
+"""Rate limits for every app (votes, newsletter, API), counted where every process sees them.
 
-We wrote these few lines rather than use django-ratelimit: its system check rejects the
-local-memory cache, it answers 403 where readers should get 429 with
-Retry-After, and the voter key is only known after the signed cookie has been checked.
-The counters live in the "votes" cache: Redis when REDIS_URL is set (shared by every app
-server); otherwise local memory, where each process counts alone — enough for one small
-instance, and never the file cache, whose increments are neither atomic nor cheap.
+Fixed windows: the hits on a key in the current window (this minute, this UTC day…) are one
+counter, raised by one atomic statement. The counters live in the database by default (one
+upsert per hit, however many keys; expired rows pruned about once a minute per process) and in
+Redis when REDIS_URL is set (INCR + EXPIREAT, one round trip). Either way every gunicorn worker,
+app server and task worker counts together: a limit kept in one process's memory is no limit
+once there are several processes.
+
+We wrote these lines rather than use django-ratelimit: it answers 403 where readers should get
+429 with Retry-After, its system check refuses the local-memory cache, and the voter key is
+only known after the signed cookie has been checked.
 """
 
+import functools
+import hashlib
+import ipaddress
+import logging
+import threading
 import time
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+from shipwith.core.models import RateWindow
+
+logger = logging.getLogger("shipwith.limits")
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+PRUNE_EVERY = 60  # seconds between deletions of expired windows, per process
+Rate = tuple[int, int]
+
+_pruned_at = 0.0
 
 
-def rate_parse(rate: str) -> tuple[int, int]:
-    """Parse "30/m" into (30, 60)."""
+def rate_parse(rate: str) -> Rate:
+    """Parse "30/m" into (30, 60); the unit is s, m, h or d (or a word starting with one)."""
     count, _, unit = rate.partition("/")
-    return int(count), PERIODS[unit.strip()[:1]]
+    period = PERIODS.get(unit.strip()[:1].lower())
+    if not count.strip().isdigit() or period is None:
+        raise ValueError(f"not a rate: {rate!r} (expected N/s, N/m, N/h or N/d, e.g. 30/m)")
+    return int(count), period
 
 
-def rate_setting(name: str, default: str) -> tuple[int, int]:
-    return rate_parse(getattr(settings, name, default))
-
-
-def limit_exceeded(key: str, rate: tuple[int, int]) -> int:
-    """Count one hit on `key`; return the seconds to wait when over the rate, else 0."""
-    count, period = rate
-    now = time.time()
-    window = int(now // period)
-    cache_key = f"votes:rate:{key}:{window}"
-    cache = caches["votes" if "votes" in settings.CACHES else "default"]
-    cache.add(cache_key, 0, timeout=period + 5)
+def rate_setting(name: str, default: str) -> Rate:
     try:
-        hits = cache.incr(cache_key)
-    except ValueError:  # evicted between add and incr
-        cache.set(cache_key, 1, timeout=period + 5)
-        hits = 1
-    if hits <= count:
+        return rate_parse(getattr(settings, name, default))
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: {error}") from None
+
+
+def limit_exceeded(key: str, rate: Rate) -> int:
+    """Count one hit on `key`; return the seconds to wait when over the rate, else 0."""
+    return limits_waits({key: rate})[key]
+
+
+def limits_waits(rates: dict[str, Rate]) -> dict[str, int]:
+    """Count one hit on each key at once; return each key's wait in seconds (0 when allowed)."""
+    now = time.time()
+    windows = {}
+    for key, (count, period) in rates.items():
+        window = int(now // period)
+        windows[key] = (_window_key(key, window), count, (window + 1) * period)
+    ends = {name: end for name, _, end in windows.values()}
+    if redis_url := getattr(settings, "SHIPWITH_LIMITS_REDIS_URL", ""):
+        hits = _redis_hits(redis_url, ends)
+    else:
+        hits = _database_hits(ends, now)
+    return {
+        key: int(end - now) + 1 if hits[name] > count else 0
+        for key, (name, count, end) in windows.items()
+    }
+
+
+def _window_key(key: str, window: int) -> str:
+    if len(key) > 200:  # client-supplied parts stay within the column; a digest keeps them apart
+        key = key[:100] + ":" + hashlib.sha256(key.encode()).hexdigest()
+    return f"{key}@{window}"
+
+
+def _database_hits(windows: dict[str, int], now: float) -> dict[str, int]:
+    """Upsert-increment every window in one statement (SQLite 3.35+ and PostgreSQL)."""
+    table = connection.ops.quote_name(RateWindow._meta.db_table)
+    rows = ", ".join(["(%s, 1, %s)"] * len(windows))
+    params = [value for key, ends in windows.items() for value in (key, ends)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, hits, expires_at) VALUES {rows} "
+            f"ON CONFLICT (key) DO UPDATE SET hits = {table}.hits + 1 RETURNING key, hits",
+            params,
+        )
+        hits = dict(cursor.fetchall())
+    _prune(now)
+    return hits
+
+
+def _prune(now: float) -> None:
+    global _pruned_at
+    if now - _pruned_at < PRUNE_EVERY:
+        return
+    _pruned_at = now
+    RateWindow.objects.filter(expires_at__lt=int(now)).delete()
+
+
+_clients = threading.local()
+
+
+def _redis(url: str):
+    """This thread's client: connections shared between gunicorn's threads broke under load."""
+    clients = _clients.__dict__.setdefault("by_url", {})
+    if url not in clients:
+        import redis
+
+        clients[url] = redis.Redis.from_url(url)  # its pool reconnects after a fork
+    return clients[url]
+
+
+def _redis_hits(url: str, windows: dict[str, int]) -> dict[str, int]:
+    prefix = getattr(settings, "SHIPWITH_LIMITS_PREFIX", "shipwith:limit:")
+    pipe = _redis(url).pipeline(transaction=False)
+    for key, ends in windows.items():
+        pipe.incr(prefix + key)
+        pipe.expireat(prefix + key, ends + 1)
+    replies = pipe.execute()
+    return dict(zip(windows, replies[0::2], strict=True))
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.cache
+def trusted_proxies(value: str) -> int | tuple[Network, ...]:
+    """Parse SHIPWITH_TRUSTED_PROXIES: a count of proxies in front, or their addresses/CIDRs."""
+    value = value.strip()
+    if not value:
         return 0
-    return max(1, int((window + 1) * period - now) + 1)
+    if value.isdigit():
+        return int(value)
+    networks = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"SHIPWITH_TRUSTED_PROXIES: {item!r} is neither an address nor a CIDR "
+                "(give a count of proxies, e.g. 1, or addresses, e.g. 127.0.0.1,10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
+
+
+def _address(text: str) -> Address | None:
+    try:
+        address = ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+_warned = False
+
+
+def _untrusted_proxy_warn(peer: Address | None) -> None:
+    """Say once per process that a proxy seems to be in front but is not trusted."""
+    global _warned
+    if _warned or peer is None or not (peer.is_loopback or peer.is_private):
+        return
+    _warned = True
+    logger.warning(
+        "X-Forwarded-For from %s is ignored: every reader counts as that address in the rate "
+        "limits. Behind nginx set SHIPWITH_TRUSTED_PROXIES (e.g. 127.0.0.1).",
+        peer,
+    )
+
+
+def _client_address(request) -> Address | None:
+    peer = _address(request.META.get("REMOTE_ADDR", ""))
+    trusted = trusted_proxies(getattr(settings, "SHIPWITH_TRUSTED_PROXIES", "") or "")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if not forwarded:
+        return peer
+    if not trusted:
+        _untrusted_proxy_warn(peer)
+        return peer
+    hops = [_address(part) for part in forwarded.split(",")]
+    if isinstance(trusted, int):
+        chain = [*hops, peer]  # the last `trusted` entries are the proxies
+        return chain[-(trusted + 1)] if len(chain) > trusted else chain[0]
+    if peer is None or not any(peer in network for network in trusted):
+        return peer  # a client that is not one of our proxies: its header is its own story
+    for hop in reversed(hops):
+        if hop is None:
+            return peer  # garbage where a proxy's entry should be: keep the last proxy we trust
+        if not any(hop in network for network in trusted):
+            return hop
+    return hops[0] if hops else peer
 
 
 def client_ip(request) -> str:
-    """The reader's address: REMOTE_ADDR, or the header a trusted proxy sets.
+    """The client's address, as rate limits count it.
 
-    Behind nginx every request comes from the proxy; set SHIPWITH_VOTES_IP_HEADER (e.g.
-    "X-Real-IP") so readers are told apart. Only set it when a proxy always overwrites it.
+    It is REMOTE_ADDR, unless that peer is a trusted proxy (SHIPWITH_TRUSTED_PROXIES): then the
+    right-most X-Forwarded-For entry that is not one of ours, the one our own proxy appended.
+    Whatever a client writes in that header itself sits further left and is never read. An
+    IPv6 client counts as its /64, the block one subscriber gets: not 2^64 separate readers.
     """
-    header = getattr(settings, "SHIPWITH_VOTES_IP_HEADER", "")
-    if header and (value := request.headers.get(header)):
-        return value.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    address = _client_address(request)
+    if address is None:
+        return request.META.get("REMOTE_ADDR", "")
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from shipwith.catalog.models import Category
+from shipwith.core.csrf import fetch_metadata_protect
 from shipwith.core.limits import client_ip, limit_exceeded, rate_parse
 from shipwith.newsletter import links, services, tasks
 from shipwith.newsletter.digest import digest_render
@@ -25,6 +26,8 @@ EMAIL_PREVIEW_CSP = (
 )
 
 
+# Sign-up and confirm sit on shared, cached pages: Fetch Metadata rather than a per-reader token.
+@fetch_metadata_protect
 @require_http_methods(["GET", "POST"])
 def signup(request):
     form = SubscribeForm(request.POST or None)
@@ -49,6 +52,7 @@ def check_inbox(request):
     return render(request, "newsletter/check_inbox.html")
 
 
+@fetch_metadata_protect
 @require_http_methods(["GET", "POST"])
 def confirm(request, token: str):
     link = links.confirm_token_read(token)

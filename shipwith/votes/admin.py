@@ -64,10 +64,38 @@ class VoterAdmin(admin.ModelAdmin):
 class VoterExclusionAdmin(admin.ModelAdmin):
     """Adding a row excludes (or restores) the voter: the row is the log entry."""
 
-    list_display = ["voter", "excluded", "editor", "created_at", "reason"]
+    list_display = [
+        "voter",
+        "excluded",
+        "vote_count",
+        "pair_vote_count",
+        "editor",
+        "created_at",
+        "reason",
+    ]
     list_filter = ["excluded", "created_at"]
     fields = ["voter", "excluded", "reason"]
     raw_id_fields = ["voter"]
+
+    def get_queryset(self, request):
+        # How many of the voter's votes the entry took out of the figures (or put back).
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("voter__user", "editor")
+            .annotate(
+                n_votes=Count("voter__votes", distinct=True),
+                n_pairs=Count("voter__pair_votes", distinct=True),
+            )
+        )
+
+    @admin.display(description="votes", ordering="n_votes")
+    def vote_count(self, entry):
+        return entry.n_votes
+
+    @admin.display(description="pair votes", ordering="n_pairs")
+    def pair_vote_count(self, entry):
+        return entry.n_pairs
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields if obj is not None else []

@@ -1,8 +1,18 @@
 """The votes' own rates; the limiter itself is shared (shipwith.core.limits)."""
 
-from shipwith.core.limits import client_ip, limit_exceeded, rate_setting
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["client_ip", "limit_exceeded", "ip_rate", "voter_rate"]
+from shipwith.core.limits import client_ip, limit_exceeded, limits_waits, rate_parse, rate_setting
+
+__all__ = [
+    "client_ip",
+    "limit_exceeded",
+    "limits_waits",
+    "ip_rate",
+    "new_voter_rate",
+    "voter_rate",
+]
 
 
 def voter_rate() -> tuple[int, int]:
@@ -11,3 +21,12 @@ def voter_rate() -> tuple[int, int]:
 
 def ip_rate() -> tuple[int, int]:
     return rate_setting("SHIPWITH_VOTES_RATE_IP", "300/m")
+
+
+def new_voter_rate() -> tuple[int, int]:
+    """Voter identities (cookies) one address may mint: a plain number is per UTC day."""
+    value = str(getattr(settings, "SHIPWITH_VOTES_NEW_VOTERS_PER_IP", "10/d")).strip()
+    try:
+        return rate_parse(f"{value}/d" if value.isdigit() else value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"SHIPWITH_VOTES_NEW_VOTERS_PER_IP: {error}") from None

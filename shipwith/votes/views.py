@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shipwith.catalog.models import Category, Tool
+from shipwith.core.csrf import fetch_metadata_protect
 from shipwith.votes import limits, selectors, services, statements
 from shipwith.votes.identity import (
     ForgedCookie,
@@ -61,19 +62,17 @@ Refusal = HttpResponse | None
 
 def _vote(request: HttpRequest, write: Callable[[int], object]) -> tuple[Refusal, Voter | None]:
     """Identify the voter, apply the rate limits and write; return a refusal or the new voter."""
-    if wait := limits.limit_exceeded(f"ip:{limits.client_ip(request)}", limits.ip_rate()):
-        message = "Too many votes from your network; try again soon."
-        return _refuse(request, 429, message, wait), None
     try:
         voter_id = request_voter_id(request)
     except ForgedCookie:
         return _refuse(request, 400, "Your voter cookie is not one we issued."), None
+    if refusal := _limited(request, voter_id):
+        return refusal, None
     new_voter = None
-    if voter_id is not None:
-        if wait := limits.limit_exceeded(f"voter:{voter_id}", limits.voter_rate()):
-            return _refuse(request, 429, "You are voting very fast; try again soon.", wait), None
-    for _ in range(2):
+    for attempt in range(2):
         if voter_id is None:
+            if attempt and (refusal := _limited(request, None)):
+                return refusal, None  # a signed id for a voter since deleted mints one too
             user = request.user if request.user.is_authenticated else None
             new_voter = services.voter_create(user=user)
             voter_id = new_voter.pk
@@ -87,12 +86,41 @@ def _vote(request: HttpRequest, write: Callable[[int], object]) -> tuple[Refusal
     raise RuntimeError("could not create a voter")
 
 
-def _respond(request, new_voter, *, widget, figures, target, key, anchor):
+# Said when a limit holds a vote back, most telling first.
+LIMITED = {
+    "new": "Too many new voters from your network today; try again later.",
+    "ip": "Too many votes from your network; try again soon.",
+    "voter": "You are voting very fast; try again soon.",
+}
+
+
+def _limited(request: HttpRequest, voter_id: int | None) -> Refusal:
+    """Count this vote against its address and its voter (or the voters the address mints).
+
+    Cookies cost a script nothing, so a vote that mints a voter is the one that can stuff the
+    count: an address mints at most SHIPWITH_VOTES_NEW_VOTERS_PER_IP voters a day, and past
+    that its cookie-less votes are refused with 429, not quietly held. A refusal writes
+    nothing and tells the reader, where a held vote would look counted and not be.
+    """
+    address = limits.client_ip(request)
+    rates = {"ip": (f"votes:ip:{address}", limits.ip_rate())}
+    if voter_id is not None:
+        rates["voter"] = (f"votes:voter:{voter_id}", limits.voter_rate())
+    elif not request.user.is_authenticated:
+        rates["new"] = (f"votes:new-voter:{address}", limits.new_voter_rate())
+    waits = limits.limits_waits(dict(rates.values()))
+    for kind, message in LIMITED.items():
+        if kind in rates and (wait := waits[rates[kind][0]]):
+            return _refuse(request, 429, message, wait)
+    return None
+
+
+def _respond(request, new_voter, *, payload, target, key, anchor):
     if new_voter is not None:
         # The widget is rendered for this voter before its cookie comes back from the browser.
         request._votes_new_voter_id = new_voter.pk
     if _wants_json(request):
-        response = JsonResponse({"html": widget(), "figures": figures()})
+        response = JsonResponse(payload())
     else:
         response = _back(request, target, key, anchor)
     if new_voter is not None:
@@ -109,10 +137,20 @@ def _figures_html(tools: list[Tool]) -> dict[str, str]:
     }
 
 
+def _tool_figures(tool_id: int) -> dict[str, dict[str, str]]:
+    """The tool's Community figure, short (cards) and detailed (the vote widget), from its tally."""
+    figure = selectors.community_summaries([tool_id])[tool_id]
+    context = {"tool": {"pk": tool_id}, "figure": figure}
+    short = render_to_string("votes/_community.html", context)
+    detail = render_to_string("votes/_community.html", context | {"detail": True})
+    return {"figures": {str(tool_id): short}, "details": {str(tool_id): detail}}
+
+
 def _widget(template: str, context: dict, request: HttpRequest) -> str:
     return render_to_string(template, context, request=request)
 
 
+@fetch_metadata_protect
 @require_http_methods(["GET", "POST"])
 def tool_vote(request: HttpRequest, slug: str, withdraw: bool = False) -> HttpResponse:
     """GET: the reader's vote form for a tool. POST: cast (or withdraw) a ship/skip vote."""
@@ -149,17 +187,19 @@ def tool_vote(request: HttpRequest, slug: str, withdraw: bool = False) -> HttpRe
     )
     if refusal:
         return refusal
+    # With JavaScript the page updates its own widget from the vote and the tool's figures:
+    # a few hundred bytes from one query, rather than the widget rendered again.
     return _respond(
         request,
         new_voter,
-        widget=widget,
-        figures=lambda: _figures_html([tool()]),
+        payload=lambda: {"current": changes[0].current} | _tool_figures(tool_id),
         target=target,
         key=slug,
         anchor=f"vote-{slug}",
     )
 
 
+@fetch_metadata_protect
 @require_POST
 def tool_withdraw(request: HttpRequest, slug: str) -> HttpResponse:
     return tool_vote(request, slug, withdraw=True)
@@ -172,6 +212,7 @@ def _pair(pair: str) -> tuple[Tool, Tool]:
     return tools
 
 
+@fetch_metadata_protect
 @require_http_methods(["GET", "POST"])
 def pair_vote(request: HttpRequest, pair: str, withdraw: bool = False) -> HttpResponse:
     """GET: the reader's pick for a pair. POST: "which would you ship with?" A, B or neither."""
@@ -204,14 +245,14 @@ def pair_vote(request: HttpRequest, pair: str, withdraw: bool = False) -> HttpRe
     return _respond(
         request,
         new_voter,
-        widget=widget,
-        figures=lambda: _figures_html([tool_a, tool_b]),
+        payload=lambda: {"html": widget(), "figures": _figures_html([tool_a, tool_b])},
         target=target,
         key=key,
         anchor=f"pair-{key}",
     )
 
 
+@fetch_metadata_protect
 @require_POST
 def pair_withdraw(request: HttpRequest, pair: str) -> HttpResponse:
     return pair_vote(request, pair, withdraw=True)

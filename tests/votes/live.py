@@ -6,6 +6,7 @@ DATABASE_URL when that is PostgreSQL; both are unique to the run, so parallel ru
 
 import contextlib
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -13,7 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -33,9 +34,12 @@ class LiveSite:
     url: str
     database_url: str
     pid: int = 0
+    urls: list[str] = field(default_factory=list)  # every app server (`url` is the first)
+    pids: list[int] = field(default_factory=list)
+    env: dict = field(default_factory=dict)  # the environment the servers run with
 
     def cpu_seconds(self) -> float:
-        """CPU time used so far by the server's processes (gunicorn's master and workers)."""
+        """CPU time used so far by the servers' processes (gunicorn's masters and workers)."""
         total = 0
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
@@ -43,7 +47,7 @@ class LiveSite:
             except OSError:
                 continue
             pid, ppid = int(stat.parent.name), int(fields[1])
-            if self.pid in (pid, ppid):
+            if pid in self.pids or ppid in self.pids:
                 total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
         return total / os.sysconf("SC_CLK_TCK")
 
@@ -84,19 +88,62 @@ def _database(tmp: Path, base: str) -> Iterator[str]:
             db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _gunicorn(tmp: Path, port: int, workers: int, environment: dict, n: int):
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "shipwith.wsgi",
+        "--config",
+        "python:shipwith.web.gunicorn_conf",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "/dev/null",
+        "--error-logfile",
+        str(tmp / f"gunicorn-{n}.log"),
+        "--graceful-timeout",
+        "5",
+    ]
+    # Its own process group, so teardown can make sure no worker outlives the test.
+    return subprocess.Popen(command, env=environment, cwd=ROOT, start_new_session=True)
+
+
+def _wait_ready(tmp: Path, url: str, server: subprocess.Popen, n: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url + "/tools/tool-0/vote/", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise RuntimeError((tmp / f"gunicorn-{n}.log").read_text()[-3000:])
+        time.sleep(0.2)
+
+
 @contextlib.contextmanager
 def live_site(
     tmp: Path,
     *,
     tools: int = 3,
     workers: int = 2,
+    servers: int = 1,
+    task_workers: int = 0,
+    static: bool = False,
     env: dict | None = None,
     database: str | None = None,
 ):
     """Migrate a fresh database, load `tools` tools (tool-0 …), serve it; yield a LiveSite.
 
-    `database` is "sqlite" or a PostgreSQL URL; by default the engine of DATABASE_URL.
+    `servers` gunicorn app servers (of `workers` processes each) share the database, and
+    `task_workers` `db_worker` processes run its tasks; `static` collects the static files
+    into SHIPWITH_HOME/static (for nginx). `database` is "sqlite" or a PostgreSQL URL; by
+    default the engine of DATABASE_URL.
     """
+    tmp.mkdir(parents=True, exist_ok=True)
     base = os.environ.get("DATABASE_URL", "") if database is None else database
     with _database(tmp, base) as database_url:
         environment = {
@@ -107,10 +154,14 @@ def live_site(
             "SHIPWITH_VOTES_RATE_IP": "1000000/m",
             "SHIPWITH_VOTES_RATE_VOTER": "100000/m",
             "SHIPWITH_VOTES_DAILY_CAP": "100000",
+            "SHIPWITH_VOTES_NEW_VOTERS_PER_IP": "1000000",
             **(env or {}),
         }
         shipwith = [sys.executable, "-m", "shipwith"]
         subprocess.run([*shipwith, "migrate", "-v0"], env=environment, check=True, cwd=tmp)
+        if static:
+            command = [*shipwith, "collectstatic", "--noinput", "-v0"]
+            subprocess.run(command, env=environment, check=True, cwd=tmp)
         listing = "\n".join(
             f"  - {{name: Tool {n}, slug: tool-{n}, category: live-category}}" for n in range(tools)
         )
@@ -123,43 +174,60 @@ def live_site(
             cwd=tmp,
             stdout=subprocess.DEVNULL,
         )
-        port = _free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "shipwith.wsgi",
-                "--config",
-                "python:shipwith.web.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--access-logfile",
-                "/dev/null",
-                "--error-logfile",
-                str(tmp / "gunicorn.log"),
-            ],
-            env=environment,
-            cwd=ROOT,
-        )
-        url = f"http://127.0.0.1:{port}"
+        processes, pids = [], []
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(url + "/tools/tool-0/vote/", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError((tmp / "gunicorn.log").read_text()[-3000:])
-                time.sleep(0.2)
-            yield LiveSite(url, database_url, server.pid)
+            urls = []
+            for n in range(servers):
+                port = _free_port()
+                processes.append(_gunicorn(tmp, port, workers, environment, n))
+                urls.append(f"http://127.0.0.1:{port}")
+            for n, (url, server) in enumerate(zip(urls, processes, strict=True)):
+                _wait_ready(tmp, url, server, n)
+            pids = [server.pid for server in processes]
+            for n in range(task_workers):
+                log = open(tmp / f"worker-{n}.log", "wb")  # noqa: SIM115 (closed with the process)
+                command = [*shipwith, "db_worker", "--interval", "0.2"]
+                worker = subprocess.Popen(command, env=environment, cwd=tmp, stdout=log, stderr=log)
+                processes.append(worker)
+            yield LiveSite(urls[0], database_url, pids[0], urls, pids, environment)
         finally:
-            server.terminate()
-            server.wait(timeout=20)
+            for process in processes:
+                process.terminate()  # gunicorn: graceful, then its workers are killed after 5 s
+            for process in processes:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            for pid in pids:  # a worker stuck past its master's shutdown
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+
+
+def port_wait(port: int, server: subprocess.Popen, name: str, seconds: float = 10) -> None:
+    """Wait until `server` listens on the loopback `port`; fail if it exits or takes too long."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            return
+        if server.poll() is not None or time.monotonic() > deadline:
+            stderr = server.stderr.read().decode() if server.stderr else ""
+            raise RuntimeError(f"{name} did not start on port {port}: {stderr}")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port (Debian's redis-server package)."""
+    port = _free_port()
+    command = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        port_wait(port, server, "redis-server")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def csrf_token(client: httpx.Client, url: str) -> str:

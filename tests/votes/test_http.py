@@ -47,10 +47,13 @@ def test_a_vote_with_javascript_gets_the_updated_widget_and_figure(client, tool,
     response = client.post("/tools/alpha/vote/", {"value": "ship", "next": "/tools/alpha/"}, **JSON)
     assert response.status_code == 200
     data = response.json()
-    assert "Your vote: ship." in data["html"] and 'value="/tools/alpha/"' in data["html"]
+    assert data["current"] == "ship"  # votes.js shows it in the widget
     assert "100%" in data["figures"][str(tool.pk)]
+    assert "95% interval" in data["details"][str(tool.pk)]  # the widget's own figure
+    assert "interval" not in data["figures"][str(tool.pk)]  # the cards' figures
     withdrawn = client.post("/tools/alpha/vote/withdraw/", {}, **JSON)
-    assert "You have not voted on Alpha Serve." in withdrawn.json()["html"]
+    assert withdrawn.json()["current"] is None
+    assert "0 votes" in withdrawn.json()["details"][str(tool.pk)]
     assert not Vote.objects.exists() and ToolTally.objects.get().ships == 0
 
 
@@ -288,17 +291,56 @@ def test_an_editor_excludes_a_voter_in_the_admin_and_it_is_logged(client, tools)
     assert (entry.voter_id, entry.editor, entry.excluded) == (spammer_id, editor, True)
     assert ToolTally.objects.get(tool=tools[0]).skips == 0
     assert Voter.objects.get(pk=spammer_id).excluded
-    assert "skips everything" in client.get("/admin/votes/voterexclusion/").text
+    log = client.get("/admin/votes/voterexclusion/").text
+    assert "skips everything" in log
+    # The log says how many votes the exclusion took out of the figures.
+    row = log.split("skips everything")[0].rsplit("<tr", 1)[1]
+    assert '<td class="field-vote_count">1</td>' in row
+    assert '<td class="field-pair_vote_count">0</td>' in row
+    voters = client.get("/admin/votes/voter/?excluded__exact=1").text
+    assert '<td class="field-vote_count">1</td>' in voters
 
 
-def test_behind_a_proxy_the_configured_header_tells_readers_apart(tools, settings):
+def test_behind_a_trusted_proxy_readers_are_told_apart_by_x_forwarded_for(tools, settings):
     settings.SHIPWITH_VOTES_RATE_IP = "1/m"
-    settings.SHIPWITH_VOTES_IP_HEADER = "X-Real-IP"
+    settings.SHIPWITH_TRUSTED_PROXIES = "127.0.0.1"
     for address in ["203.0.113.1", "203.0.113.2"]:
-        response = Client(HTTP_X_REAL_IP=address).post("/tools/alpha/vote/", {"value": "ship"})
-        assert response.status_code == 302
-    again = Client(HTTP_X_REAL_IP="203.0.113.1").post("/tools/alpha/vote/", {"value": "ship"})
-    assert again.status_code == 429
+        proxied = Client(HTTP_X_FORWARDED_FOR=f"6.6.6.6, {address}")
+        assert proxied.post("/tools/alpha/vote/", {"value": "ship"}).status_code == 302
+    # What the client wrote itself (left of nginx's entry) does not make it someone else.
+    again = Client(HTTP_X_FORWARDED_FOR="6.6.6.7, 203.0.113.1")
+    assert again.post("/tools/alpha/vote/", {"value": "ship"}).status_code == 429
+
+
+def test_a_forwarded_header_from_an_untrusted_peer_is_ignored(tools, settings):
+    settings.SHIPWITH_VOTES_RATE_IP = "1/m"
+    settings.SHIPWITH_TRUSTED_PROXIES = "127.0.0.1"
+    direct = Client(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.1")
+    assert direct.post("/tools/alpha/vote/", {"value": "ship"}).status_code == 302
+    other = Client(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.2")
+    assert other.post("/tools/alpha/vote/", {"value": "ship"}).status_code == 429
+
+
+def test_sixty_cookieless_votes_from_one_address_move_the_tally_by_ten(tools, settings):
+    settings.SHIPWITH_VOTES_NEW_VOTERS_PER_IP = "10"
+    responses = [Client().post("/tools/alpha/vote/", {"value": "skip"}, **JSON) for _ in range(60)]
+    assert [r.status_code for r in responses] == [200] * 10 + [429] * 50
+    assert int(responses[-1]["Retry-After"]) > 0
+    assert "new voters" in responses[-1].json()["error"]
+    assert ToolTally.objects.get(tool=tools[0]).skips == 10 and Voter.objects.count() == 10
+    # Another address, and readers who already voted, are not held back.
+    assert (
+        Client(REMOTE_ADDR="10.0.0.9").post("/tools/alpha/vote/", {"value": "skip"}).status_code
+        == 302
+    )
+    voter = Client()
+    voter.cookies[COOKIE] = responses[0].cookies[COOKIE].value
+    assert voter.post("/tools/beta/vote/", {"value": "ship"}).status_code == 302
+    # Signed-in readers are accounts, not minted identities.
+    user = get_user_model().objects.create_user("reader", password="pw")
+    member = Client()
+    member.force_login(user)
+    assert member.post("/tools/gamma/vote/", {"value": "ship"}).status_code == 302
 
 
 def test_a_long_leaderboard_comes_in_pages(client, category, settings):
@@ -322,3 +364,19 @@ def test_a_long_leaderboard_comes_in_pages(client, category, settings):
     assert "Tool 000" in first and "Tool 099" in first and "Tool 100" not in first
     assert "Page 1 of 2" in first
     assert "Tool 119" in client.get("/leaderboard/?page=2").text
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("SHIPWITH_TRUSTED_PROXIES", "127.0.0.1, nginx", "'nginx' is neither an address"),
+        ("SHIPWITH_VOTES_NEW_VOTERS_PER_IP", "ten", "SHIPWITH_VOTES_NEW_VOTERS_PER_IP: not a rate"),
+        ("SHIPWITH_VOTES_RATE_IP", "300/fortnight", "SHIPWITH_VOTES_RATE_IP: not a rate"),
+    ],
+)
+def test_a_bad_setting_stops_startup_with_what_and_where(settings, name, value, message):
+    from django.core.checks import run_checks
+
+    setattr(settings, name, value)
+    errors = [error.msg for error in run_checks() if error.id == "shipwith.votes.E001"]
+    assert len(errors) == 1 and message in errors[0]

@@ -4,9 +4,10 @@
 `select_related("votes_tally")` or passed them through `selectors.community_figures(tools)`,
 and one small query otherwise.
 
-The vote forms render the same for every reader (pages are cached and shared): the reader's own
-vote is filled in by votes.js from the vote URL, or shown when the page sets `votes_personal`
-(the vote pages of this app, which are never cached).
+The vote forms render the same for every reader (pages are cached and shared), with no CSRF
+token (shipwith.core.csrf checks where the post comes from): the reader's own vote is filled in
+by votes.js from the vote URL, or shown when the page sets `votes_personal` (the vote pages of
+this app, which are never cached).
 """
 
 from django import template

@@ -21,14 +21,28 @@ const swapWidget = (widget, html, focus) => {
   return replacement;
 };
 
-const swapFigures = (figures, except) => {
+// `details` (when given) replace the figures shown with their interval, `figures` the others.
+const swapFigures = (figures, except, details) => {
   for (const [toolId, html] of Object.entries(figures || {})) {
     document.querySelectorAll(`[data-votes-figure="${CSS.escape(toolId)}"]`).forEach((figure) => {
       if (except && except.contains(figure)) return;
-      const node = parse(html).firstElementChild;
+      const detailed = details && figure.hasAttribute("data-votes-detail") && details[toolId];
+      const node = parse(detailed || html).firstElementChild;
       if (node) figure.replaceWith(node);
     });
   }
+};
+
+// A ship/skip vote answers with the reader's vote only: show it in the widget as it stands.
+const showVote = (widget, current) => {
+  widget.querySelectorAll("button[name=value]").forEach((button) => {
+    button.setAttribute("aria-pressed", String(button.value === current));
+  });
+  const withdraw = widget.querySelector(".votes-withdraw");
+  if (withdraw) withdraw.hidden = !current;
+  say(widget, current ? `Your vote: ${current}.` : `You have not voted on ${widget.dataset.votesName}.`);
+  const pressed = widget.querySelector("button[aria-pressed=true]") || widget.querySelector("button");
+  if (pressed) pressed.focus();
 };
 
 const say = (widget, text) => {
@@ -45,7 +59,11 @@ document.addEventListener("submit", async (event) => {
   const body = new FormData(form);
   if (submitter && submitter.name) body.append(submitter.name, submitter.value);
   const action = submitter && submitter.hasAttribute("formaction") ? submitter.formAction : form.action;
-  const token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  // Shared pages carry no CSRF token: the browser's Sec-Fetch-Site tells the server the post
+  // comes from its own pages. The reader's own vote page still has one; send it along.
+  const token = form.querySelector("input[name=csrfmiddlewaretoken]");
+  const headers = { Accept: "application/json" };
+  if (token) headers["X-CSRFToken"] = token.value;
   const buttons = form.querySelectorAll("button");
   buttons.forEach((button) => { button.disabled = true; });
   let response = null;
@@ -55,15 +73,20 @@ document.addEventListener("submit", async (event) => {
       method: "POST",
       body,
       credentials: "same-origin",
-      headers: { "X-CSRFToken": token, Accept: "application/json" },
+      headers,
     });
     data = await response.json();
   } catch {
     data = null;
   }
   buttons.forEach((button) => { button.disabled = false; });
-  if (!response || !response.ok || !data || !data.html) {
+  if (!response || !response.ok || !data || !(data.html || "current" in data)) {
     say(widget, (data && data.error) || "Your vote was not recorded; please try again.");
+    return;
+  }
+  if ("current" in data) {
+    showVote(widget, data.current);
+    swapFigures(data.figures, null, data.details);
     return;
   }
   const replacement = swapWidget(widget, data.html, true);
@@ -80,10 +103,7 @@ if (document.cookie.split("; ").includes("shipwith_voted=1")) {
       });
       if (!response.ok) return;
       const data = await response.json();
-      const token = widget.querySelector("input[name=csrfmiddlewaretoken]");
-      const replacement = swapWidget(widget, data.html, false);
-      const fresh = replacement && replacement.querySelector("input[name=csrfmiddlewaretoken]");
-      if (token && fresh) fresh.value = token.value;  // keep the token the page was served with
+      swapWidget(widget, data.html, false);
     } catch {
       // The shared form still works.
     }

@@ -1,0 +1,134 @@
+"""Rate limits counted where every process sees them, and the client address they count."""
+
+import time
+import uuid
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from shipwith.core import limits
+from shipwith.core.limits import client_ip, limit_exceeded, limits_waits, rate_parse
+from shipwith.core.models import RateWindow
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.mark.django_db
+def test_hits_past_the_rate_wait_until_the_window_ends():
+    assert [limit_exceeded("signup:203.0.113.7", (3, 60)) for _ in range(3)] == [0, 0, 0]
+    wait = limit_exceeded("signup:203.0.113.7", (3, 60))
+    assert 1 <= wait <= 61
+    # The counter is a row every process reads: the fourth hit is on record.
+    assert RateWindow.objects.get(key__startswith="signup:203.0.113.7@").hits == 4
+    assert limit_exceeded("signup:198.51.100.1", (3, 60)) == 0  # another key, its own count
+
+
+@pytest.mark.django_db
+def test_one_call_counts_several_keys_and_says_which_are_over():
+    limit_exceeded("voter:7", (1, 60))
+    waits = limits_waits({"ip:203.0.113.7": (5, 60), "voter:7": (1, 60)})
+    assert waits["ip:203.0.113.7"] == 0 and waits["voter:7"] > 0
+
+
+@pytest.mark.django_db
+def test_expired_windows_are_pruned(monkeypatch):
+    RateWindow.objects.create(key="old@1", hits=9, expires_at=int(time.time()) - 10)
+    monkeypatch.setattr(limits, "_pruned_at", 0.0)
+    limit_exceeded("fresh", (1, 60))
+    assert list(RateWindow.objects.values_list("hits", flat=True)) == [1]
+
+
+@pytest.mark.django_db
+def test_a_very_long_key_is_kept_apart_from_its_neighbours():
+    base = "x" * 300
+    assert limit_exceeded(base + "a", (1, 60)) == 0
+    assert limit_exceeded(base + "b", (1, 60)) == 0
+    assert all(len(key) <= 255 for key in RateWindow.objects.values_list("key", flat=True))
+
+
+def test_with_redis_the_counters_live_in_redis(settings, db):
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    prefix = f"shipwith-test-{uuid.uuid4().hex}:"
+    settings.SHIPWITH_LIMITS_REDIS_URL = REDIS_URL
+    settings.SHIPWITH_LIMITS_PREFIX = prefix
+    try:
+        assert [limit_exceeded("signup:a", (2, 60)) for _ in range(3)][:2] == [0, 0]
+        assert limit_exceeded("signup:a", (2, 60)) > 0
+        [key] = client.keys(prefix + "*")
+        assert int(client.get(key)) == 4 and 0 < client.ttl(key) <= 62
+        assert not RateWindow.objects.exists()
+    finally:
+        for key in client.keys(prefix + "*"):
+            client.delete(key)
+
+
+@pytest.mark.parametrize("rate", ["ten/m", "10/fortnight", "10", "/m"])
+def test_a_bad_rate_says_what_is_wrong(rate):
+    with pytest.raises(ValueError, match="expected N/s, N/m, N/h or N/d"):
+        rate_parse(rate)
+
+
+def forwarded(rf, peer: str, header: str | None = None):
+    extra = {"REMOTE_ADDR": peer}
+    if header is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = header
+    return rf.post("/", **extra)
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(rf, settings):
+    settings.SHIPWITH_TRUSTED_PROXIES = ""
+    assert client_ip(forwarded(rf, "203.0.113.7", "198.51.100.1")) == "203.0.113.7"
+
+
+def test_a_proxy_that_is_not_trusted_is_pointed_out_once(rf, settings, caplog, monkeypatch):
+    settings.SHIPWITH_TRUSTED_PROXIES = ""
+    monkeypatch.setattr(limits, "_warned", False)
+    for _ in range(3):
+        assert client_ip(forwarded(rf, "127.0.0.1", "203.0.113.7")) == "127.0.0.1"
+    [record] = [r for r in caplog.records if r.name == "shipwith.limits"]
+    assert "set SHIPWITH_TRUSTED_PROXIES" in record.getMessage()
+
+
+def test_the_right_most_untrusted_entry_is_the_client(rf, settings):
+    settings.SHIPWITH_TRUSTED_PROXIES = "127.0.0.1, 10.0.0.0/8"
+    # A client wrote "6.6.6.6" itself; nginx appended its real address; a second proxy followed.
+    request = forwarded(rf, "127.0.0.1", "6.6.6.6, 203.0.113.7, 10.1.2.3")
+    assert client_ip(request) == "203.0.113.7"
+    assert client_ip(forwarded(rf, "127.0.0.1", "203.0.113.9")) == "203.0.113.9"
+
+
+def test_a_peer_that_is_not_a_trusted_proxy_cannot_forward(rf, settings):
+    settings.SHIPWITH_TRUSTED_PROXIES = "127.0.0.1"
+    assert client_ip(forwarded(rf, "198.51.100.4", "203.0.113.7")) == "198.51.100.4"
+
+
+def test_a_count_of_proxies_trusts_that_many_hops(rf, settings):
+    settings.SHIPWITH_TRUSTED_PROXIES = "1"
+    assert client_ip(forwarded(rf, "127.0.0.1", "6.6.6.6, 203.0.113.7")) == "203.0.113.7"
+    settings.SHIPWITH_TRUSTED_PROXIES = "2"
+    assert client_ip(forwarded(rf, "127.0.0.1", "6.6.6.6, 203.0.113.7")) == "6.6.6.6"
+
+
+def test_garbage_where_a_proxy_entry_should_be_falls_back_to_the_proxy(rf, settings):
+    settings.SHIPWITH_TRUSTED_PROXIES = "127.0.0.1"
+    assert client_ip(forwarded(rf, "127.0.0.1", "203.0.113.7, not-an-ip")) == "127.0.0.1"
+
+
+def test_an_ipv6_client_counts_as_its_64(rf, settings):
+    settings.SHIPWITH_TRUSTED_PROXIES = ""
+    one = client_ip(forwarded(rf, "2001:db8:1:2::1"))
+    other = client_ip(forwarded(rf, "2001:db8:1:2:ffff::9"))
+    assert one == other == "2001:db8:1:2::/64"
+    assert client_ip(forwarded(rf, "::ffff:203.0.113.7")) == "203.0.113.7"
+
+
+def test_a_bad_trusted_proxies_setting_names_the_entry(rf, settings):
+    settings.SHIPWITH_TRUSTED_PROXIES = "127.0.0.1, nginx.internal"
+    with pytest.raises(ImproperlyConfigured, match="'nginx.internal' is neither an address"):
+        client_ip(forwarded(rf, "127.0.0.1", "203.0.113.7"))
