@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "shipwith.votes",
     "shipwith.newsletter",
     "shipwith.web",
+    "shipwith.ingest",
 ]
 
 MIDDLEWARE = [
@@ -166,3 +167,6 @@ SHIPWITH_LOCAL_THREADS = int(env("SHIPWITH_LOCAL_THREADS", "0")) or None
 
 # newsletter: any ANYMAIL_* variable reaches django-anymail, e.g. ANYMAIL_MAILGUN_API_KEY.
 ANYMAIL = {k[8:]: v for k, v in __import__("os").environ.items() if k.startswith("ANYMAIL_")}
+
+# Newsletter digest (ingest-core): at most this many comparisons, complete panels only.
+NEWSLETTER_MAX_COMPARISONS = int(env("NEWSLETTER_MAX_COMPARISONS", "10"))
