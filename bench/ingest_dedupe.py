@@ -7,7 +7,8 @@ bench/ingest_dedupe_pairs.csv holds pairs of real tool names as different source
 names) labelled same (1) or different (0); the different ones are near misses: other sizes,
 versions, variants, siblings from the same vendor, look-alike names. Only names and vendors
 are given (no identifiers), so this measures the hardest pass. The baseline in the same run is
-plain rapidfuzz token_sort_ratio ≥ 90 on lower-cased names, what one would write first.
+plain rapidfuzz token_sort_ratio ≥ 90 on names with punctuation and case removed (rapidfuzz's
+default_process), what one would write first.
 Goal: precision ≥ 0.98, recall ≥ 0.9.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rapidfuzz import fuzz  # noqa: E402
+from rapidfuzz import fuzz, utils  # noqa: E402
 
 from shipwith.ingest.dedupe import Entry, Index  # noqa: E402
 
@@ -32,7 +33,10 @@ def ours(row: dict) -> bool:
 
 
 def baseline(row: dict) -> bool:
-    return fuzz.token_sort_ratio(row["name_a"].lower(), row["name_b"].lower()) >= 90
+    similarity = fuzz.token_sort_ratio(
+        row["name_a"], row["name_b"], processor=utils.default_process
+    )
+    return similarity >= 90
 
 
 def score(rows: list[dict], predict) -> tuple[float, float, list[dict]]:

@@ -3,7 +3,8 @@
 Three passes, strictest first, against the catalog (names and aliases) and the open
 candidates: (1) an exact external identifier (Hugging Face id, OpenRouter slug, GitHub repo);
 (2) the normalised homepage domain; (3) the name, normalised (case, punctuation, a leading
-vendor, "Instruct"/"Chat" suffixes and snapshot dates do not count) and compared with rapidfuzz.
+vendor, "Instruct"/"Chat" suffixes, snapshot dates and a trailing "v0.x" revision do not
+count) and compared with rapidfuzz.
 A fuzzy name match needs the same numbers ("Llama 3.1 8B" is not "Llama 3.1 70B") and a vendor
 that does not contradict; an extra word is a different tool ("Qwen2.5-Coder" is not "Qwen2.5").
 """
@@ -22,6 +23,8 @@ NAME_THRESHOLD = 90
 NOISE = frozenset({"instruct", "chat", "it", "hf", "latest", "model", "the", "v", "ai", "app"})
 _DATE = re.compile(r"\b20\d\d-?[01]\d-?[0-3]\d\b|\(.*?\)")
 _TOKEN = re.compile(r"\d+(?:\.\d+)*|[a-z]+")
+# A trailing pre-1.0 revision ("-v0.3", "-v01") marks a checkpoint of the same model.
+_REVISION = re.compile(r"[-_ ]v0\d*(?:\.\d+)*\s*$")
 
 
 @dataclass(frozen=True)
@@ -39,34 +42,41 @@ class NameKey:
 
 
 @lru_cache(maxsize=65536)
-def _tokens(text: str) -> tuple[str, ...]:
-    text = _DATE.sub(" ", text.lower().replace("&", " and "))
-    return tuple(t for t in _TOKEN.findall(text) if t not in NOISE)
+def _tokens(text: str, keep_noise: bool = False) -> tuple[str, ...]:
+    text = _DATE.sub(" ", text.lower().replace("&", " and ").replace("+", " plus "))
+    text = _REVISION.sub(" ", text.strip())
+    return tuple(t for t in _TOKEN.findall(text) if keep_noise or t not in NOISE)
+
+
+def _key(tokens: tuple[str, ...]) -> NameKey:
+    return NameKey(tokens, frozenset(t for t in tokens if t[0].isdigit()))
 
 
 def name_keys(name: str, vendors: Iterable[str] = ()) -> list[NameKey]:
-    """The name's normalised forms: as given, and without a leading vendor ("Meta Llama 3")."""
+    """The name's normalised forms: as given, and without a leading vendor ("Meta Llama 3");
+    each without and with the variant words ("Instruct", "AI": "crew ai" is "CrewAI")."""
     # "Meta: Llama 3.1 8B" (OpenRouter) and "meta-llama/Llama-3.1-8B" (Hugging Face).
     name = name.rsplit("/", 1)[-1]
     if ": " in name:
         name = name.split(": ", 1)[1]
-    tokens = _tokens(name)
-    if not tokens:
-        return []
-    keys = [tokens]
-    for vendor in vendors:
-        vendor_tokens = _tokens(vendor)
-        size = len(vendor_tokens)
-        if size and tokens[:size] == vendor_tokens and len(tokens) > size:
-            keys.append(tokens[size:])
-        # "Mistral AI" / "mistralai", "Meta" / "meta-llama": the first word is the vendor.
-        elif (
-            vendor_tokens
-            and len(tokens) > 1
-            and tokens[0] in {"".join(vendor_tokens), *vendor_tokens}
-        ):
-            keys.append(tokens[1:])
-    return [NameKey(t, frozenset(x for x in t if x[0].isdigit())) for t in dict.fromkeys(keys)]
+    keys = []
+    for tokens in (_tokens(name), _tokens(name, keep_noise=True)):
+        if not tokens:
+            continue
+        keys.append(tokens)
+        for vendor in vendors:
+            vendor_tokens = _tokens(vendor)
+            size = len(vendor_tokens)
+            if size and tokens[:size] == vendor_tokens and len(tokens) > size:
+                keys.append(tokens[size:])
+            # "Mistral AI" / "mistralai", "Meta" / "meta-llama": the first word is the vendor.
+            elif (
+                vendor_tokens
+                and len(tokens) > 1
+                and tokens[0] in {"".join(vendor_tokens), *vendor_tokens}
+            ):
+                keys.append(tokens[1:])
+    return [_key(tokens) for tokens in dict.fromkeys(keys)]
 
 
 def vendor_key(vendor: str) -> str:
@@ -116,7 +126,8 @@ class Index:
         self._vendors: dict[tuple[str, int], list[str]] = {}
         self._exact: dict[str, list[tuple[str, int]]] = defaultdict(list)
         # Fuzzy candidates share the numbers and the first letter: a cheap, safe blocking key.
-        self._buckets: dict[tuple, list[tuple[str, tuple[str, int]]]] = defaultdict(list)
+        self._buckets: dict[tuple, list[tuple[frozenset, tuple[str, int]]]] = defaultdict(list)
+        self._choices: dict[tuple, list[str]] = defaultdict(list)
         for entry in entries:
             self.add(entry)
 
@@ -129,13 +140,18 @@ class Index:
                 self._ids["openrouter"].setdefault(slug, entry.ref)
         if entry.domain:
             self._ids["domain"].setdefault(entry.domain.lower(), entry.ref)
-        self._vendors[entry.ref] = [v for v in entry.vendors if v]
-        for name in entry.names:
-            for key in name_keys(name, entry.vendors):
-                if entry.ref not in self._exact[key.sorted_compact]:
-                    self._exact[key.sorted_compact].append(entry.ref)
-                bucket = self._buckets[(key.numbers, key.sorted_compact[:1])]
-                bucket.append((key.sorted_compact, entry.ref))
+        vendors = [v for v in entry.vendors if v]
+        self._vendors[entry.ref] = vendors
+        # "Microsoft AutoGen" is AutoGen by Microsoft.
+        names = [*entry.names, *(f"{v} {n}" for v in vendors for n in entry.names)]
+        for name in names:
+            for key in name_keys(name, vendors):
+                for text in {key.compact, key.sorted_compact}:
+                    if entry.ref not in self._exact[text]:
+                        self._exact[text].append(entry.ref)
+                block = (key.numbers, key.sorted_compact[:1])
+                self._buckets[block].append((frozenset(key.tokens), entry.ref))
+                self._choices[block].append(key.sorted_compact)
 
     def match(
         self,
@@ -161,26 +177,31 @@ class Index:
 
     def _match_name(self, name: str, vendor: str | None) -> Match | None:
         vendors = [vendor] if vendor else []
-        # "meta-llama/Llama-3.1-8B": the owner is a vendor too.
-        if "/" in name:
-            vendors.append(name.split("/", 1)[0])
-        for key in name_keys(name, vendors):
-            for ref in self._exact.get(key.sorted_compact, ()):
-                if vendors_agree(vendors, self._vendors[ref]):
-                    return Match(ref, "name")
-        for key in name_keys(name, vendors):
-            bucket = self._buckets.get((key.numbers, key.sorted_compact[:1]))
-            if not bucket:
+        # "meta-llama/Llama-3.1-8B": the owner may lead the name too; it is a handle, not a
+        # vendor's name, so it strips but never contradicts ("milvus-io" makes Zilliz's Milvus).
+        strip = [*vendors, name.split("/", 1)[0]] if "/" in name else vendors
+        keys = name_keys(name, strip)
+        for key in keys:
+            for text in (key.compact, key.sorted_compact):
+                for ref in self._exact.get(text, ()):
+                    if vendors_agree(vendors, self._vendors[ref]):
+                        return Match(ref, "name")
+        for key in keys:
+            block = (key.numbers, key.sorted_compact[:1])
+            if block not in self._choices:
                 continue
-            choices = [compact for compact, _ in bucket]
-            for _, score, position in process.extract(
+            tokens = frozenset(key.tokens)
+            for _, _, position in process.extract(
                 key.sorted_compact,
-                choices,
+                self._choices[block],
                 scorer=fuzz.ratio,
                 score_cutoff=NAME_THRESHOLD,
                 limit=3,
             ):
-                ref = bucket[position][1]
-                if score >= NAME_THRESHOLD and vendors_agree(vendors, self._vendors[ref]):
+                theirs, ref = self._buckets[block][position]
+                # A whole word more is another tool ("Qwen2.5 VL 7B" is not "Qwen2.5 7B").
+                if tokens < theirs or theirs < tokens:
+                    continue
+                if vendors_agree(vendors, self._vendors[ref]):
                     return Match(ref, "name")
         return None
