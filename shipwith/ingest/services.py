@@ -75,6 +75,12 @@ def source_add(
         category = Category.objects.filter(slug=category_slug).first()
         if category is None:
             raise IngestError(f"source '{name}': unknown category '{category_slug}'")
+    from shipwith.ingest.adapters import SourceFormatError, adapter_for
+
+    try:  # the adapter checks its options and URL when it is made; nothing is fetched
+        adapter_for(kind)(url=url, options=options or {}, fetcher=None)
+    except SourceFormatError as exc:
+        raise IngestError(f"source '{name}': {exc}") from None
     if IngestSource.objects.filter(name=name).exists():
         raise IngestError(f"a source named '{name}' already exists")
     source = IngestSource(
@@ -351,16 +357,10 @@ def _lease(source: IngestSource, now) -> bool:
     )
 
 
-def _fetcher(store: ValidatorStore):
+def _fetcher(store: ValidatorStore | None = None):
     from shipwith.ingest.fetch import Fetcher
 
     return Fetcher(validators=store)
-
-
-def _adapter(source: IngestSource, store: ValidatorStore):
-    from shipwith.ingest.adapters import adapter_for
-
-    return adapter_for(source.kind)(url=source.url, options=source.options, fetcher=_fetcher(store))
 
 
 def items_ingest(
@@ -409,11 +409,15 @@ def _source_run(source: IngestSource, run: _Run, tick: Callable[[], None]) -> So
         return SourceReport(
             source.name, error=f"source '{source.name}': another process is running it"
         )
+    from shipwith.ingest.adapters import adapter_for
+
     store = ValidatorStore()
     try:
-        report = items_ingest(
-            source=source, items=_adapter(source, store).items(), run=run, tick=tick
-        )
+        with _fetcher(store) as fetcher:
+            adapter = adapter_for(source.kind)(
+                url=source.url, options=source.options, fetcher=fetcher
+            )
+            report = items_ingest(source=source, items=adapter.items(), run=run, tick=tick)
     except Exception as exc:  # noqa: BLE001 - one bad source never stops the others
         store.discard()
         report = SourceReport(source.name)
@@ -678,15 +682,14 @@ class _SourceValidators:
 SNAPSHOT_CHARS = 20_000
 
 
-def source_refresh(*, source_id: int) -> bool:
+def source_refresh(*, source_id: int, fetcher) -> bool:
     """Fetch one source page (conditional GET); store its text and date only when it was
-    fetched (200). Return whether it was; a 304 changes nothing; errors raise."""
-    from shipwith.ingest.fetch import Fetcher
-    from shipwith.ingest.pages import page_read
+    fetched (200). Return whether it was; a 304 changes nothing; errors raise FetchError."""
+    from shipwith.ingest.pages import page_fetch
 
     source = Source.objects.get(pk=source_id)
     store = _SourceValidators(source)
-    page = page_read(source.url, fetcher=Fetcher(validators=store))
+    page = page_fetch(source.url, fetcher=fetcher, validators=store)
     if page is None:
         return False
     etag, last_modified = store.put_values or ("", "")
@@ -705,15 +708,17 @@ def source_refresh(*, source_id: int) -> bool:
 def sources_refresh(*, tick: Callable[[], None] = lambda: None) -> RefreshReport:
     """Re-fetch every tool's source pages; one failing page never stops the others."""
     report = RefreshReport()
-    for source_id, url in Source.objects.order_by("pk").values_list("pk", "url"):
-        tick()
-        try:
-            fetched = source_refresh(source_id=source_id)
-        except Exception as exc:  # noqa: BLE001 - report it, go on with the next page
-            report.errors.append(f"source page {url}: {type(exc).__name__}: {exc}"[:ERROR_CHARS])
-            continue
-        if fetched:
-            report.fetched += 1
-        else:
-            report.not_modified += 1
+    # One Fetcher for the run: its host pacing and robots.txt cache span every page.
+    with _fetcher() as fetcher:
+        for source_id, url in Source.objects.order_by("pk").values_list("pk", "url"):
+            tick()
+            try:
+                fetched = source_refresh(source_id=source_id, fetcher=fetcher)
+            except Exception as exc:  # noqa: BLE001 - report it, go on with the next page
+                report.errors.append(f"{url}: {type(exc).__name__}: {exc}"[:ERROR_CHARS])
+                continue
+            if fetched:
+                report.fetched += 1
+            else:
+                report.not_modified += 1
     return report

@@ -5,8 +5,10 @@ import pytest
 from django.utils import timezone
 
 from shipwith.catalog.models import Category, Tool, Vendor
+from shipwith.ingest.fetch import Fetcher, MemoryValidators
 from shipwith.ingest.items import Facts, Identifiers, Item, Page
 from shipwith.ingest.models import IngestSource
+from tests.ingest.server import FixtureServer
 
 
 @pytest.fixture
@@ -102,3 +104,29 @@ def fresh_caches():
         cache.clear()
     caching._local.clear()
     yield
+
+
+@pytest.fixture
+def server():
+    """A loopback fixture server (see tests/ingest/server.py), stopped after the test."""
+    with FixtureServer() as running:
+        yield running
+
+
+@pytest.fixture
+def validators():
+    return MemoryValidators()
+
+
+@pytest.fixture
+def fetcher(validators):
+    """A Fetcher allowed to reach the loopback server, with no politeness delay and quick limits."""
+    with Fetcher(
+        validators=validators,
+        allow_private=True,
+        host_delay=0,
+        read_timeout=2,
+        total_timeout=10,
+        retry_after_max=3,
+    ) as running:
+        yield running

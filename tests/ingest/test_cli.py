@@ -18,11 +18,10 @@ def test_sources_add_and_list(run_command, categories):
         "ingest", "sources", "add", "hf-hub", "--kind", "huggingface",
         "--url", "https://huggingface.co/api/models?sort=createdAt&direction=-1&limit=100",
         "--option", "min_likes=50", "--option", "pipeline_tags=[\"text-generation\"]",
-        "--option", "label=hub",
     )  # fmt: skip
     assert "Added source 'hf-hub'" in out
     source = IngestSource.objects.get()
-    assert source.options == {"min_likes": 50, "pipeline_tags": ["text-generation"], "label": "hub"}
+    assert source.options == {"min_likes": 50, "pipeline_tags": ["text-generation"]}
     listing = run_command("ingest", "sources", "list")
     assert listing.startswith("hf-hub\thuggingface\thttps://huggingface.co/api/models")
     assert "last success never" in listing
@@ -31,6 +30,16 @@ def test_sources_add_and_list(run_command, categories):
 def test_sources_add_refuses_autopublish_for_hacker_news(run_command):
     with pytest.raises(CommandError, match="hackernews sources never autopublish"):
         run_command("ingest", "sources", "add", "show-hn", "--kind", "hackernews", "--autopublish")
+    assert not IngestSource.objects.exists()
+
+
+def test_sources_add_refuses_an_option_the_kind_does_not_know(run_command):
+    with pytest.raises(CommandError, match="source 'hub'.*min_stars"):
+        run_command(
+            "ingest", "sources", "add", "hub", "--kind", "huggingface", "--option", "min_stars=5"
+        )
+    with pytest.raises(CommandError, match="source 'blog'.*URL"):
+        run_command("ingest", "sources", "add", "blog", "--kind", "feed")
     assert not IngestSource.objects.exists()
 
 
