@@ -318,6 +318,11 @@ def _item_store(
         return "unchanged", candidate  # a rejected tool is never proposed again
     _identify(candidate, item)
     _merge(candidate)
+    # "Llama 3.1 8B Instruct" (a listing's display name) reads better than a repository's
+    # "Llama-3.1-8B-Instruct".
+    name = (plain_text(item.name) or "")[:200]
+    if " " not in candidate.name and " " in name:
+        candidate.name = name
     # What all its sources say now may fit another category better ("open_weights" from
     # the Hub for a model first seen on OpenRouter).
     merged = item.model_copy(update={"facts": Facts.model_validate(candidate.facts)})

@@ -109,7 +109,9 @@ class Command(BaseCommand):
 
     def _candidates(self, *, status: str | None, json: bool, **options):
         for candidate in selectors.candidates_listed(status):
-            sources = list(dict.fromkeys(m.source_name for m in candidate.mentions.all()))
+            # In the order the sources first mentioned it.
+            mentions = sorted(candidate.mentions.all(), key=lambda m: m.pk)
+            sources = list(dict.fromkeys(m.source_name for m in mentions))
             if json:
                 self.stdout.write(_json_line(candidate, sources))
                 continue
