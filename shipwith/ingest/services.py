@@ -201,7 +201,7 @@ def _merge(candidate: Candidate) -> None:
     merged: dict = {}
     origins: dict = {}
     tags: list[str] = []
-    release = ""
+    releases = []
     for mention in candidate.mentions.order_by("fetched_at", "pk"):
         for name, value in mention.facts.items():
             if name == "tags":
@@ -209,12 +209,14 @@ def _merge(candidate: Candidate) -> None:
             elif value not in (None, ""):
                 merged[name] = value
                 origins[name] = mention.pk
-        release = mention.release or release
+        if mention.release:
+            releases.append((mention.seen_at, mention.pk, mention.release))
     if tags:
         merged["tags"] = tags[:30]
     candidate.facts = merged
     candidate.fact_mentions = origins
-    candidate.release = release
+    # The newest release the sources announce (a feed lists several, newest first).
+    candidate.release = max(releases)[2] if releases else ""
     candidate.homepage_domain = candidate.homepage_domain or tool_domain(merged.get("homepage"))
 
 
@@ -228,21 +230,31 @@ def _identify(candidate: Candidate, item: Item) -> None:
     candidate.vendor = candidate.vendor or (item.vendor or "")[:120]
 
 
-def _last_release(tool: Tool) -> str | None:
-    decided = (
-        Candidate.objects.filter(tool=tool, status=Status.ACCEPTED)
+def _release_change(tool: Tool, release: str, seen_at) -> list | None:
+    """[previous, new] when `release` is newer than the last release accepted for the tool."""
+    if not release:
+        return None
+    last = (
+        Mention.objects.filter(candidate__tool=tool, candidate__status=Status.ACCEPTED)
         .exclude(release="")
-        .order_by("-decided_at", "-pk")
-        .values_list("release", flat=True)
+        .order_by("-seen_at", "-pk")
+        .values_list("release", "seen_at")
         .first()
     )
-    return decided
+    if last and (release == last[0] or seen_at <= last[1]):
+        return None  # known, or older than what was accepted (a feed lists past releases)
+    return [last[0] if last else None, release]
 
 
 def _changes_for(tool: Tool, candidate: Candidate) -> dict:
     changes = tool_changes(tool, candidate.facts)
-    if candidate.release and candidate.release != _last_release(tool):
-        changes[RELEASE] = [_last_release(tool), candidate.release]
+    newest = (
+        candidate.mentions.exclude(release="").order_by("-seen_at", "-pk").first()
+        if candidate.pk
+        else None
+    )
+    if newest and (change := _release_change(tool, newest.release, newest.seen_at)):
+        changes[RELEASE] = change
     return changes
 
 
@@ -250,8 +262,9 @@ def _known_tool_item(
     item: Item, tool: Tool, source: IngestSource | None, source_name: str, now
 ) -> tuple[str, Candidate]:
     """A mention of a catalog tool: a duplicate, or an update carrying old and new values."""
-    single = Candidate(name=item.name, facts=_facts_json(item.facts), release=item.release or "")
-    changes = _changes_for(tool, single)
+    changes = tool_changes(tool, _facts_json(item.facts))
+    if change := _release_change(tool, item.release or "", item.seen_at):
+        changes[RELEASE] = change
     # Already recorded on a decided candidate with nothing new: refresh it, propose nothing.
     earlier = Candidate.objects.filter(
         tool=tool, mentions__source_name=source_name, mentions__key=item.key[:300]

@@ -185,3 +185,37 @@ def test_source_category_hint_is_proposed(categories, make_source):
     source = make_source("vector-feed", "feed", category_hint=categories["vector-databases"])
     items_ingest(source=source, items=[make_item("Turbopuffer", key="tp")])
     assert Candidate.objects.get().category == Category.objects.get(slug="vector-databases")
+
+
+def test_a_release_feed_proposes_only_releases_newer_than_the_last_accepted(
+    categories, make_source
+):
+    from datetime import UTC, datetime
+
+    from shipwith.ingest.services import candidate_accept
+
+    Tool.objects.create(
+        name="vLLM",
+        slug="vllm",
+        category=categories["inference-servers"],
+        github_repo="vllm-project/vllm",
+    )
+    feed = make_source("vllm-releases", "feed")
+
+    def release(tag: str, day: int):
+        return make_item(
+            "vLLM", key=f"release/{tag}", github="vllm-project/vllm", release=tag,
+            seen_at=datetime(2026, 11, day, tzinfo=UTC),
+        )  # fmt: skip
+
+    items_ingest(source=feed, items=[release("v0.14.0", 20), release("v0.13.0", 10)])
+    [update] = Candidate.objects.all()
+    assert update.changes == {"release": [None, "v0.14.0"]}
+    candidate_accept(candidate_id=update.pk)
+
+    report = items_ingest(
+        source=feed, items=[release("v0.15.0", 28), release("v0.14.0", 20), release("v0.13.0", 10)]
+    )
+    [fresh] = Candidate.objects.filter(status=Status.UPDATE)
+    assert fresh.changes == {"release": ["v0.14.0", "v0.15.0"]}
+    assert report.created == 1
