@@ -482,7 +482,10 @@ def ingest_run(
 
 def _locked_open(candidate_id: int) -> Candidate:
     candidate = (
-        Candidate.objects.select_for_update().select_related("tool").filter(pk=candidate_id).first()
+        Candidate.objects.select_for_update(of=("self",))
+        .select_related("tool")
+        .filter(pk=candidate_id)
+        .first()
     )
     if candidate is None:
         raise IngestError(f"candidate {candidate_id}: no such candidate")
