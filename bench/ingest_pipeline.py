@@ -18,6 +18,7 @@ import argparse
 import gc
 import os
 import random
+import statistics
 import sys
 import time
 import tracemalloc
@@ -151,14 +152,17 @@ def path(feeds: list[bytes], index: Index) -> tuple[int, int]:
     return items, matched
 
 
-def timed(function, *args, runs: int) -> tuple[float, object]:
-    times, result = [], None
+def rounds(runs: int, **work) -> dict[str, list[tuple[float, object]]]:
+    """Time each piece of work once per round, interleaved, so load from other processes on
+    the machine falls on all of them alike; ratios are taken within a round."""
+    times: dict[str, list[tuple[float, object]]] = {name: [] for name in work}
     for _ in range(runs):
-        gc.collect()
-        started = time.perf_counter()
-        result = function(*args)
-        times.append(time.perf_counter() - started)
-    return min(times), result
+        for name, (function, args) in work.items():
+            gc.collect()
+            started = time.perf_counter()
+            result = function(*args)
+            times[name].append((time.perf_counter() - started, result))
+    return times
 
 
 def peak(function, *args) -> int:
@@ -184,23 +188,32 @@ def main() -> None:
         f"catalog index: {len(entries):,} tools in {time.perf_counter() - started:.2f} s; "
         f"{len(feeds)} feeds, {sum(map(len, feeds)) / 1e6:.1f} MB of RSS"
     )
-    base_time, parsed = timed(baseline, feeds, runs=options.runs)
-    lean_time, _ = timed(baseline_lean, feeds, runs=options.runs)
-    path_time, (items, matched) = timed(path, feeds, index, runs=options.runs)
+    measured = rounds(
+        options.runs,
+        default=(baseline, (feeds,)),
+        lean=(baseline_lean, (feeds,)),
+        path=(path, (feeds, index)),
+    )
+    parsed = measured["default"][0][1]
+    items, matched = measured["path"][0][1]
     assert parsed == items == options.items, (parsed, items)
+    best = {name: min(t for t, _ in results) for name, results in measured.items()}
+    for label, name in [
+        ("feedparser alone (defaults)", "default"),
+        ("feedparser alone (adapter's opts)", "lean"),
+        ("parse+normalise+dedupe", "path"),
+    ]:
+        print(f"{label:33} {best[name]:6.2f} s  {items / best[name]:8,.0f} items/s (best round)")
+    known = len(range(0, items, 4))
+    print(f"  {matched:,} items matched a catalog tool; {known:,} were written as one")
+
+    def ratio(name: str) -> float:
+        pairs = zip(measured["path"], measured[name], strict=True)
+        return statistics.median(path_t / base_t for (path_t, _), (base_t, _) in pairs)
+
     print(
-        f"feedparser alone (defaults)       {base_time:6.2f} s  {items / base_time:8,.0f} items/s"
-    )
-    print(
-        f"feedparser alone (adapter's opts) {lean_time:6.2f} s  {items / lean_time:8,.0f} items/s"
-    )
-    print(
-        f"parse+normalise+dedupe            {path_time:6.2f} s  {items / path_time:8,.0f} items/s"
-        f"  ({matched:,} matched a catalog tool; {len(range(0, items, 4)):,} were written as one)"
-    )
-    print(
-        f"ratio: {path_time / base_time:.2f}× feedparser's default parse, "
-        f"{path_time / lean_time:.2f}× the same parse without sanitising (goal ≤ 2×)"
+        f"ratio (median of per-round ratios): {ratio('default'):.2f}× feedparser's default "
+        f"parse, {ratio('lean'):.2f}× the same parse without sanitising (goal ≤ 2×)"
     )
 
     print("peak memory (tracemalloc) as items grow, sources read one after another:")
