@@ -1,5 +1,6 @@
 """Where new tools come from: sources an editor configures, candidates they decide on."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -61,6 +62,12 @@ class IngestSource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.autopublish and self.kind in NEVER_AUTOPUBLISH:
+            raise ValidationError(
+                {"autopublish": f"{self.get_kind_display()} sources never autopublish."}
+            )
 
 
 class Status(models.TextChoices):

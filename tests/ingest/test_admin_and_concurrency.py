@@ -77,3 +77,15 @@ def test_two_editors_accepting_the_same_candidate_make_one_tool(categories, make
     [won] = [o for o in outcomes if o == "zorblax"]
     [lost] = [o for o in outcomes if o != "zorblax"]
     assert lost.endswith("(Zorblax) is already accepted")
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_autopublish_for_hacker_news(admin_client):
+    response = admin_client.post(
+        "/admin/ingest/ingestsource/add/",
+        {"name": "show-hn", "kind": "hackernews", "url": "", "enabled": "on", "autopublish": "on",
+         "options": "{}"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "Hacker News (Show HN) sources never autopublish." in response.content.decode()
+    assert not IngestSource.objects.exists()
