@@ -25,6 +25,7 @@ SCRIPTS = {
     "newsletter_send": ([], ["--sizes", "1000,3000"]),
     "ingest_pipeline": ([], ["--items", "2000", "--tools", "2000", "--runs", "1"]),
     "ingest_dedupe": ([], []),
+    "ingest_fetch": ([], ["--items", "2000", "--requests", "100"]),
 }
 
 

@@ -12,12 +12,14 @@ validators; a User-Agent naming the instance.
 """
 
 import ipaddress
+import itertools
 import logging
 import math
 import socket
 import ssl
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -140,6 +142,33 @@ def address_refusal(ip: IPAddress) -> str | None:
     return None
 
 
+def _inflater(url: str, encoding: str) -> Callable[[bytes], Iterator[bytes]]:
+    """Split a raw chunk into body pieces of at most 64 KB, inflating gzip/deflate bodies piece
+    by piece, so the size cap stops a body that expands a thousandfold before it is inflated."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return lambda chunk: iter((chunk,))
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise FetchError(url, f"unsupported content encoding {encoding!r}")
+    inflater = zlib.decompressobj(wbits=47)  # 32 + 15: a gzip or a zlib header
+
+    def pieces(chunk: bytes) -> Iterator[bytes]:
+        if not chunk:  # the end: what zlib still holds
+            yield inflater.flush()
+            return
+        while chunk:
+            yield inflater.decompress(chunk, 65536)
+            chunk = inflater.unconsumed_tail
+
+    return pieces
+
+
+def _type_fits(content_type: str, expect: Expect) -> bool:
+    """Whether a media type is one `expect` accepts ("application/vnd.github+json" is JSON)."""
+    accepted = CONTENT_TYPES[expect]
+    return not content_type or content_type.startswith(accepted) or content_type.endswith(accepted)
+
+
 def resolve(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for `host` (IP literals come back as they are)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -161,7 +190,7 @@ class _Hop:
     url: str
     host: str
     port: int
-    address: str
+    addresses: list[str]  # every one checked; tried in the resolver's order
 
 
 class Fetcher:
@@ -210,6 +239,7 @@ class Fetcher:
             verify=verify,
             follow_redirects=False,
             trust_env=False,
+            headers={"Accept-Encoding": "gzip, deflate"},  # what _inflater can bound
             limits=httpx.Limits(max_keepalive_connections=0),
         )
         self._last_request: dict[str, float] = {}
@@ -252,24 +282,31 @@ class Fetcher:
                 request_headers["If-None-Match"] = etag
             if last_modified:
                 request_headers["If-Modified-Since"] = last_modified
-        fetched = self._fetch(url, request_headers, deadline, max_bytes=self.max_bytes)
+        fetched = self._fetch(
+            url, request_headers, deadline, max_bytes=self.max_bytes, robots=robots
+        )
         if fetched.status == 304:
             if not saved:
                 raise FetchError(url, "HTTP 304 to a request that was not conditional", status=304)
             return fetched
         if not 200 <= fetched.status < 300:
             raise FetchError(url, f"HTTP {fetched.status}", status=fetched.status)
-        if fetched.content_type and not fetched.content_type.endswith(CONTENT_TYPES[expect]):
-            if not fetched.content_type.startswith(CONTENT_TYPES[expect]):
-                raise FetchError(
-                    url, f"content type {fetched.content_type!r} is not {expect} as expected"
-                )
+        if not _type_fits(fetched.content_type, expect):
+            raise FetchError(
+                url, f"content type {fetched.content_type!r} is not {expect} as expected"
+            )
         if conditional and (fetched.etag or fetched.last_modified):
             store.put(url, fetched.etag, fetched.last_modified)
         return fetched
 
     def _fetch(
-        self, url: str, headers: dict[str, str], deadline: float, *, max_bytes: int
+        self,
+        url: str,
+        headers: dict[str, str],
+        deadline: float,
+        *,
+        max_bytes: int,
+        robots: bool = False,
     ) -> Fetched:
         """Follow redirects by hand, checking each hop before connecting; retry what is worth it."""
         seen = [url]
@@ -289,6 +326,8 @@ class Fetcher:
                 raise FetchError(url, f"redirect loop: {chain}")
             if len(seen) > self.max_redirects:
                 raise FetchError(url, f"more than {self.max_redirects} redirects")
+            if robots and not self._robots_allow(target, deadline):
+                raise FetchError(url, f"redirected to {target}, which robots.txt disallows")
             seen.append(target)
             current = target
 
@@ -357,7 +396,7 @@ class Fetcher:
                         f"refused before connecting: {host} is {ip}, {reason} "
                         "(SHIPWITH_INGEST_ALLOW_PRIVATE=1 allows it, for tests only)",
                     )
-        return _Hop(url=url, host=host, port=port, address=addresses[0])
+        return _Hop(url=url, host=host, port=port, addresses=addresses)
 
     def _pace(self, url: str, host: str, deadline: float) -> None:
         """Wait until `host` may be asked again, by this Fetcher and by other processes.
@@ -393,23 +432,7 @@ class Fetcher:
     ) -> "_Response":
         hop = self._check(url)
         self._pace(url, hop.host, deadline)
-        parts = urlsplit(url)
-        ip = ipaddress.ip_address(hop.address.split("%")[0])
-        pinned = httpx.URL(url).copy_with(host=str(ip))
-        host_header = httpx.URL(url).netloc.decode("ascii")
-        extensions = {"sni_hostname": hop.host} if parts.scheme == "https" else {}
-        request = self._client.build_request(
-            "GET",
-            pinned,
-            headers={**headers, "Host": host_header, "User-Agent": self.user_agent},
-            extensions=extensions,
-        )
-        try:
-            response = self._client.send(request, stream=True)
-        except httpx.TimeoutException as exc:
-            raise FetchError(url, f"timed out ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
-            raise FetchError(url, f"connection failed: {exc}") from None
+        response = self._send(url, hop, headers)
         try:
             if response.status_code in REDIRECTS or response.status_code in RETRIED:
                 return _Response.of(response, b"")
@@ -418,14 +441,20 @@ class Fetcher:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(url, f"body of {int(declared):,} bytes is over {max_bytes:,}")
+            inflate = _inflater(url, response.headers.get("content-encoding", ""))
             body = bytearray()
             try:
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > max_bytes:
-                        raise FetchError(url, f"body is over {max_bytes:,} bytes; cut off")
+                # Raw bytes, inflated here no further than the cap: a 40 KB gzip that expands
+                # to 40 MB is stopped at the cap, never inflated whole.
+                for chunk in itertools.chain(response.iter_raw(), [b""]):
+                    for piece in inflate(chunk):
+                        body += piece
+                        if len(body) > max_bytes:
+                            raise FetchError(url, f"body is over {max_bytes:,} bytes; cut off")
                     if time.monotonic() > deadline:
                         raise FetchError(url, f"took longer than {self.total_timeout:.0f} s")
+            except zlib.error as exc:
+                raise FetchError(url, f"compressed body is corrupt: {exc}") from None
             except httpx.TimeoutException:
                 raise FetchError(url, "timed out reading the body") from None
             except httpx.HTTPError as exc:
@@ -433,6 +462,30 @@ class Fetcher:
             return _Response.of(response, bytes(body))
         finally:
             response.close()
+
+    def _send(self, url: str, hop: _Hop, headers: dict[str, str]) -> httpx.Response:
+        """Send to the checked addresses in turn (an IPv6 address may be unreachable here)."""
+        host_header = httpx.URL(url).netloc.decode("ascii")
+        https = urlsplit(url).scheme == "https"
+        for index, address in enumerate(hop.addresses):
+            ip = ipaddress.ip_address(address.split("%")[0])
+            request = self._client.build_request(
+                "GET",
+                httpx.URL(url).copy_with(host=str(ip)),
+                headers={**headers, "Host": host_header, "User-Agent": self.user_agent},
+                extensions={"sni_hostname": hop.host} if https else {},
+            )
+            try:
+                return self._client.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if index + 1 < len(hop.addresses):
+                    continue
+                raise FetchError(url, f"connection failed: {exc}") from None
+            except httpx.TimeoutException as exc:
+                raise FetchError(url, f"timed out ({type(exc).__name__})") from None
+            except httpx.HTTPError as exc:
+                raise FetchError(url, f"connection failed: {exc}") from None
+        raise AssertionError("a hop has at least one address")
 
     def _fetched(self, url: str, final_url: str, response: "_Response") -> Fetched:
         return Fetched(

@@ -5,6 +5,7 @@ is not what the source documents (a price of "-1" or "abc", a date of "yesterday
 adapter can report that one item and go on with the others.
 """
 
+import ipaddress
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -49,6 +50,7 @@ OPEN_SOURCE = {
     "EPL-2.0", "EUPL-1.1", "EUPL-1.2", "BSL-1.0", "Zlib", "PostgreSQL", "Artistic-2.0", "AFL-3.0",
     "OSL-3.0", "ECL-2.0", "MS-PL", "NCSA", "OFL-1.1",
 }  # fmt: skip
+LICENCE_SITES = {"opensource.org", "spdx.org", "choosealicense.com"}
 UNKNOWN = {"", "other", "unknown", "noassertion", "none", "proprietary", "custom"}
 # Hosts many tools share: a homepage there says nothing about which tool it is.
 SHARED_HOSTS = {
@@ -66,10 +68,24 @@ def licence_spdx(value: Any) -> str | None:
     if not isinstance(value, str):
         raise ValueError(f"licence {value!r} is not text")
     key = value.strip().lower().removeprefix("license:")
+    if "://" in key:
+        key = _licence_from_url(key)
     if key in UNKNOWN:
         return None
     key = ALIASES.get(key, key)
     return SPDX.get(key) or NAMED.get(key)
+
+
+def _licence_from_url(url: str) -> str:
+    """The licence id in a licence page's URL (JSON-LD gives URLs), else ""."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if host == "apache.org" and segments[-1:] == ["license-2.0"]:
+        return "apache-2.0"
+    if host in LICENCE_SITES and len(segments) >= 2 and segments[0] == "licenses":
+        return segments[1].removesuffix(".html").removesuffix(".php")
+    return ""
 
 
 def licence_kind(licence: str | None, *, weights: bool = False) -> str | None:
@@ -83,23 +99,18 @@ def licence_kind(licence: str | None, *, weights: bool = False) -> str | None:
 
 def homepage_domain(url: Any) -> str | None:
     """The host of a tool's own homepage, lower case without "www."; None for shared hosts."""
-    if not isinstance(url, str) or not url.strip():
+    text = homepage_url(url)
+    if text is None:
         return None
-    text = url.strip()
-    if "://" not in text:
-        text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    host = parts.hostname.rstrip(".").lower()
+    host = (urlsplit(text).hostname or "").rstrip(".").lower()
     host = host.removeprefix("www.")
     if host in SHARED_HOSTS or any(host.endswith("." + shared) for shared in SHARED_HOSTS):
         return None
     return host or None
 
 
-def homepage_url(value: Any) -> str | None:
-    """An http(s) URL as given, or None for anything else (javascript:, bare words, blanks)."""
+def web_url(value: Any) -> str | None:
+    """An http(s) URL as given ("quill.example" gains https://); None for anything else."""
     if not isinstance(value, str):
         return None
     text = value.strip()
@@ -108,9 +119,33 @@ def homepage_url(value: Any) -> str | None:
     if "://" not in text and "." in text and " " not in text:
         text = "https://" + text
     parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+        return None
+    try:
+        parts.port  # noqa: B018 - raises on "host:notaport"
+    except ValueError:
         return None
     return text
+
+
+def homepage_url(value: Any) -> str | None:
+    """A web URL fit to be a tool's homepage: its host is a name ("http://10.0.0.1/",
+    "localhost" are not), so javascript:, bare words, addresses and blanks give None."""
+    text = web_url(value)
+    if text is None:
+        return None
+    host = urlsplit(text).hostname or ""
+    if _is_address(host) or "." not in host:
+        return None
+    return text
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def github_repo(url: Any) -> str | None:

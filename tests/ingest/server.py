@@ -10,6 +10,7 @@ records every request, so a test can prove that a refused URL never reached it.
         url = server.url("/api/v1/models")
 """
 
+import ipaddress
 import socket
 import ssl
 import threading
@@ -47,6 +48,7 @@ class Reply:
     stall: float = 0.0  # seconds to wait before answering at all
     stall_body: float = 0.0  # seconds to wait after the headers, before the body
     stream_bytes: int = 0  # send this many filler bytes in chunks instead of `body`
+    drip: float = 0.0  # with stream_bytes: seconds between 1 KB pieces (a slow trickle)
     chunked: bool = False  # no Content-Length: the client learns the size only by reading
     redirect: str | None = None  # a Location (path or absolute URL), sent with `status` 302
 
@@ -220,9 +222,11 @@ class FixtureServer:
 
             def _stream(self, reply: Reply, headers: dict[str, str]):
                 self._head(reply, headers, reply.stream_bytes)
-                block = b"x" * 65536
+                block = b"x" * (1024 if reply.drip else 65536)
                 left = reply.stream_bytes
                 while left > 0:
+                    if reply.drip:
+                        time.sleep(reply.drip)
                     piece = block[: min(left, len(block))]
                     if reply.chunked:
                         self._chunk(piece)
@@ -254,3 +258,12 @@ class FixtureServer:
 
 def http_date(timestamp: float) -> str:
     return formatdate(timestamp, usegmt=True)
+
+
+def public_guard(server: FixtureServer):
+    """An address guard for tests: the fixture server's own address stands in for a public
+    host; every other address is judged as in production."""
+    from shipwith.ingest.fetch import address_refusal
+
+    public = ipaddress.ip_address(server.host)
+    return lambda ip: None if ip == public else address_refusal(ip)

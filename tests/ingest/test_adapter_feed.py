@@ -11,7 +11,9 @@ from tests.ingest.server import fixture
 
 
 def run(server, fetcher, path, name, **options):
-    url = server.serve(path, fixture(name), last_modified="Fri, 27 Nov 2026 18:21:05 GMT")
+    url = server.serve(
+        path, fixture(name), etag='W/"feed-1"', last_modified="Fri, 27 Nov 2026 18:21:05 GMT"
+    )
     return list(adapter_for("feed")(url=url, options=options, fetcher=fetcher).items())
 
 
@@ -69,9 +71,9 @@ def test_second_run_answers_304_and_yields_nothing(server, fetcher):
     run(server, fetcher, "/releases.atom", "github_releases.atom")
     url = server.url("/releases.atom")
     assert list(adapter_for("feed")(url=url, options={}, fetcher=fetcher).items()) == []
-    assert server.seen("/releases.atom")[-1].headers["If-Modified-Since"] == (
-        "Fri, 27 Nov 2026 18:21:05 GMT"
-    )
+    sent = server.seen("/releases.atom")[-1].headers
+    assert sent["If-None-Match"] == 'W/"feed-1"'
+    assert sent["If-Modified-Since"] == "Fri, 27 Nov 2026 18:21:05 GMT"
 
 
 def test_malformed_xml_fails_the_source_with_a_clear_error(server, fetcher):

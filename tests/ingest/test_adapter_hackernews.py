@@ -4,17 +4,30 @@ import pytest
 
 from shipwith.ingest.adapters import adapter_for
 from shipwith.ingest.adapters.base import SourceFormatError
+from shipwith.ingest.fetch import Fetcher, resolve
 from shipwith.ingest.items import Item, ItemProblem
-from tests.ingest.server import Reply, fixture
+from tests.ingest.server import Reply, fixture, public_guard
 
 PATH = "/api/v1/search_by_date?tags=show_hn&hitsPerPage=100"
+
+
+@pytest.fixture
+def fetcher(validators, server):
+    """Posts link to http://quill.test:PORT/, a name that resolves to the loopback server."""
+    with Fetcher(
+        validators=validators,
+        allow_private=True,
+        host_delay=0,
+        resolver=lambda host, port: [server.host] if host == "quill.test" else resolve(host, port),
+    ) as running:
+        yield running
 
 
 @pytest.fixture
 def hn(server):
     """The Algolia answer, with the posts' links pointing at pages on the loopback server."""
     body = fixture("hackernews_show_hn.json").replace(
-        b"https://quill.example", server.origin.encode()
+        b"https://quill.example", f"http://quill.test:{server.port}".encode()
     )
     server.serve(PATH, body, etag='"hn-1"')
     server.serve("/", fixture("page_quill.html"), content_type="text/html; charset=utf-8")
@@ -36,7 +49,8 @@ def test_ai_tools_with_enough_points_become_items_with_their_pages(hn, fetcher):
     quill = items["46123401"]
     assert quill.name == "Quill"
     assert quill.url == "https://news.ycombinator.com/item?id=46123401"
-    assert quill.facts.homepage == hn.url("/")
+    assert quill.facts.homepage == f"http://quill.test:{hn.port}/"
+    assert quill.identifiers.domain == "quill.test"
     assert quill.facts.description == "An open-source writing assistant that runs a local LLM."
     assert quill.page is not None and "runs a local language model" in quill.page.text
     assert quill.page.metadata["author"] == "Quill Labs"
@@ -83,3 +97,19 @@ def test_an_answer_without_hits_is_not_algolia(server, fetcher):
     server.route(PATH, Reply(body=b'{"message": "Invalid tags"}', status=200))
     with pytest.raises(SourceFormatError, match='expected a "hits" list'):
         run(server, fetcher)
+
+
+def test_a_post_linking_to_a_private_address_is_kept_without_fetching_it(server, validators):
+    # Production rules (private addresses refused); only the fixture server counts as public.
+    body = fixture("hackernews_show_hn.json").replace(
+        b"https://quill.example/", b"http://169.254.169.254/latest/meta-data/"
+    )
+    server.serve(PATH, body)
+    fetcher = Fetcher(
+        validators=validators, allow_private=False, host_delay=0, guard=public_guard(server)
+    )
+    with fetcher:
+        items = {r.key: r for r in run(server, fetcher) if isinstance(r, Item)}
+    quill = items["46123401"]
+    assert quill.name == "Quill" and quill.page is None
+    assert quill.facts.homepage is None and quill.identifiers.domain is None

@@ -1,14 +1,13 @@
 """The SSRF guard: private and loopback addresses are refused before any connection is made."""
 
-import ipaddress
 import socket
 import ssl
 
 import pytest
 import trustme
 
-from shipwith.ingest.fetch import Fetcher, FetchError, address_refusal
-from tests.ingest.server import FixtureServer, Reply
+from shipwith.ingest.fetch import Fetcher, FetchError
+from tests.ingest.server import FixtureServer, Reply, public_guard
 
 
 @pytest.fixture
@@ -90,16 +89,6 @@ def test_only_http_and_https(guarded):
             guarded.get(url, expect="text")
 
 
-def only_this_server_is_public(server):
-    """A guard for tests: the fixture server's own address stands in for a public host."""
-    public = ipaddress.ip_address(server.host)
-
-    def guard(ip):
-        return None if ip == public else address_refusal(ip)
-
-    return guard
-
-
 def test_redirect_to_a_private_address_is_refused_before_connecting(server, validators):
     # The second server listens on 127.0.0.2: a private target the redirect points at.
     target = FixtureServer("127.0.0.2").start()
@@ -108,7 +97,7 @@ def test_redirect_to_a_private_address_is_refused_before_connecting(server, vali
         server.route("/start", Reply(redirect=target.url("/admin")))
         fetcher = Fetcher(
             validators=validators, allow_private=False, host_delay=0,
-            guard=only_this_server_is_public(server),
+            guard=public_guard(server),
         )  # fmt: skip
         with fetcher, pytest.raises(FetchError, match=r"127\.0\.0\.2 is 127\.0\.0\.2, a loopback"):
             fetcher.get(server.url("/start"), expect="json")
@@ -126,7 +115,7 @@ def test_redirect_to_a_name_resolving_to_private_is_refused(server, validators):
 
     fetcher = Fetcher(
         validators=validators, allow_private=False, host_delay=0, resolver=resolver,
-        guard=only_this_server_is_public(server),
+        guard=public_guard(server),
     )  # fmt: skip
     with (
         fetcher,
@@ -195,3 +184,20 @@ def test_https_goes_to_the_pinned_address_and_checks_the_certificate_of_the_name
         with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|certificate"):
             fetcher.get(f"https://other.test:{server.port}/m.json", expect="json")
     assert server.seen("/m.json")[0].headers["Host"] == f"tools.test:{server.port}"
+
+
+def test_an_unreachable_address_of_a_name_falls_through_to_the_next(server, validators):
+    # A name whose first address refuses connections (as an unroutable IPv6 one would).
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead_port = closed.getsockname()[1]
+    closed.close()
+    server.serve("/m.json", b"[]")
+
+    def resolver(host, port):
+        return ["127.0.0.3", server.host]
+
+    with Fetcher(validators=validators, allow_private=True, host_delay=0, resolver=resolver) as f:
+        assert f.get(f"http://tools.test:{server.port}/m.json", expect="json").body == b"[]"
+        with pytest.raises(FetchError, match="connection failed"):
+            f.get(f"http://127.0.0.1:{dead_port}/m.json", expect="json")

@@ -77,7 +77,7 @@ def record_key(record: Any, *fields: str, index: int) -> str:
         for field in fields:
             value = record.get(field)
             if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-                return str(value)
+                return str(value)[:200]  # a hostile id must not flood the error report
     return f"#{index}"
 
 

@@ -70,7 +70,7 @@ class HackerNewsAdapter(Adapter):
             raise ValueError(f"objectID {hit.get('objectID')!r} is not a story id")
         title = required_text(hit, "title")
         points = n.whole(hit.get("points"), field="points", default=0)
-        link = n.homepage_url(hit.get("url"))
+        link = n.web_url(hit.get("url"))
         if points < self.min_points or not self.looks_like_ai(title, link or ""):
             return None
         name, tagline = _name_and_tagline(title)
@@ -91,7 +91,7 @@ class HackerNewsAdapter(Adapter):
             identifiers=Identifiers(github=n.github_repo(link), domain=n.homepage_domain(link)),
             facts=Facts(
                 description=description,
-                homepage=link,
+                homepage=n.homepage_url(link),
                 licence=n.licence_spdx(page.metadata.get("licence")) if page else None,
             ),
             category_hint=self.options.get("category") or None,
