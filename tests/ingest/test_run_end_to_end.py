@@ -39,20 +39,18 @@ def openrouter_body(gpt4o_prompt: str = "0.0000025") -> bytes:
 def sources(server, loopback, starter_catalog, run_command):
     server.serve(OPENROUTER, openrouter_body(), etag='"or-1"')
     server.serve(HUB, fixture("huggingface_models.json"), etag='W/"hf-1"')
-    run_command(
-        "ingest",
-        "sources",
-        "add",
+    add_source(
+        run_command,
         "openrouter",
-        "--kind",
         "openrouter",
-        "--url",
         server.url(OPENROUTER),
     )
-    run_command(
-        "ingest", "sources", "add", "hf-hub", "--kind", "huggingface", "--url", server.url(HUB)
-    )
+    add_source(run_command, "hf-hub", "huggingface", server.url(HUB))
     return server
+
+
+def add_source(run_command, name: str, kind: str, url: str) -> None:
+    run_command("ingest", "sources", "add", name, "--kind", kind, "--url", url)
 
 
 def candidates(run_command, *args) -> dict[str, dict]:
@@ -115,14 +113,10 @@ def test_from_a_fresh_database_to_accepted_tools_and_price_history(
 
 def test_one_bad_source_never_stops_the_others(sources, run_command):
     sources.serve("/broken", fixture("openrouter_models_malformed.json"))
-    run_command(
-        "ingest",
-        "sources",
-        "add",
+    add_source(
+        run_command,
         "broken-or",
-        "--kind",
         "openrouter",
-        "--url",
         sources.url("/broken"),
     )
     with pytest.raises(CommandError, match="some sources failed"):
@@ -139,14 +133,10 @@ def test_one_bad_source_never_stops_the_others(sources, run_command):
 
 def test_a_bad_item_is_skipped_and_named_on_the_source(server, loopback, run_command, categories):
     server.serve(OPENROUTER, fixture("openrouter_models_bad.json"), etag='"bad"')
-    run_command(
-        "ingest",
-        "sources",
-        "add",
+    add_source(
+        run_command,
         "openrouter",
-        "--kind",
         "openrouter",
-        "--url",
         server.url(OPENROUTER),
     )
     run_command("ingest", "run")
@@ -163,14 +153,10 @@ def test_a_loopback_source_is_refused_before_any_connection(server, settings, ru
     settings.SHIPWITH_INGEST_ALLOW_PRIVATE = False
     settings.SHIPWITH_INGEST_HOST_DELAY = 0
     server.serve(OPENROUTER, fixture("openrouter_models.json"))
-    run_command(
-        "ingest",
-        "sources",
-        "add",
+    add_source(
+        run_command,
         "sneaky",
-        "--kind",
         "openrouter",
-        "--url",
         server.url(OPENROUTER),
     )
     with pytest.raises(CommandError):
@@ -219,19 +205,13 @@ def test_each_bad_source_fails_alone_with_its_name_and_the_good_one_is_read(
     server.serve(HUB, fixture("huggingface_models.json"), etag='W/"hf-1"')
     bad = ["huge", "stall", "loop-a", "busy"]
     for name in bad:
-        run_command(
-            "ingest",
-            "sources",
-            "add",
+        add_source(
+            run_command,
             name,
-            "--kind",
             "openrouter",
-            "--url",
             server.url(f"/{name}"),
         )
-    run_command(
-        "ingest", "sources", "add", "hf-hub", "--kind", "huggingface", "--url", server.url(HUB)
-    )
+    add_source(run_command, "hf-hub", "huggingface", server.url(HUB))
     with pytest.raises(CommandError):
         run_command("ingest", "run")
     errors = dict(IngestSource.objects.filter(name__in=bad).values_list("name", "last_error"))
@@ -251,9 +231,7 @@ def test_page_text_is_kept_as_plain_text_data(server, loopback, run_command, cat
     server.serve(path, body)
     server.serve("/", fixture("page_quill.html"), content_type="text/html; charset=utf-8")
     server.serve("/relay/", fixture("page_relay.html"), content_type="text/html; charset=utf-8")
-    run_command(
-        "ingest", "sources", "add", "show-hn", "--kind", "hackernews", "--url", server.url(path)
-    )
+    add_source(run_command, "show-hn", "hackernews", server.url(path))
     run_command("ingest", "run")
     relay = Candidate.objects.get(name="Relay")
     tool = candidate_accept(candidate_id=relay.pk, category_slug="inference-servers")
