@@ -1,6 +1,7 @@
 """Writes of ingest: sources, the run that turns items into candidates, and the decisions."""
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,6 +39,8 @@ from shipwith.ingest.models import (
     Status,
 )
 from shipwith.ingest.validators import ValidatorStore
+
+logger = logging.getLogger(__name__)
 
 # A source's run holds a lease this long; a crashed run's lease lapses on its own.
 RUN_LEASE = dt.timedelta(hours=1)
@@ -466,6 +469,9 @@ def _health(source: IngestSource, report: SourceReport, store: ValidatorStore) -
                 running=False, last_success_at=now, failures_in_row=0, items_seen=report.items
             )
     report.failures_in_row = rows.values_list("failures_in_row", flat=True).first() or 0
+    if report.error:
+        # Seen in the worker's log too: a failing source is never skipped in silence.
+        logger.warning("%s (%d runs in a row)", report.error, report.failures_in_row)
 
 
 def ingest_run(
