@@ -210,3 +210,32 @@ def test_a_trusted_source_publishes_on_its_own(
     qwen = Tool.objects.get(openrouter_slug="qwen/qwen3-32b")
     assert qwen.category.slug == "open-weight-models" and queued_panels(qwen) == 1
     assert set(Candidate.objects.values_list("status", flat=True)) == {Status.ACCEPTED}
+
+
+def test_a_licence_change_is_applied_and_queues_a_re_review(
+    categories, make_source, django_capture_on_commit_callbacks
+):
+    tool = Tool.objects.create(
+        name="Quill 7B",
+        slug="quill-7b",
+        category=categories["open-weight-models"],
+        licence="Apache-2.0",
+        licence_kind="open_weights",
+        huggingface_id="acme-labs/quill-7b-instruct",
+    )
+    relicensed = make_item(
+        "Quill-7B-Instruct",
+        key="acme-labs/Quill-7B-Instruct",
+        huggingface="acme-labs/Quill-7B-Instruct",
+        licence="CC-BY-NC-4.0",
+        licence_kind="open_weights",
+    )
+    items_ingest(source=make_source("hf-hub", "huggingface"), items=[relicensed])
+    update = Candidate.objects.get(status=Status.UPDATE)
+    assert update.changes == {"licence": ["Apache-2.0", "CC-BY-NC-4.0"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        candidate_accept(candidate_id=update.pk)
+    tool.refresh_from_db()
+    assert tool.licence == "CC-BY-NC-4.0"
+    assert queued_panels(tool) == 1
+    assert not PriceChange.objects.exists()
