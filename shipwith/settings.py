@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "shipwith.votes",
     "shipwith.newsletter",
     "shipwith.web",
+    "shipwith.ingest",
 ]
 
 MIDDLEWARE = [
@@ -178,6 +179,9 @@ ANYMAIL = {k[8:]: v for k, v in __import__("os").environ.items() if k.startswith
 # and how many deliveries a sender claims at a time.
 NEWSLETTER_CLAIM_LEASE = int(env("SHIPWITH_NEWSLETTER_CLAIM_LEASE", "900"))
 NEWSLETTER_BATCH_SIZE = int(env("SHIPWITH_NEWSLETTER_BATCH_SIZE", "200"))
+
+# Newsletter digest (ingest-core): at most this many comparisons, complete panels only.
+NEWSLETTER_MAX_COMPARISONS = int(env("NEWSLETTER_MAX_COMPARISONS", "10"))
 
 # ingest: limits of the one Fetcher every ingest request goes through (shipwith/ingest/fetch.py).
 # SHIPWITH_INGEST_ALLOW_PRIVATE lets it reach loopback/private addresses: for tests only.

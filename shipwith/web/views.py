@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from shipwith.ingest.selectors import tools_new_this_week
 from shipwith.panel.selectors import panel_summary
 from shipwith.web import selectors, seo
 from shipwith.web.badges import badge_parts
@@ -24,10 +25,18 @@ def _common(**context) -> dict:
 @freshness_cached
 def home(request):
     comparisons, shipped = selectors.latest_comparisons(), selectors.most_shipped()
+    new_tools = tools_new_this_week()
     pairs = [(c.tool_a_id, c.tool_b_id) for c in comparisons]
-    page_shows(request, *[card.tool.pk for card in shipped], *[pk for pair in pairs for pk in pair])
+    page_shows(
+        request,
+        *[card.tool.pk for card in shipped],
+        *[pk for pair in pairs for pk in pair],
+        *[tool.pk for tool in new_tools],
+    )
     categories = selectors.categories_with_counts()
-    context = _common(comparisons=comparisons, shipped=shipped, categories=categories)
+    context = _common(
+        comparisons=comparisons, shipped=shipped, categories=categories, new_tools=new_tools
+    )
     return render_page(request, "web/home.html", context)
 
 

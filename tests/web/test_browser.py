@@ -39,7 +39,28 @@ def site(live_server):
     make_panel(c, "skk")
     make_review(b, make_personas()[1], "skip", take=HOSTILE)
     comparisons_publish()
+    _ingested(a)  # "New this week" on the home page, price history on the tool page
     return live_server.url
+
+
+def _ingested(tool):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from shipwith.catalog.models import PriceChange
+    from shipwith.ingest.models import Candidate, Status
+
+    now = timezone.now()
+    Candidate.objects.create(name=tool.name, tool=tool, status=Status.ACCEPTED, decided_at=now)
+    PriceChange.objects.create(
+        tool=tool,
+        field="price_amount",
+        old=Decimal("0.15"),
+        new=Decimal("0.2"),
+        unit="1M input tokens",
+        changed_at=now,
+    )
 
 
 @pytest.fixture
@@ -56,10 +77,12 @@ def page(browser):
 def test_reader_goes_from_home_to_a_tool_to_a_comparison(site, page):
     page.goto(site + "/")
     assert page.locator("h1").inner_text() == "Which AI tool should you ship with?"
+    assert "SGLang" in page.locator("section[aria-labelledby=new-heading]").inner_text()
     page.get_by_role("link", name="SGLang", exact=True).first.click()
     page.wait_for_url("**/tools/sglang/")
     assert page.locator("h1").inner_text() == "SGLang"
     assert "3 of 4" in page.locator(".figures").first.inner_text()
+    assert "$0.15 → $0.20 per 1M input tokens since" in page.locator(".price-history").inner_text()
     page.locator("a[href='/compare/sglang-vs-vllm/']").first.click()
     page.wait_for_url("**/compare/sglang-vs-vllm/")
     assert "Ship with SGLang." in page.locator(".pick-answer").inner_text()
