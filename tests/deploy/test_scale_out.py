@@ -50,7 +50,7 @@ from shipwith.web.models import Comparison
 a, b = Tool.objects.order_by("slug")[:2]
 Comparison.objects.create(tool_a=a, tool_b=b, published_at=timezone.now())
 for n in range({subscribers}):
-    services.subscription_confirm(email=f"reader{{n}}@example.com", category_ids=[])
+    services.subscription_confirm(email=f"reader{{n}}@example.com", category_ids=[], issued_at=timezone.now())
 issue = services.issue_compose(week=Week.containing(timezone.now()))
 print(json.dumps({{"issue": issue.pk, "tools": list(Tool.objects.values_list("pk", flat=True))}}))
 """
