@@ -17,7 +17,7 @@ from shipwith.newsletter import links, services, tasks
 from shipwith.newsletter.digest import digest_render
 from shipwith.newsletter.forms import SubscribeForm
 from shipwith.newsletter.models import Issue
-from shipwith.newsletter.selectors import Week, items_for, week_items
+from shipwith.newsletter.selectors import Week, digest_sections, items_for, week_items
 
 # The email preview is a document of its own: inline styles are what an email is made of.
 EMAIL_PREVIEW_CSP = (
@@ -99,11 +99,7 @@ def issue_detail(request, slug: str):
 
 
 def _issue_context(items: list[dict], slug: str) -> dict:
-    return {
-        "slug": slug,
-        "comparisons": [item for item in items if item["kind"] == "comparison"],
-        "flips": [item for item in items if item["kind"] == "flip"],
-    }
+    return {"slug": slug, **digest_sections(items)}
 
 
 def _preview_source(request) -> tuple[list[dict], str, frozenset[str]]:

@@ -73,3 +73,34 @@ def test_a_first_week_of_undecided_comparisons_is_one_link(week, make_tool, make
 
 def test_the_setting_defaults_to_ten(settings):
     assert settings.NEWSLETTER_MAX_COMPARISONS == 10
+
+
+def test_the_archived_issue_page_leads_with_the_new_tools_too(
+    client, week, make_tool, make_comparison
+):
+    from django.utils import timezone
+
+    from shipwith.newsletter.models import Issue
+
+    newcomer = make_tool("Turbopuffer", "Vector databases")
+    Candidate.objects.create(
+        name="Turbopuffer",
+        tool=newcomer,
+        status=Status.ACCEPTED,
+        decided_at=week.start + dt.timedelta(days=2),
+        facts={},
+    )
+    for n in range(3):
+        make_comparison(make_tool(f"A{n}"), make_tool(f"B{n}"), week.start + dt.timedelta(hours=n))
+    Issue.objects.create(
+        slug=week.slug,
+        week_start=week.start,
+        week_end=week.end,
+        items=week_items(week),
+        send_started_at=timezone.now(),
+    )
+
+    page = client.get(f"/newsletter/archive/{week.slug}/").content.decode()
+
+    assert "New tools" in page and "Turbopuffer" in page
+    assert page.index("Turbopuffer") < page.index("3 more comparisons on the site")
