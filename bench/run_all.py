@@ -19,6 +19,7 @@ SCRIPTS = {
     "panel_overhead": ([], ["--tools", "200", "--panels", "3"]),
     "panel_embedded": ([], ["--tokens", "64"]),
     "web_render": ([], ["--tools", "2000", "--runs", "15"]),
+    "web_evidence": ([], ["--tools", "2000", "--runs", "10"]),
     "web_throughput": ([], []),
     "votes_rating": ([], ["--votes", "200000", "--tools", "2000", "--rounds", "20"]),
     "votes_http": ([], ["--seconds", "4"]),

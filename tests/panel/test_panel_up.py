@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.panel.conftest import good_review
+from tests.panel.dbfaults import sqlite_trigger
 from tests.panel.fault_server import FaultServer, Reply
 
 
@@ -33,9 +34,8 @@ def slow_model():
     server.stop()
 
 
-def start_up(tmp_path, server, *flags: str):
-    port = free_port()
-    env = os.environ | {
+def up_env(tmp_path, server) -> dict:
+    return os.environ | {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'shipwith.sqlite3'}",
         "SHIPWITH_HOME": str(tmp_path),
         "SHIPWITH_LLM": "openai:fake",
@@ -43,6 +43,11 @@ def start_up(tmp_path, server, *flags: str):
         "OPENAI_API_KEY": "test",
         "SHIPWITH_WEB_WORKERS": "1",
     }
+
+
+def start_up(tmp_path, server, *flags: str):
+    port = free_port()
+    env = up_env(tmp_path, server)
     command = [sys.executable, "-m", "shipwith", "up", "--bind", f"127.0.0.1:{port}", *flags]
     up = subprocess.Popen(
         command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -96,3 +101,31 @@ def test_up_no_review_leaves_the_panel_alone(tmp_path, slow_model):
         stop(up)
     assert count(tmp_path / "shipwith.sqlite3", "select count(*) from panel_panelrun") == 0
     assert slow_model.requests == []
+
+
+def test_up_keeps_serving_when_a_seat_cannot_be_stored(tmp_path, slow_model):
+    db = tmp_path / "shipwith.sqlite3"
+    setup = [sys.executable, "-m", "shipwith", "up", "--setup-only"]
+    subprocess.run(setup, env=up_env(tmp_path, slow_model), cwd=tmp_path, check=True)
+    with sqlite3.connect(db) as connection:  # the database refuses every Skeptic review
+        connection.execute(sqlite_trigger("skeptic"))
+    up, url = start_up(tmp_path, slow_model)
+    try:
+        wait_for_site(up, url)
+        tools = count(db, "select count(*) from catalog_tool")
+        finished = "select count(*) from panel_panelrun where status = 'incomplete'"
+        deadline = time.monotonic() + 120
+        while count(db, finished) < tools:
+            assert up.poll() is None, "shipwith up stopped"
+            assert time.monotonic() < deadline, f"{count(db, finished)} of {tools} panels"
+            time.sleep(0.5)
+        time.sleep(1)
+        assert up.poll() is None  # still serving after every panel met the error
+        assert httpx.get(url, timeout=5).status_code == 200
+        tool = httpx.get(url + "tools/vllm/", timeout=5).text
+        assert "review failed (database error while storing the review" in tool
+    finally:
+        stop(up)
+    failed = "select count(*) from panel_seat where status = 'failed' and error like '%locked%'"
+    assert count(db, failed) == tools
+    assert count(db, "select count(*) from panel_review") == 3 * tools
