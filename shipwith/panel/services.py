@@ -325,16 +325,23 @@ def review_store(
     alternate_for: str = "",
 ) -> Review:
     """Store a seat's review as the persona's new current version; a repeat is a no-op."""
-    seat = Seat.objects.select_for_update().select_related("run", "persona").get(pk=seat_id)
-    if seat.status == SeatStatus.DONE:
-        return Review.objects.get(seat=seat)
-    tool_id, persona = seat.run.tool_id, seat.persona
     # Two first reviews of one tool at once would both see no history and both take version 1:
     # the tool's row lock makes them take turns (SQLite's IMMEDIATE transactions already do).
+    # Tool first, then only the seat's own row: the order panel_run_open locks in, so two
+    # writers never wait on each other in a cycle.
+    tool_id = Seat.objects.filter(pk=seat_id).values_list("run__tool_id", flat=True).get()
     list(Tool.objects.select_for_update().filter(pk=tool_id).values_list("pk", flat=True))
+    seat = (
+        Seat.objects.select_for_update(of=("self",))
+        .select_related("run", "persona")
+        .get(pk=seat_id)
+    )
+    if seat.status == SeatStatus.DONE:
+        return Review.objects.get(seat=seat)
+    persona = seat.persona
     # Versions only grow and the newest is the current one: one row tells us both.
     history = Review.objects.filter(tool_id=tool_id, persona=persona).order_by()
-    latest = history.select_for_update().order_by("-version").first()
+    latest = history.order_by("-version").first()  # under the tool's lock
     version = latest.version + 1 if latest else 1
     previous = latest if latest and latest.is_current else None
     if previous is not None:

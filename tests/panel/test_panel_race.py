@@ -55,7 +55,7 @@ def test_concurrent_first_reviews_take_turns(tmp_path, server, personas, make_to
     else:
         make_tool()
         with connection.cursor() as cursor:
-            cursor.execute(slow_review_inserts_sql(0.5))
+            cursor.execute(slow_review_inserts_sql(1.0))
     try:
         outputs, codes = race(env, tmp_path)
     finally:
