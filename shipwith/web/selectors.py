@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
 
 from shipwith.catalog.models import Category, PaidTier, Source, Tool
 from shipwith.panel.models import PanelEval, Persona, Review, Seat
@@ -58,11 +59,14 @@ def _competitor_tools(names: set[str]) -> dict[str, Tool]:
     """Tools named (by name or alias, any case) by these names, in one query."""
     if not names:
         return {}
-    condition = Q()
+    # One comparison per row for the names; the substring scans only where aliases exist.
+    by_alias = Q()
     for name in names:
-        condition |= Q(name__iexact=name) | Q(aliases__icontains=name)
+        by_alias |= Q(aliases__icontains=name)
+    condition = Q(lower_name__in=names) | (~Q(aliases="") & by_alias)
+    tools = Tool.objects.annotate(lower_name=Lower("name")).filter(condition)
     found: dict[str, Tool] = {}
-    for tool in Tool.objects.filter(condition).only("name", "slug", "aliases"):
+    for tool in tools.only("name", "slug", "aliases"):
         for known in [tool.name, *tool.alias_list]:
             if known.casefold() in names:
                 found.setdefault(known.casefold(), tool)
