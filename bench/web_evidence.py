@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/web_evidence.py [--tools 10000] [--runs 30] [--alias
 
 A SQLite catalog of N tools, each (or a share: --alias-share) with two aliases; one tool has
 four current takes, each naming five competitors (three in the catalog, one of them by an
-alias) and three quotes with their sources. Measured in the same run, cold (page cache emptied before each request):
+alias) and three quotes with their sources. Measured in the same run, cold (page cache
+emptied before each request):
 1. the tool page with that evidence, against the same page whose takes carry none (baseline):
    the ratio is what showing the evidence costs;
 2. linking the 20 competitor names in one query (ours), against one query per name.
