@@ -6,7 +6,8 @@ from django_tasks import task
 from shipwith.panel.services import panel_run_execute, panel_run_reopen, seats_retry_schedule
 
 
-def _retry_later(run_id: int) -> None:
+def seats_retry_later(run_id: int) -> None:
+    """Hand a run's failed seats to the worker, to be tried again after their backoff."""
     # A backend that cannot defer (the immediate one of some tests) leaves retries to editors.
     if not panel_seats_retry_task.get_backend().supports_defer:
         return
@@ -19,7 +20,7 @@ def _retry_later(run_id: int) -> None:
 def panel_run_task(run_id: int) -> str:
     """Fill the seats of a panel run; a retry of a killed run resumes its pending seats."""
     status = panel_run_execute(run_id=run_id).status
-    _retry_later(run_id)
+    seats_retry_later(run_id)
     return status
 
 
@@ -29,5 +30,5 @@ def panel_seats_retry_task(run_id: int) -> str:
     if not panel_run_reopen(run_id=run_id, retry_limit=settings.SHIPWITH_PANEL_SEAT_RETRIES):
         return "nothing due"
     status = panel_run_execute(run_id=run_id).status
-    _retry_later(run_id)
+    seats_retry_later(run_id)
     return status

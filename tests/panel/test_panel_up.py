@@ -42,12 +42,13 @@ def up_env(tmp_path, server) -> dict:
         "OPENAI_BASE_URL": server.base_url,
         "OPENAI_API_KEY": "test",
         "SHIPWITH_WEB_WORKERS": "1",
+        "SHIPWITH_PANEL_SEAT_BACKOFF": "0.5",
     }
 
 
-def start_up(tmp_path, server, *flags: str):
+def start_up(tmp_path, server, *flags: str, env: dict | None = None):
     port = free_port()
-    env = up_env(tmp_path, server)
+    env = up_env(tmp_path, server) | (env or {})
     command = [sys.executable, "-m", "shipwith", "up", "--bind", f"127.0.0.1:{port}", *flags]
     up = subprocess.Popen(
         command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -109,7 +110,8 @@ def test_up_keeps_serving_when_a_seat_cannot_be_stored(tmp_path, slow_model):
     subprocess.run(setup, env=up_env(tmp_path, slow_model), cwd=tmp_path, check=True)
     with sqlite3.connect(db) as connection:  # the database refuses every Skeptic review
         connection.execute(sqlite_trigger("skeptic"))
-    up, url = start_up(tmp_path, slow_model)
+    # One attempt per seat: the worker must not retry while we count.
+    up, url = start_up(tmp_path, slow_model, env={"SHIPWITH_PANEL_SEAT_RETRIES": "1"})
     try:
         wait_for_site(up, url)
         tools = count(db, "select count(*) from catalog_tool")
@@ -129,3 +131,25 @@ def test_up_keeps_serving_when_a_seat_cannot_be_stored(tmp_path, slow_model):
     failed = "select count(*) from panel_seat where status = 'failed' and error like '%locked%'"
     assert count(db, failed) == tools
     assert count(db, "select count(*) from panel_review") == 3 * tools
+
+
+def test_up_hands_a_failed_seat_to_the_worker_which_finishes_the_panel(tmp_path, slow_model):
+    db = tmp_path / "shipwith.sqlite3"
+    # The first Operator call fails (no retries inside the call); every later one answers.
+    slow_model.script("Operator", Reply(status=500), Reply(good_review(), delay=0.3))
+    up, url = start_up(tmp_path, slow_model, env={"SHIPWITH_LLM_RETRIES": "0"})
+    try:
+        wait_for_site(up, url)
+        tools = count(db, "select count(*) from catalog_tool")
+        done = "select count(*) from panel_panelrun where status = 'complete'"
+        deadline = time.monotonic() + 180
+        while count(db, done) < tools:
+            assert up.poll() is None, "shipwith up stopped"
+            assert time.monotonic() < deadline, f"{count(db, done)} of {tools} panels"
+            time.sleep(0.5)
+    finally:
+        stop(up)
+    retried = "select attempts, error from panel_seat where attempts > 1"
+    with sqlite3.connect(db) as connection:
+        assert connection.execute(retried).fetchall() == [(2, "")]  # asked again once, stored
+    assert len(slow_model.seen("Operator")) == tools + 1

@@ -62,6 +62,7 @@ class Command(BaseCommand):
         """Review tools lacking a panel, then finish incomplete panels; never stop serving."""
         from shipwith.panel.progress import panels_run_with_progress
         from shipwith.panel.selectors import runs_to_finish, tools_lacking_panel
+        from shipwith.panel.tasks import seats_retry_later
 
         try:
             missing = tools_lacking_panel()
@@ -72,7 +73,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"Reviewing {len(missing)} tools that lack a panel…")
             if unfinished:
                 self.stdout.write(f"Finishing {len(unfinished)} incomplete panels…")
-            panels_run_with_progress(tool_ids=missing, run_ids=unfinished, write=self.stdout.write)
+            runs = panels_run_with_progress(
+                tool_ids=missing, run_ids=unfinished, write=self.stdout.write
+            )
+            # The worker beside us tries failed seats again, with backoff, while we serve.
+            for run in runs:
+                seats_retry_later(run.pk)
             # Panels are complete now: queue the moderator's reads of published pairs.
             self.stdout.write(f"Comparisons: {comparisons_publish()}")
         except DatabaseError as exc:
