@@ -69,6 +69,18 @@ def wait_for_site(up, url: str) -> None:
         time.sleep(0.2)
 
 
+def wait_for_panels(up, db, status: str, seconds: float) -> int:
+    """Wait, with `up` still running, until every tool's run has `status`; return the count."""
+    tools = count(db, "select count(*) from catalog_tool")
+    runs = f"select count(*) from panel_panelrun where status = '{status}'"
+    deadline = time.monotonic() + seconds
+    while count(db, runs) < tools:
+        assert up.poll() is None, "shipwith up stopped"
+        assert time.monotonic() < deadline, f"{count(db, runs)} of {tools} panels {status}"
+        time.sleep(0.5)
+    return tools
+
+
 def stop(up) -> str:
     up.send_signal(signal.SIGTERM)
     out, _ = up.communicate(timeout=30)
@@ -114,13 +126,7 @@ def test_up_keeps_serving_when_a_seat_cannot_be_stored(tmp_path, slow_model):
     up, url = start_up(tmp_path, slow_model, env={"SHIPWITH_PANEL_SEAT_RETRIES": "1"})
     try:
         wait_for_site(up, url)
-        tools = count(db, "select count(*) from catalog_tool")
-        finished = "select count(*) from panel_panelrun where status = 'incomplete'"
-        deadline = time.monotonic() + 120
-        while count(db, finished) < tools:
-            assert up.poll() is None, "shipwith up stopped"
-            assert time.monotonic() < deadline, f"{count(db, finished)} of {tools} panels"
-            time.sleep(0.5)
+        tools = wait_for_panels(up, db, "incomplete", 120)
         time.sleep(1)
         assert up.poll() is None  # still serving after every panel met the error
         assert httpx.get(url, timeout=5).status_code == 200
@@ -140,13 +146,7 @@ def test_up_hands_a_failed_seat_to_the_worker_which_finishes_the_panel(tmp_path,
     up, url = start_up(tmp_path, slow_model, env={"SHIPWITH_LLM_RETRIES": "0"})
     try:
         wait_for_site(up, url)
-        tools = count(db, "select count(*) from catalog_tool")
-        done = "select count(*) from panel_panelrun where status = 'complete'"
-        deadline = time.monotonic() + 180
-        while count(db, done) < tools:
-            assert up.poll() is None, "shipwith up stopped"
-            assert time.monotonic() < deadline, f"{count(db, done)} of {tools} panels"
-            time.sleep(0.5)
+        tools = wait_for_panels(up, db, "complete", 180)
     finally:
         stop(up)
     retried = "select attempts, error from panel_seat where attempts > 1"
