@@ -3,7 +3,17 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from shipwith.panel.models import Persona, Review, Verdict
+from django.db.models import OuterRef, Subquery
+
+from shipwith.panel.models import (
+    PanelRun,
+    Persona,
+    Review,
+    RunStatus,
+    Seat,
+    SeatStatus,
+    Verdict,
+)
 
 
 @dataclass
@@ -73,10 +83,6 @@ def tools_lacking_panel() -> list[int]:
 
 def runs_to_finish(*, exclude_tools: list[int] = ()) -> list[int]:
     """Ids of each tool's newest run when it has seats that failed or stay recused."""
-    from django.db.models import OuterRef, Subquery
-
-    from shipwith.panel.models import PanelRun, RunStatus, SeatStatus
-
     newest = PanelRun.objects.filter(tool=OuterRef("tool")).order_by("-created_at", "-pk")
     runs = PanelRun.objects.filter(pk=Subquery(newest.values("pk")[:1])).filter(
         status__in=[RunStatus.INCOMPLETE, RunStatus.FAILED],
@@ -86,10 +92,8 @@ def runs_to_finish(*, exclude_tools: list[int] = ()) -> list[int]:
     return list(runs.order_by("created_at", "pk").values_list("pk", flat=True).distinct())
 
 
-def recused_seats(run_ids: list[int]) -> list:
+def recused_seats(run_ids: list[int]) -> list[Seat]:
     """The seats of these runs that stay recused, for telling the editor how to fix them."""
-    from shipwith.panel.models import Seat, SeatStatus
-
     return list(
         Seat.objects.filter(run_id__in=run_ids, status=SeatStatus.RECUSED).select_related(
             "persona", "run__tool"
@@ -97,13 +101,11 @@ def recused_seats(run_ids: list[int]) -> list:
     )
 
 
-def empty_seats(tool_ids: list[int]) -> dict[int, dict[int, "object"]]:
+def empty_seats(tool_ids: list[int]) -> dict[int, dict[int, Seat]]:
     """Why each persona has no current take of each tool: its seat in the tool's newest run.
 
     Returns {tool id: {persona id: seat}} for failed and recused seats, in one query.
     """
-    from shipwith.panel.models import Seat, SeatStatus
-
     seats = (
         Seat.objects.filter(
             run__tool_id__in=tool_ids,
@@ -113,7 +115,7 @@ def empty_seats(tool_ids: list[int]) -> dict[int, dict[int, "object"]]:
         .select_related("run", "persona")
         .order_by("run__created_at", "run_id")
     )
-    found: dict[int, dict[int, object]] = {tool_id: {} for tool_id in tool_ids}
+    found: dict[int, dict[int, Seat]] = {tool_id: {} for tool_id in tool_ids}
     for seat in seats:  # newest run last: its seat wins
         found[seat.run.tool_id][seat.persona_id] = seat
     return found
