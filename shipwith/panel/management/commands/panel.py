@@ -30,7 +30,9 @@ class Command(BaseCommand):
         )
         evaluate.add_argument("--model", default=None, help="Model spec (default: SHIPWITH_LLM).")
         evaluate.add_argument("--tools", type=int, default=5, help="How many tools to sample.")
-        evaluate.add_argument("--json", action="store_true", dest="as_json")
+        evaluate.add_argument(
+            "--json", action="store_true", dest="as_json", help="Print one JSON object."
+        )
 
     def handle(self, *args, action: str, **options):
         if options["tools"] < 1:
