@@ -140,9 +140,13 @@ class ComparisonPage:
     @property
     def moderator_recusal(self) -> str:
         """Why no model may write the read ("" when one may)."""
+        from shipwith.panel.llm import LLMError
         from shipwith.web.services import moderator_choice
 
-        return moderator_choice(self.a.tool, self.b.tool).recused
+        try:
+            return moderator_choice(self.a.tool, self.b.tool).recused
+        except LLMError:  # a model that cannot be built is the worker's error to record
+            return ""
 
     @property
     def moderator_call_name(self) -> str:

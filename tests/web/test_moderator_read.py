@@ -181,3 +181,10 @@ def test_read_from_the_embedded_model_carries_the_note(comparison, client):
     tools_touch(comparison.tool_a_id)
     html = client.get("/compare/alpha-vs-beta/").content.decode()
     assert "135M" in html and "OPENAI_BASE_URL" in html
+
+
+def test_a_moderator_model_that_cannot_be_built_leaves_the_page_up(comparison, settings, client):
+    settings.SHIPWITH_LLM = "nonsense:model"
+    response = client.get("/compare/alpha-vs-beta/")
+    assert response.status_code == 200
+    assert "Not written yet" in response.content.decode()
