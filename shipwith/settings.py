@@ -172,6 +172,11 @@ SHIPWITH_LLM_TIMEOUT = float(env("SHIPWITH_LLM_TIMEOUT", "120"))
 SHIPWITH_LLM_RETRIES = int(env("SHIPWITH_LLM_RETRIES", "3"))
 SHIPWITH_LLM_CONCURRENCY = int(env("SHIPWITH_LLM_CONCURRENCY", "4"))
 SHIPWITH_LOCAL_THREADS = int(env("SHIPWITH_LOCAL_THREADS", "0")) or None
+# panel: a model of another family for the seats the default must leave (its vendor's tools),
+# and how often (and how long apart, doubling) the worker retries a failed seat.
+SHIPWITH_LLM_ALTERNATE = env("SHIPWITH_LLM_ALTERNATE", "")
+SHIPWITH_PANEL_SEAT_RETRIES = int(env("SHIPWITH_PANEL_SEAT_RETRIES", "3"))
+SHIPWITH_PANEL_SEAT_BACKOFF = float(env("SHIPWITH_PANEL_SEAT_BACKOFF", "60"))
 
 # newsletter: any ANYMAIL_* variable reaches django-anymail, e.g. ANYMAIL_MAILGUN_API_KEY.
 ANYMAIL = {k[8:]: v for k, v in __import__("os").environ.items() if k.startswith("ANYMAIL_")}

@@ -20,6 +20,11 @@ MIN_QUOTE_WORDS = 3
 
 def source_material(tool: Tool) -> str:
     """Catalog text and source snapshots: all a reviewer may quote from."""
+    return "\n".join(text for _, text in source_texts(tool))
+
+
+def source_texts(tool: Tool) -> list[tuple[int | None, str]]:
+    """The material in parts: (None, the catalog entry), then (source id, its snapshot)."""
     lines = [f"Name: {tool.name}"]
     if tool.vendor:
         lines.append(f"Vendor: {tool.vendor.name}")
@@ -38,10 +43,12 @@ def source_material(tool: Tool) -> str:
         lines.append(
             f"Paid tier: {tier.name}, {tier.price}" + (f" ({tier.notes})" if tier.notes else "")
         )
+    parts: list[tuple[int | None, str]] = [(None, "\n".join(lines))]
     for source in tool.sources.all():
         if source.snapshot:
-            lines.append(f"\nSource: {source.title or source.url}\n{source.snapshot.strip()}")
-    return "\n".join(lines)
+            text = f"\nSource: {source.title or source.url}\n{source.snapshot.strip()}"
+            parts.append((source.pk, text))
+    return parts
 
 
 def normalise(text: str) -> str:
@@ -53,12 +60,25 @@ def normalise(text: str) -> str:
 
 def quotes_check(quotes: list[str], material: str) -> tuple[list[str], list[str]]:
     """Split quotes into (found verbatim in the material, not found)."""
-    haystack = normalise(material)
-    kept, dropped = [], []
+    found, dropped = quotes_locate(quotes, [(None, material)])
+    return [quote for quote, _ in found], dropped
+
+
+def quotes_locate(
+    quotes: list[str], parts: list[tuple[int | None, str]]
+) -> tuple[list[tuple[str, int | None]], list[str]]:
+    """Split quotes into (found verbatim, with the part it was found in; not found).
+
+    A quote is credited to the first source snapshot that holds it, else to the catalog entry.
+    """
+    haystacks = [(key, normalise(text)) for key, text in parts]
+    ordered = [h for h in haystacks if h[0] is not None] + [h for h in haystacks if h[0] is None]
+    found, dropped = [], []
     for quote in quotes:
         needle = normalise(quote).strip(_EDGES)
-        if len(needle.split()) >= MIN_QUOTE_WORDS and needle in haystack:
-            kept.append(quote.strip())
+        where = next((key for key, text in ordered if needle in text), False)
+        if len(needle.split()) >= MIN_QUOTE_WORDS and where is not False:
+            found.append((quote.strip(), where))
         else:
             dropped.append(quote)
-    return kept, dropped
+    return found, dropped

@@ -3,6 +3,7 @@
 from django.db import models
 
 from shipwith.catalog.models import Tool
+from shipwith.panel.llm.registry import model_spec_validate
 
 # Providers whose text is of little value (see shipwith.panel.llm.LOW_CAPABILITY_NOTE).
 LOW_CAPABILITY_PROVIDERS = frozenset({"local"})
@@ -19,8 +20,18 @@ class Persona(models.Model):
     model_spec = models.CharField(
         max_length=120,
         blank=True,
+        validators=[model_spec_validate],
         help_text='Override the panel model for this persona, e.g. "openai:gpt-4o-mini". '
         "Empty uses SHIPWITH_LLM.",
+    )
+    alternate_spec = models.CharField(
+        "alternate model",
+        max_length=120,
+        blank=True,
+        validators=[model_spec_validate],
+        help_text="A model of another family that takes this seat when the persona's model must "
+        "leave it (a model never reviews its own vendor's tool). Empty uses "
+        "SHIPWITH_LLM_ALTERNATE.",
     )
     prompt_version = models.PositiveIntegerField(
         default=1, help_text="Bumped whenever the persona's text changes."
@@ -79,6 +90,9 @@ class Seat(models.Model):
     model_spec = models.CharField(max_length=120, blank=True, help_text="The model asked.")
     raw_output = models.TextField(blank=True, help_text="What the model said, when it failed.")
     updated_at = models.DateTimeField(auto_now=True, null=True)
+    retry_after = models.DateTimeField(
+        null=True, blank=True, help_text="When the worker tries this failed seat again."
+    )
 
     class Meta:
         constraints = [
@@ -114,6 +128,12 @@ class Review(models.Model):
     key_risk = models.TextField(blank=True)
     claim_to_pressure = models.TextField(blank=True)
     evidence_quotes = models.JSONField(default=list, blank=True)
+    evidence_sources = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="For each kept quote, the id of the source it was found in (null: the catalog "
+        "entry).",
+    )
     dropped_quotes = models.JSONField(
         default=list, blank=True, help_text="Quotes the model gave that are not in the sources."
     )
@@ -125,6 +145,11 @@ class Review(models.Model):
     )
     model_id = models.CharField(max_length=200)
     provider = models.CharField(max_length=40)
+    alternate_for = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The model that had to leave this seat, and why, when an alternate wrote it.",
+    )
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
     latency_ms = models.PositiveIntegerField(default=0)
@@ -157,6 +182,30 @@ class Review(models.Model):
         return bool(self.flags)
 
     @property
+    def evidence(self) -> list[tuple[str, int | None]]:
+        """Each verified quote with the id of the source it was found in."""
+        sources = list(self.evidence_sources) + [None] * len(self.evidence_quotes)
+        return list(zip(self.evidence_quotes, sources, strict=False))
+
+    @property
     def is_low_capability(self) -> bool:
         """Written by the tiny embedded model: pages show LOW_CAPABILITY_NOTE beside it."""
         return self.provider in LOW_CAPABILITY_PROVIDERS
+
+
+class PanelEval(models.Model):
+    """The figures of one `shipwith panel eval` of a model, kept so the methodology page shows
+    the latest."""
+
+    model_spec = models.CharField(max_length=200)
+    model_id = models.CharField(max_length=200, blank=True)
+    tools = models.PositiveIntegerField()
+    figures = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["model_spec", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"eval of {self.model_spec} on {self.tools} tools"

@@ -3,7 +3,17 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from shipwith.panel.models import Persona, Review, Verdict
+from django.db.models import OuterRef, Subquery
+
+from shipwith.panel.models import (
+    PanelRun,
+    Persona,
+    Review,
+    RunStatus,
+    Seat,
+    SeatStatus,
+    Verdict,
+)
 
 
 @dataclass
@@ -69,6 +79,46 @@ def tools_lacking_panel() -> list[int]:
     sizes = Counter(category_id for _, category_id, _ in rows)
     rows = sorted(rows, key=lambda row: (sizes[row[1]], row[1], row[2]))
     return [pk for pk, _, _ in rows]
+
+
+def runs_to_finish(*, exclude_tools: list[int] = ()) -> list[int]:
+    """Ids of each tool's newest run when it has seats that failed or stay recused."""
+    newest = PanelRun.objects.filter(tool=OuterRef("tool")).order_by("-created_at", "-pk")
+    runs = PanelRun.objects.filter(pk=Subquery(newest.values("pk")[:1])).filter(
+        status__in=[RunStatus.INCOMPLETE, RunStatus.FAILED],
+        seats__status__in=[SeatStatus.FAILED, SeatStatus.RECUSED],
+    )
+    runs = runs.exclude(tool_id__in=list(exclude_tools))
+    return list(runs.order_by("created_at", "pk").values_list("pk", flat=True).distinct())
+
+
+def recused_seats(run_ids: list[int]) -> list[Seat]:
+    """The seats of these runs that stay recused, for telling the editor how to fix them."""
+    return list(
+        Seat.objects.filter(run_id__in=run_ids, status=SeatStatus.RECUSED).select_related(
+            "persona", "run__tool"
+        )
+    )
+
+
+def empty_seats(tool_ids: list[int]) -> dict[int, dict[int, Seat]]:
+    """Why each persona has no current take of each tool: its seat in the tool's newest run.
+
+    Returns {tool id: {persona id: seat}} for failed and recused seats, in one query.
+    """
+    seats = (
+        Seat.objects.filter(
+            run__tool_id__in=tool_ids,
+            status__in=[SeatStatus.FAILED, SeatStatus.RECUSED],
+            persona__active=True,
+        )
+        .select_related("run", "persona")
+        .order_by("run__created_at", "run_id")
+    )
+    found: dict[int, dict[int, Seat]] = {tool_id: {} for tool_id in tool_ids}
+    for seat in seats:  # newest run last: its seat wins
+        found[seat.run.tool_id][seat.persona_id] = seat
+    return found
 
 
 def panel_label(summary: PanelSummary) -> str:

@@ -1,19 +1,22 @@
 """Writes of the panel: persona edits, panel runs, seats and versioned reviews."""
 
+import datetime
 import functools
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import F
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from pydantic import ValidationError
 
 from shipwith.catalog.models import Tool
-from shipwith.core.freshness import tools_touch
+from shipwith.core.freshness import site_touch, tools_touch
 from shipwith.panel import prompts, runner
-from shipwith.panel.grounding import quotes_check, source_material
-from shipwith.panel.llm import Completion, LLMError, Model, default_model_spec, model_for
+from shipwith.panel.grounding import quotes_locate, source_texts
+from shipwith.panel.llm import Completion, LLMError, Model, default_model_spec
 from shipwith.panel.models import (
     PanelRun,
     Persona,
@@ -22,6 +25,7 @@ from shipwith.panel.models import (
     Seat,
     SeatStatus,
 )
+from shipwith.panel.recusal import ModelChoice, model_choose
 from shipwith.panel.schema import ReviewOutput, review_json_schema
 
 # Fields whose change alters what the model is told, so reviews must name a new version.
@@ -31,6 +35,7 @@ MAX_TOKENS = 900
 UNFINISHED = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 SeatCallback = Callable[[Seat], None]
+logger = logging.getLogger(__name__)
 
 
 def persona_save(*, persona: Persona, changed_fields: Iterable[str]) -> Persona:
@@ -39,6 +44,8 @@ def persona_save(*, persona: Persona, changed_fields: Iterable[str]) -> Persona:
         persona.prompt_version = F("prompt_version") + 1
     persona.save()
     persona.refresh_from_db(fields=["prompt_version"])
+    # Every take names its persona and the methodology page lists them: all pages change.
+    transaction.on_commit(site_touch)
     return persona
 
 
@@ -72,6 +79,42 @@ def panel_run(
     return panel_run_execute(run_id=run.pk, on_seat=on_seat)
 
 
+def panel_run_reopen(*, run_id: int, retry_limit: int | None = None) -> list[int]:
+    """Put a run's failed seats (and recused ones, for a now-usable alternate) back to pending.
+
+    A seat that answered is never asked again. With `retry_limit`, only failed seats tried
+    fewer times than that, whose backoff has passed, are reopened. Return the reopened seat ids.
+    """
+    with transaction.atomic():
+        run = PanelRun.objects.select_for_update().get(pk=run_id)
+        if retry_limit is None:
+            due = Q(status=SeatStatus.FAILED) | Q(status=SeatStatus.RECUSED)
+        else:
+            waited = Q(retry_after__isnull=True) | Q(retry_after__lte=timezone.now())
+            due = Q(status=SeatStatus.FAILED, attempts__lt=retry_limit) & waited
+        seats = list(run.seats.filter(due).values_list("pk", flat=True))
+        if seats:
+            Seat.objects.filter(pk__in=seats).update(
+                status=SeatStatus.PENDING, retry_after=None, updated_at=timezone.now()
+            )
+            run.status = RunStatus.QUEUED
+            run.save(update_fields=["status"])
+    return seats
+
+
+def seats_retry_schedule(*, run_id: int) -> datetime.datetime | None:
+    """Set when the worker next tries the run's failed seats: backoff doubling per attempt."""
+    limit = settings.SHIPWITH_PANEL_SEAT_RETRIES
+    backoff = settings.SHIPWITH_PANEL_SEAT_BACKOFF
+    now = timezone.now()
+    soonest = None
+    for seat in Seat.objects.filter(run_id=run_id, status=SeatStatus.FAILED, attempts__lt=limit):
+        when = now + datetime.timedelta(seconds=backoff * 2 ** max(seat.attempts - 1, 0))
+        Seat.objects.filter(pk=seat.pk).update(retry_after=when)
+        soonest = when if soonest is None else min(soonest, when)
+    return soonest
+
+
 def panel_run_execute(*, run_id: int, on_seat: SeatCallback | None = None) -> PanelRun:
     """Fill every pending seat of a run, storing each review as it arrives; idempotent."""
     PanelRun.objects.filter(pk=run_id).update(
@@ -87,7 +130,7 @@ def panel_run_execute(*, run_id: int, on_seat: SeatCallback | None = None) -> Pa
         elif on_seat and seat.status == SeatStatus.PENDING:
             on_seat(Seat.objects.get(pk=seat.pk))  # settled without a model call
     if runnable:
-        _fill_seats(runnable, _shared_request(run.tool), on_seat)
+        _fill_seats(runnable, review_request(run.tool), on_seat)
     return panel_run_finish(run_id=run.pk)
 
 
@@ -119,50 +162,57 @@ def panel_run_finish(*, run_id: int) -> PanelRun:
 class _SeatPlan:
     seat: Seat
     model: Model
+    alternate_for: str = ""
 
 
 @dataclass
-class _Request:
+class ReviewRequest:
     system: str
     prefix: str
-    material: str
+    sources: list[tuple[int | None, str]]
     tool_name: str
     schema: dict
 
 
-def _shared_request(tool: Tool) -> _Request:
-    material = source_material(tool)
-    return _Request(
+def review_request(tool: Tool) -> ReviewRequest:
+    sources = source_texts(tool)
+    material = "\n".join(text for _, text in sources)
+    return ReviewRequest(
         system=prompts.system_prompt(),
         prefix=prompts.shared_prefix(material=material, fence=prompts.Fence.random()),
-        material=material,
+        sources=sources,
         tool_name=tool.name,
         schema=review_json_schema(),
     )
 
 
-def _plan(run: PanelRun, seat: Seat, models: dict[str, Model]) -> _SeatPlan | None:
+def _plan(run: PanelRun, seat: Seat, models: dict) -> _SeatPlan | None:
     """Pick the seat's model; settle the seat at once when it cannot or must not run."""
     spec = run.model_spec or seat.persona.model_spec or default_model_spec()
+    vendor = run.tool.vendor
     try:
-        model = models[spec] if spec in models else models.setdefault(spec, model_for(spec))
+        choice: ModelChoice = model_choose(
+            spec=spec,
+            alternate=seat.persona.alternate_spec,
+            vendors={vendor.slug: vendor.name} if vendor else {},
+            models=models,
+        )
     except LLMError as exc:
         seat_fail(seat_id=seat.pk, reason=str(exc), model_spec=spec)
         return None
-    vendor = run.tool.vendor
-    if vendor and model.vendor and model.vendor == vendor.slug:
-        seat_recuse(seat_id=seat.pk, model_spec=spec, vendor_name=vendor.name)
+    if choice.model is None:
+        seat_recuse(seat_id=seat.pk, model_spec=spec, reason=choice.recused)
         return None
-    seat.model_spec = spec
-    return _SeatPlan(seat=seat, model=model)
+    seat.model_spec = choice.spec
+    return _SeatPlan(seat=seat, model=choice.model, alternate_for=choice.alternate_for)
 
 
-def _fill_seats(plans: list[_SeatPlan], request: _Request, on_seat) -> None:
+def _fill_seats(plans: list[_SeatPlan], request: ReviewRequest, on_seat) -> None:
     """Ask every seat's model; store each outcome in this thread as soon as it arrives."""
 
     def call(plan: _SeatPlan) -> runner.Call:
         card = prompts.persona_card(plan.seat.persona, tool_name=request.tool_name)
-        return plan, functools.partial(_ask, plan.model, request, request.prefix + card)
+        return plan, functools.partial(review_ask, plan.model, request, request.prefix + card)
 
     # Remote models take the personas at once; the embedded one takes them in turn.
     outcomes = runner.as_completed(
@@ -170,29 +220,43 @@ def _fill_seats(plans: list[_SeatPlan], request: _Request, on_seat) -> None:
         in_turn=[call(plan) for plan in plans if not plan.model.concurrent],
     )
     for plan, outcome in outcomes:
-        _settle(plan.seat, outcome, request)
+        _settle(plan, outcome, request)
         if on_seat:
             on_seat(Seat.objects.get(pk=plan.seat.pk))
 
 
-def _settle(seat: Seat, outcome, request: _Request) -> None:
+def _settle(plan: _SeatPlan, outcome, request: ReviewRequest) -> None:
+    seat = plan.seat
     if isinstance(outcome, LLMError):
         seat_fail(seat_id=seat.pk, reason=str(outcome), model_spec=seat.model_spec, raw=outcome.raw)
-    elif isinstance(outcome, BaseException):  # a fault ends in a recorded state, never a gap
+        return
+    if isinstance(outcome, BaseException):  # a fault ends in a recorded state, never a gap
         reason = f"unexpected error: {outcome!r}"
         seat_fail(seat_id=seat.pk, reason=reason, model_spec=seat.model_spec)
-    else:
-        completion, output = outcome
+        return
+    completion, output = outcome
+    try:
         review_store(
             seat_id=seat.pk,
             output=output,
             completion=completion,
-            material=request.material,
+            sources=request.sources,
             model_spec=seat.model_spec,
+            alternate_for=plan.alternate_for,
         )
+    except DatabaseError as exc:  # e.g. "database is locked": this seat fails, the run goes on
+        reason = f"database error while storing the review: {exc}"
+        try:
+            seat_fail(
+                seat_id=seat.pk, reason=reason, model_spec=seat.model_spec, raw=completion.text
+            )
+        except DatabaseError:
+            logger.exception("seat %s: could not record the failure either", seat.pk)
 
 
-async def _ask(model: Model, request: _Request, prompt: str) -> tuple[Completion, ReviewOutput]:
+async def review_ask(
+    model: Model, request: ReviewRequest, prompt: str
+) -> tuple[Completion, ReviewOutput]:
     """Ask for a review; a schema-valid answer that breaks our rules gets one repair."""
     completion = await model.complete(
         system=request.system, prompt=prompt, schema=request.schema, max_tokens=MAX_TOKENS
@@ -215,6 +279,7 @@ async def _ask(model: Model, request: _Request, prompt: str) -> tuple[Completion
             raw=f"{completion.text}\n--- repair ---\n{second.text}",
         ) from exc
     second.text = f"{completion.text}\n--- repair ---\n{second.text}"  # keep both as raw output
+    second.repairs += completion.repairs + 1
     second.tokens_in += completion.tokens_in
     second.tokens_out += completion.tokens_out
     second.latency_ms += completion.latency_ms
@@ -239,11 +304,11 @@ def seat_fail(*, seat_id: int, reason: str, model_spec: str = "", raw: str = "")
     )
 
 
-def seat_recuse(*, seat_id: int, model_spec: str, vendor_name: str) -> None:
-    """A model never reviews its own vendor's tool."""
+def seat_recuse(*, seat_id: int, model_spec: str, reason: str) -> None:
+    """A model never reviews its own vendor's tool; with no usable alternate the seat waits."""
     Seat.objects.filter(pk=seat_id, status=SeatStatus.PENDING).update(
         status=SeatStatus.RECUSED,
-        error=f"{model_spec} is a {vendor_name} model",
+        error=reason,
         model_spec=model_spec,
         updated_at=timezone.now(),
     )
@@ -255,22 +320,33 @@ def review_store(
     seat_id: int,
     output: ReviewOutput,
     completion: Completion,
-    material: str,
+    sources: list[tuple[int | None, str]],
     model_spec: str = "",
+    alternate_for: str = "",
 ) -> Review:
     """Store a seat's review as the persona's new current version; a repeat is a no-op."""
-    seat = Seat.objects.select_for_update().select_related("run", "persona").get(pk=seat_id)
+    # Two first reviews of one tool at once would both see no history and both take version 1:
+    # the tool's row lock makes them take turns (SQLite's IMMEDIATE transactions already do).
+    # Tool first, then only the seat's own row: the order panel_run_open locks in, so two
+    # writers never wait on each other in a cycle.
+    tool_id = Seat.objects.filter(pk=seat_id).values_list("run__tool_id", flat=True).get()
+    list(Tool.objects.select_for_update().filter(pk=tool_id).values_list("pk", flat=True))
+    seat = (
+        Seat.objects.select_for_update(of=("self",))
+        .select_related("run", "persona")
+        .get(pk=seat_id)
+    )
     if seat.status == SeatStatus.DONE:
         return Review.objects.get(seat=seat)
-    tool_id, persona = seat.run.tool_id, seat.persona
+    persona = seat.persona
     # Versions only grow and the newest is the current one: one row tells us both.
     history = Review.objects.filter(tool_id=tool_id, persona=persona).order_by()
-    latest = history.select_for_update().order_by("-version").first()
+    latest = history.order_by("-version").first()  # under the tool's lock
     version = latest.version + 1 if latest else 1
     previous = latest if latest and latest.is_current else None
     if previous is not None:
         history.filter(pk=previous.pk).update(is_current=False)
-    kept, dropped = quotes_check(output.evidence_quotes, material)
+    found, dropped = quotes_locate(output.evidence_quotes, sources)
     flags = []
     if dropped:
         flags.append(f"{len(dropped)} evidence quote(s) not found in the tool's sources, dropped")
@@ -287,7 +363,8 @@ def review_store(
         competitors=output.competitors,
         key_risk=output.key_risk,
         claim_to_pressure=output.claim_to_pressure,
-        evidence_quotes=kept,
+        evidence_quotes=[quote for quote, _ in found],
+        evidence_sources=[source_id for _, source_id in found],
         dropped_quotes=dropped,
         flags=flags,
         previous_verdict=previous.verdict if previous else "",
@@ -295,6 +372,7 @@ def review_store(
         prompt_layout=prompts.LAYOUT,
         model_id=completion.model_id,
         provider=completion.provider,
+        alternate_for=alternate_for,
         tokens_in=completion.tokens_in,
         tokens_out=completion.tokens_out,
         latency_ms=completion.latency_ms,

@@ -21,6 +21,13 @@ class Comparison(models.Model):
     moderator_read = models.TextField(blank=True)
     moderator_model = models.CharField(max_length=200, blank=True)
     moderator_written_at = models.DateTimeField(null=True, blank=True)
+    moderator_call = models.CharField(
+        max_length=5,
+        blank=True,
+        choices=[("a", "Tool A"), ("b", "Tool B"), ("close", "Too close to call")],
+        help_text="The moderator's pick when asked with the tools in both orders; 'close' when "
+        "the two orders disagree.",
+    )
     moderator_source = models.CharField(
         max_length=200, blank=True, help_text="Which review versions the read was written from."
     )

@@ -4,10 +4,11 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
 
-from shipwith.catalog.models import Category, PaidTier, Tool
-from shipwith.panel.models import Persona, Review
-from shipwith.panel.selectors import PanelSummary, panel_summaries
+from shipwith.catalog.models import Category, PaidTier, Source, Tool
+from shipwith.panel.models import PanelEval, Persona, Review, Seat
+from shipwith.panel.selectors import PanelSummary, empty_seats, panel_summaries
 from shipwith.web.community import Community, community_figures
 from shipwith.web.models import Comparison
 from shipwith.web.pick import Pick, Side, SplitRow, pick, split_rows
@@ -30,6 +31,63 @@ def cards(tools: list[Tool]) -> list[Card]:
     panels = panel_summaries(ids)
     community = community_figures(tools)
     return [Card(tool, panels[tool.pk], community[tool.pk]) for tool in tools]
+
+
+@dataclass
+class Evidence:
+    """A verified quote and the source it was found in (None: the catalog entry)."""
+
+    quote: str
+    source: Source | None
+
+    @property
+    def href(self) -> str:
+        """The source's address when it is a web page (never a javascript: or data: URL)."""
+        url = self.source.url if self.source else ""
+        return url if url.lower().startswith(("https://", "http://")) else ""
+
+
+@dataclass
+class Competitor:
+    """A competitor a review names, and its tool page when the catalog has it."""
+
+    name: str
+    tool: Tool | None
+
+
+def _competitor_tools(names: set[str]) -> dict[str, Tool]:
+    """Tools named (by name or alias, any case) by these names, in one query."""
+    if not names:
+        return {}
+    # One comparison per row for the names; the substring scans only where aliases exist.
+    by_alias = Q()
+    for name in names:
+        by_alias |= Q(aliases__icontains=name)
+    condition = Q(lower_name__in=names) | (~Q(aliases="") & by_alias)
+    tools = Tool.objects.annotate(lower_name=Lower("name")).filter(condition)
+    found: dict[str, Tool] = {}
+    for tool in tools.only("name", "slug", "aliases"):
+        for known in [tool.name, *tool.alias_list]:
+            if known.casefold() in names:
+                found.setdefault(known.casefold(), tool)
+    return found
+
+
+def evidence_attach(reviews: list[Review], sources: dict[int, Source]) -> None:
+    """Give each review its quotes with their sources and its competitors with their pages.
+
+    One query for the competitors of every review on the page, whatever their number.
+    """
+    names = {name.casefold() for review in reviews for name in review.competitors if name}
+    tools = _competitor_tools(names)
+    for review in reviews:
+        review.evidence_items = [
+            Evidence(quote, sources.get(source_id) if source_id is not None else None)
+            for quote, source_id in review.evidence
+        ]
+        review.competitor_links = [
+            Competitor(name, tools.get(name.casefold())) for name in review.competitors if name
+        ]
 
 
 def _tools() -> QuerySet[Tool]:
@@ -72,6 +130,28 @@ class ComparisonPage:
     pick: Pick
     personas: list[Persona]
     tiers: dict[int, list] = field(default_factory=dict)
+    empty: dict[int, dict[int, Seat]] = field(default_factory=dict)
+
+    @property
+    def claims(self) -> list[list[Review]]:
+        """Each tool's reviews that name a claim to pressure, A's then B's."""
+        return [[r for r in card.panel.reviews if r.claim_to_pressure] for card in self.cards]
+
+    @property
+    def moderator_recusal(self) -> str:
+        """Why no model may write the read ("" when one may)."""
+        from shipwith.panel.llm import LLMError
+        from shipwith.web.services import moderator_choice
+
+        try:
+            return moderator_choice(self.a.tool, self.b.tool).recused
+        except LLMError:  # a model that cannot be built is the worker's error to record
+            return ""
+
+    @property
+    def moderator_call_name(self) -> str:
+        call = self.comparison.moderator_call if self.comparison else ""
+        return {"a": self.a.tool.name, "b": self.b.tool.name}.get(call, "")
 
     @property
     def cards(self) -> list[Card]:
@@ -106,7 +186,12 @@ def comparison_page(a: Tool, b: Tool) -> ComparisonPage:
     tiers: dict[int, list] = {a.pk: [], b.pk: []}
     for tier in PaidTier.objects.filter(tool__in=[a, b]):
         tiers[tier.tool_id].append(tier)
-    return ComparisonPage(card_a, card_b, comparison, rows, verdict, personas, tiers)
+    sources = {source.pk: source for source in Source.objects.filter(tool__in=[a, b])}
+    evidence_attach(card_a.panel.reviews + card_b.panel.reviews, sources)
+    empty = empty_seats([a.pk, b.pk])
+    for row in rows:
+        row.empty = [empty[tool.pk].get(row.persona.pk) for tool in (a, b)]
+    return ComparisonPage(card_a, card_b, comparison, rows, verdict, personas, tiers, empty)
 
 
 @dataclass
@@ -115,6 +200,7 @@ class ToolPage:
     history: list[Review]
     comparisons: list[Comparison]
     peers: list[Tool]
+    empty_seats: list[Seat] = field(default_factory=list)
 
 
 def tool_page(slug: str) -> ToolPage | None:
@@ -128,6 +214,9 @@ def tool_page(slug: str) -> ToolPage | None:
     if tool is None:
         return None
     (card,) = cards([tool])
+    evidence_attach(card.panel.reviews, {source.pk: source for source in tool.sources.all()})
+    reviewed = {review.persona_id for review in card.panel.reviews}
+    empty = [seat for pid, seat in empty_seats([tool.pk])[tool.pk].items() if pid not in reviewed]
     history = list(
         Review.objects.filter(tool=tool, is_current=False)
         .select_related("persona")
@@ -144,7 +233,7 @@ def tool_page(slug: str) -> ToolPage | None:
         .exclude(pk__in=linked | {tool.pk})
         .only("name", "slug")[:6]
     )
-    return ToolPage(card, history, comparisons, peers)
+    return ToolPage(card, history, comparisons, peers, empty)
 
 
 def latest_comparisons(limit: int = 12) -> list[Comparison]:
@@ -220,3 +309,8 @@ def latest_verdicts(limit: int = 50) -> list[Review]:
         # Newest first by id: reviews are only ever appended, and the key is indexed.
         Review.objects.select_related("tool", "persona").order_by("-pk")[:limit]
     )
+
+
+def latest_eval(model_spec: str) -> PanelEval | None:
+    """The newest `shipwith panel eval` of this model, for the methodology page."""
+    return PanelEval.objects.filter(model_spec=model_spec).first()

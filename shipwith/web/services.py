@@ -1,5 +1,6 @@
 """Writes of the web app: which comparisons the site publishes, and their moderator's reads."""
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
@@ -17,8 +18,13 @@ from shipwith.web.models import Comparison
 from shipwith.web.similarity import Doc, nearest_pairs
 
 PEERS = 3
-MODERATOR_PROMPT_VERSION = 1
+MODERATOR_PROMPT_VERSION = 2
 MODERATOR_MAX_CHARS = 2400
+TOO_CLOSE = (
+    "Too close to call: asked with {first} shown first the moderator picked {first_pick}, and "
+    "with {second} shown first it picked {second_pick}. The order decided, not the takes, so "
+    "neither tool wins here."
+)
 QUEUED_FOR = 600
 
 
@@ -150,20 +156,95 @@ def _takes(tool: Tool, panel: PanelSummary) -> str:
     return "\n".join(lines)
 
 
-async def _complete_and_close(model, **request):
-    # Each call runs on a fresh event loop: close the model's HTTP client on the same loop.
+def _labels(a: Tool, b: Tool) -> dict[str, str]:
+    """The name the model picks each tool by (slugs tell apart two tools of one name)."""
+    if a.name.casefold() != b.name.casefold():
+        return {"a": a.name, "b": b.name}
+    return {"a": f"{a.name} ({a.slug})", "b": f"{b.name} ({b.slug})"}
+
+
+def _moderator_schema(*shown: str) -> dict:
+    return {
+        "type": "object",
+        "properties": {
+            "pick": {"type": "string", "enum": list(shown)},
+            "read": {"type": "string", "minLength": 1, "maxLength": MODERATOR_MAX_CHARS},
+        },
+        "required": ["pick", "read"],
+        "additionalProperties": False,
+    }
+
+
+async def _ask_both_orders(model, *, system: str, asks: list[tuple[str, dict]]):
+    # Both orders at once: the second costs tokens, not waiting. Each call runs on a fresh
+    # event loop, so the model's HTTP client is closed on the same loop.
     try:
-        return await model.complete(**request)
+        return await asyncio.gather(
+            *(
+                model.complete(system=system, prompt=prompt, schema=schema, max_tokens=600)
+                for prompt, schema in asks
+            )
+        )
     finally:
         await model.aclose()
 
 
-def moderator_read_write(*, comparison_id: int) -> Comparison | None:
-    """Write the moderator's read of a published comparison from the eight current takes."""
-    from shipwith.panel.llm import default_model_spec, model_for
+@dataclass
+class ModeratorAnswer:
+    read: str
+    call: str  # "a", "b" or "close"
+    model: str
 
+
+def _moderate(model, a: Tool, b: Tool, panels: dict[int, PanelSummary]) -> ModeratorAnswer:
+    """Ask with A first, then with B first; when the picks differ, the call is too close."""
+    labels = _labels(a, b)
+    template = _moderator_text("moderator_prompt.txt")
+    asks = []
+    for first, second in (("a", "b"), ("b", "a")):  # the schema lists the tools as shown
+        one, two = (a, b) if first == "a" else (b, a)
+        prompt = template.format(
+            a=labels[first],
+            b=labels[second],
+            takes_a=_takes(one, panels[one.pk]),
+            takes_b=_takes(two, panels[two.pk]),
+        )
+        asks.append((prompt, _moderator_schema(labels[first], labels[second])))
+    answers = async_to_sync(_ask_both_orders)(
+        model, system=_moderator_text("moderator_system.txt"), asks=asks
+    )
+    by_label = {label: key for key, label in labels.items()}
+    picks = [by_label[answer.data["pick"]] for answer in answers]
+    # Model output is data: cleaned to plain text like every take, and pages escape it too.
+    read = plain_text_or_empty(answers[0].data["read"])[:MODERATOR_MAX_CHARS]
+    model_name = f"{answers[0].provider}:{answers[0].model_id}"
+    if picks[0] == picks[1]:
+        return ModeratorAnswer(read, picks[0], model_name)
+    close = TOO_CLOSE.format(
+        first=a.name, first_pick=labels[picks[0]], second=b.name, second_pick=labels[picks[1]]
+    )
+    return ModeratorAnswer(f"{close}\n\n{read}", "close", model_name)
+
+
+def moderator_choice(a: Tool, b: Tool):
+    """The model that may moderate A vs B: never one made by either tool's vendor."""
+    from shipwith.panel.llm import default_model_spec
+    from shipwith.panel.recusal import model_choose
+
+    vendors = {tool.vendor.slug: tool.vendor.name for tool in (a, b) if tool.vendor}
+    return model_choose(spec=default_model_spec(), vendors=vendors)
+
+
+def moderator_read_write(*, comparison_id: int) -> Comparison | None:
+    """Write the moderator's read of a published comparison from the eight current takes.
+
+    The read is stored only if no other read was stored since this one started: a slow,
+    late read never replaces a newer one.
+    """
     comparison = (
-        Comparison.objects.select_related("tool_a", "tool_b").filter(pk=comparison_id).first()
+        Comparison.objects.select_related("tool_a__vendor", "tool_b__vendor")
+        .filter(pk=comparison_id)
+        .first()
     )
     if comparison is None or comparison.published_at is None:
         return None
@@ -172,24 +253,22 @@ def moderator_read_write(*, comparison_id: int) -> Comparison | None:
     if not _needs_read(comparison, panels[a.pk], panels[b.pk]):
         return comparison
     source = moderator_source(panels[a.pk], panels[b.pk])
-    prompt = _moderator_text("moderator_prompt.txt").format(
-        a=a.name, b=b.name, takes_a=_takes(a, panels[a.pk]), takes_b=_takes(b, panels[b.pk])
-    )
-    completion = async_to_sync(_complete_and_close)(
-        model_for(default_model_spec()),
-        system=_moderator_text("moderator_system.txt"),
-        prompt=prompt,
-        max_tokens=400,
-    )
-    text = plain_text_or_empty(completion.text)[:MODERATOR_MAX_CHARS]  # model output is data
-    if not text:
+    choice = moderator_choice(a, b)
+    if choice.model is None:  # recused with no usable alternate: the page says so
         return comparison
-    Comparison.objects.filter(pk=comparison.pk).update(
-        moderator_read=text,
-        moderator_model=f"{completion.provider}:{completion.model_id}",
+    answer = _moderate(choice.model, a, b, panels)
+    if not answer.read:
+        return comparison
+    stored = Comparison.objects.filter(
+        pk=comparison.pk, moderator_source=comparison.moderator_source
+    ).update(
+        moderator_read=answer.read,
+        moderator_call=answer.call,
+        moderator_model=answer.model,
         moderator_written_at=timezone.now(),
         moderator_source=source,
     )
-    tools_touch(a.pk, b.pk)
+    if stored:
+        tools_touch(a.pk, b.pk)
     comparison.refresh_from_db()
     return comparison

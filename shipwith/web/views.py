@@ -93,7 +93,7 @@ def search(request):
 
 @require_safe
 def methodology(request):
-    # Not cached: persona edits in the admin do not touch the freshness stamps.
+    # Not cached: it reads the live personas and the latest eval on every request.
     return render(
         request,
         "web/methodology.html",
@@ -101,6 +101,8 @@ def methodology(request):
             personas=selectors.active_personas(),
             models=selectors.models_in_use(),
             default_model=settings.SHIPWITH_LLM,
+            alternate_model=settings.SHIPWITH_LLM_ALTERNATE,
+            evaluation=selectors.latest_eval(settings.SHIPWITH_LLM),
             rule=RULE,
         ),
     )

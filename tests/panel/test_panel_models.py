@@ -121,6 +121,7 @@ def test_the_embedded_model_reviews_a_tool_end_to_end(settings, run_command, per
     ]  # fmt: skip
     for review in reviews:
         assert (review.version, review.is_current, review.provider) == (1, True, "local")
+        assert review.model_id == "SmolLM2-135M-Instruct.Q4_1.gguf"  # the file actually loaded
         assert review.is_low_capability
         assert 80 <= len(review.take.split()) <= 170
         assert review.verdict in ("ship", "skip") and 1 <= review.confidence <= 5

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.panel.conftest import good_review
+from tests.panel.dbfaults import sqlite_trigger
 from tests.panel.fault_server import FaultServer, Reply
 
 
@@ -33,16 +34,21 @@ def slow_model():
     server.stop()
 
 
-def start_up(tmp_path, server, *flags: str):
-    port = free_port()
-    env = os.environ | {
+def up_env(tmp_path, server) -> dict:
+    return os.environ | {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'shipwith.sqlite3'}",
         "SHIPWITH_HOME": str(tmp_path),
         "SHIPWITH_LLM": "openai:fake",
         "OPENAI_BASE_URL": server.base_url,
         "OPENAI_API_KEY": "test",
         "SHIPWITH_WEB_WORKERS": "1",
+        "SHIPWITH_PANEL_SEAT_BACKOFF": "0.5",
     }
+
+
+def start_up(tmp_path, server, *flags: str, env: dict | None = None):
+    port = free_port()
+    env = up_env(tmp_path, server) | (env or {})
     command = [sys.executable, "-m", "shipwith", "up", "--bind", f"127.0.0.1:{port}", *flags]
     up = subprocess.Popen(
         command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -61,6 +67,18 @@ def wait_for_site(up, url: str) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
+
+
+def wait_for_panels(up, db, status: str, seconds: float) -> int:
+    """Wait, with `up` still running, until every tool's run has `status`; return the count."""
+    tools = count(db, "select count(*) from catalog_tool")
+    runs = f"select count(*) from panel_panelrun where status = '{status}'"
+    deadline = time.monotonic() + seconds
+    while count(db, runs) < tools:
+        assert up.poll() is None, "shipwith up stopped"
+        assert time.monotonic() < deadline, f"{count(db, runs)} of {tools} panels {status}"
+        time.sleep(0.5)
+    return tools
 
 
 def stop(up) -> str:
@@ -96,3 +114,42 @@ def test_up_no_review_leaves_the_panel_alone(tmp_path, slow_model):
         stop(up)
     assert count(tmp_path / "shipwith.sqlite3", "select count(*) from panel_panelrun") == 0
     assert slow_model.requests == []
+
+
+def test_up_keeps_serving_when_a_seat_cannot_be_stored(tmp_path, slow_model):
+    db = tmp_path / "shipwith.sqlite3"
+    setup = [sys.executable, "-m", "shipwith", "up", "--setup-only"]
+    subprocess.run(setup, env=up_env(tmp_path, slow_model), cwd=tmp_path, check=True)
+    with sqlite3.connect(db) as connection:  # the database refuses every Skeptic review
+        connection.execute(sqlite_trigger("skeptic"))
+    # One attempt per seat: the worker must not retry while we count.
+    up, url = start_up(tmp_path, slow_model, env={"SHIPWITH_PANEL_SEAT_RETRIES": "1"})
+    try:
+        wait_for_site(up, url)
+        tools = wait_for_panels(up, db, "incomplete", 120)
+        time.sleep(1)
+        assert up.poll() is None  # still serving after every panel met the error
+        assert httpx.get(url, timeout=5).status_code == 200
+        tool = httpx.get(url + "tools/vllm/", timeout=5).text
+        assert "review failed (database error while storing the review" in tool
+    finally:
+        stop(up)
+    failed = "select count(*) from panel_seat where status = 'failed' and error like '%locked%'"
+    assert count(db, failed) == tools
+    assert count(db, "select count(*) from panel_review") == 3 * tools
+
+
+def test_up_hands_a_failed_seat_to_the_worker_which_finishes_the_panel(tmp_path, slow_model):
+    db = tmp_path / "shipwith.sqlite3"
+    # The first Operator call fails (no retries inside the call); every later one answers.
+    slow_model.script("Operator", Reply(status=500), Reply(good_review(), delay=0.3))
+    up, url = start_up(tmp_path, slow_model, env={"SHIPWITH_LLM_RETRIES": "0"})
+    try:
+        wait_for_site(up, url)
+        tools = wait_for_panels(up, db, "complete", 180)
+    finally:
+        stop(up)
+    retried = "select attempts, error from panel_seat where attempts > 1"
+    with sqlite3.connect(db) as connection:
+        assert connection.execute(retried).fetchall() == [(2, "")]  # asked again once, stored
+    assert len(slow_model.seen("Operator")) == tools + 1

@@ -50,7 +50,7 @@ def test_a_model_never_reviews_its_own_vendors_tool(mock_model, personas, make_t
     run = panel_run(tool_id=tool.pk, model_spec="mock:gpt-4o-mini")
     assert run.status == RunStatus.FAILED
     assert {seat.status for seat in run.seats.all()} == {SeatStatus.RECUSED}
-    assert "OpenAI model" in run.seats.first().error
+    assert "made by OpenAI" in run.seats.first().error
     assert mock_model.history == []  # not even asked
     assert not Review.objects.exists()
 

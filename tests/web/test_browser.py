@@ -37,7 +37,19 @@ def site(live_server):
     make_panel(a, "sssk")
     make_panel(b, "sskk")
     make_panel(c, "skk")
-    make_review(b, make_personas()[1], "skip", take=HOSTILE)
+    source = add_source(b, "https://example.com/vllm")
+    make_review(
+        b,
+        make_personas()[1],
+        "skip",
+        take=HOSTILE,
+        key_risk=HOSTILE,
+        claim_to_pressure=HOSTILE,
+        competitors=[HOSTILE, "SGLang"],
+        evidence_quotes=[HOSTILE],
+        evidence_sources=[source.pk],
+        dropped_quotes=[HOSTILE],
+    )
     comparisons_publish()
     _ingested(a)  # "New this week" on the home page, price history on the tool page
     return live_server.url
@@ -95,6 +107,13 @@ def test_hostile_take_shows_as_text_and_runs_nothing(site, page):
         assert page.get_by_text("<script>window.__pwned").first.is_visible()
         assert page.evaluate("window.__pwned") is None
         assert page.locator("img[src=x]").count() == 0
+        # The take, its key risk, claim, competitor and quote: five places, all plain text.
+        skeptic = page.locator("[id^=take-skeptic]").last
+        assert skeptic.get_by_text("<script>window.__pwned", exact=False).count() == 5
+        assert skeptic.locator("a[href='/tools/sglang/']").inner_text() == "SGLang"
+        quote = skeptic.locator(".evidence a")
+        assert quote.get_attribute("href") == "https://example.com/vllm"
+        assert "1 quote dropped as unverified" in skeptic.inner_text()
     assert page.dialogs == []
 
 

@@ -1,7 +1,12 @@
 """The moderator's read: written in the background from the eight takes, rewritten on change."""
 
-import pytest
+import json
 
+import pytest
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+from shipwith.catalog.models import Vendor
 from shipwith.core.freshness import tools_touch
 from shipwith.panel.llm import Model, register
 from shipwith.panel.llm.base import Generation
@@ -14,15 +19,25 @@ pytestmark = pytest.mark.django_db
 
 
 class FakeModel(Model):
-    """Answers with a fixed read and keeps the prompts it was sent."""
+    """Answers with a fixed read and pick, and keeps the prompts it was sent.
+
+    `pick` is a tool name, or "first" to always pick the tool shown first (position bias).
+    """
 
     provider = "fake"
     answer = "Both panels ship on the primitive; they split on the business."
+    pick = "Alpha"
     prompts: list[str] = []
+    during_call = None  # run (in the caller's thread) while the model "thinks"
 
     async def _generate(self, *, system, messages, schema, max_tokens) -> Generation:
         FakeModel.prompts.append(messages[0]["content"])
-        return Generation(text=FakeModel.answer, tokens_in=10, tokens_out=10)
+        if FakeModel.during_call:
+            await sync_to_async(FakeModel.during_call)()
+        shown = schema["properties"]["pick"]["enum"]
+        pick = shown[0] if FakeModel.pick == "first" else FakeModel.pick
+        text = json.dumps({"pick": pick, "read": FakeModel.answer})
+        return Generation(text=text, tokens_in=10, tokens_out=10)
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +47,9 @@ def fake_model(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     FakeModel.prompts = []
     FakeModel.answer = "Both panels ship on the primitive; they split on the business."
+    FakeModel.pick = "Alpha"
+    FakeModel.during_call = None
+    settings.SHIPWITH_LLM_ALTERNATE = ""
     yield
     unregister("fake")
 
@@ -49,18 +67,71 @@ def test_read_is_written_from_the_eight_takes(comparison):
     written = moderator_read_write(comparison_id=comparison.pk)
     assert written.moderator_read == FakeModel.answer
     assert written.moderator_model == "fake:moderator-1"
+    assert written.moderator_call == "a"
     assert FakeModel.prompts[0].count("Alpha take.") == 4
     assert FakeModel.prompts[0].count("Beta take.") == 4
+
+
+def test_the_moderator_is_asked_with_the_tools_in_both_orders(comparison):
+    moderator_read_write(comparison_id=comparison.pk)
+    first, second = FakeModel.prompts
+    assert first.index("Alpha take.") < first.index("Beta take.")
+    assert second.index("Beta take.") < second.index("Alpha take.")
+
+
+def test_a_pick_that_follows_the_order_is_too_close_to_call(comparison, client):
+    FakeModel.pick = "first"  # position bias: whichever tool comes first wins
+    written = moderator_read_write(comparison_id=comparison.pk)
+    assert written.moderator_call == "close"
+    assert written.moderator_read.startswith("Too close to call")
+    html = client.get("/compare/alpha-vs-beta/").content.decode()
+    assert "Too close to call." in html and "would ship with" not in html
+
+
+def test_a_pick_that_holds_in_both_orders_is_shown(comparison, client):
+    FakeModel.pick = "Beta"
+    assert moderator_read_write(comparison_id=comparison.pk).moderator_call == "b"
+    html = client.get("/compare/alpha-vs-beta/").content.decode()
+    assert "The moderator would ship with <strong>Beta</strong>" in html
+
+
+def test_a_late_read_never_overwrites_a_newer_one(comparison):
+    def newer_read_lands_meanwhile():
+        FakeModel.during_call = None
+        Comparison.objects.filter(pk=comparison.pk).update(
+            moderator_read="A newer read.",
+            moderator_source="newer",
+            moderator_written_at=timezone.now(),
+        )
+
+    FakeModel.during_call = newer_read_lands_meanwhile
+    written = moderator_read_write(comparison_id=comparison.pk)
+    assert written.moderator_read == "A newer read." and written.moderator_source == "newer"
+
+
+def test_the_moderator_obeys_recusal(comparison, settings, client):
+    openai = Vendor.objects.create(name="OpenAI", slug="openai")
+    comparison.tool_b.vendor = openai
+    comparison.tool_b.save()
+    settings.SHIPWITH_LLM = "fake:gpt-4o"
+    assert moderator_read_write(comparison_id=comparison.pk).moderator_read == ""
+    assert FakeModel.prompts == []
+    tools_touch(comparison.tool_a_id)
+    html = client.get("/compare/alpha-vs-beta/").content.decode()
+    assert "No moderator's read: fake:gpt-4o is made by OpenAI" in html
+    settings.SHIPWITH_LLM_ALTERNATE = "fake:claude-moderator"
+    written = moderator_read_write(comparison_id=comparison.pk)
+    assert written.moderator_model == "fake:claude-moderator"
 
 
 def test_read_is_not_rewritten_until_a_panel_changes(comparison):
     moderator_read_write(comparison_id=comparison.pk)
     moderator_read_write(comparison_id=comparison.pk)
-    assert len(FakeModel.prompts) == 1
+    assert len(FakeModel.prompts) == 2  # one read: both orders
     make_review(comparison.tool_a, make_personas()[3], "ship", take="Operator changed.")
     FakeModel.answer = "Now all four ship Alpha."
     written = moderator_read_write(comparison_id=comparison.pk)
-    assert len(FakeModel.prompts) == 2 and written.moderator_read == "Now all four ship Alpha."
+    assert len(FakeModel.prompts) == 4 and written.moderator_read == "Now all four ship Alpha."
 
 
 def test_incomplete_panels_get_no_read(comparison):
@@ -115,3 +186,10 @@ def test_read_from_the_embedded_model_carries_the_note(comparison, client):
     tools_touch(comparison.tool_a_id)
     html = client.get("/compare/alpha-vs-beta/").content.decode()
     assert "135M" in html and "OPENAI_BASE_URL" in html
+
+
+def test_a_moderator_model_that_cannot_be_built_leaves_the_page_up(comparison, settings, client):
+    settings.SHIPWITH_LLM = "nonsense:model"
+    response = client.get("/compare/alpha-vs-beta/")
+    assert response.status_code == 200
+    assert "Not written yet" in response.content.decode()

@@ -5,7 +5,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from shipwith.catalog.models import Tool
+from shipwith.catalog.models import Source, Tool
+from shipwith.panel.models import PanelRun, Seat, SeatStatus
 from shipwith.web import caching
 from shipwith.web.models import Comparison
 from shipwith.web.services import comparisons_publish
@@ -44,20 +45,40 @@ def cold_counts(client) -> dict[str, int]:
     return counts
 
 
+def evidence(tool: Tool, *competitors: str) -> dict:
+    """Review fields that pages resolve: competitors to tool pages, quotes to their sources."""
+    source = add_source(tool, f"https://example.com/{tool.slug}/{Source.objects.count()}")
+    return {
+        "competitors": list(competitors),
+        "key_risk": "A risk.",
+        "claim_to_pressure": "A claim.",
+        "evidence_quotes": ["serves models over HTTP", "with batching"],
+        "evidence_sources": [source.pk, None],
+        "dropped_quotes": ["made up"],
+    }
+
+
+def fail_a_seat(tool: Tool, status: str = SeatStatus.FAILED) -> None:
+    run = PanelRun.objects.create(tool=tool, status="incomplete")
+    persona = make_personas()[3]
+    Seat.objects.create(run=run, persona=persona, status=status, error="server error 500")
+
+
 def grow(extra_tools: int, versions: int) -> None:
     """Add tools with panels, re-run reviews, tiers and sources, and publish comparisons."""
     personas = make_personas()
-    for tool in [make_tool(f"more-{n}") for n in range(extra_tools)]:
-        make_panel(tool, "sksk")
+    for n, tool in enumerate([make_tool(f"more-{n}") for n in range(extra_tools)]):
+        make_panel(tool, "sksk", **evidence(tool, "Alpha", f"More {n + 1}", "Unknown"))
         add_tier(tool)
-        add_source(tool)
+        fail_a_seat(tool)
     for slug in ("alpha", "beta"):
         tool = Tool.objects.get(slug=slug)
         add_tier(tool, "Pro", 99)
-        add_source(tool, "https://example.com/more")
-        for _ in range(versions):
+        fail_a_seat(tool, SeatStatus.RECUSED)
+        for n in range(versions):
             for persona in personas:
-                make_review(tool, persona, "skip")
+                names = ["Beta", "Alpha", *[f"More {k}" for k in range(n * 3, n * 3 + 3)]]
+                make_review(tool, persona, "skip", **evidence(tool, *names))
     comparisons_publish()
     Comparison.objects.get_or_create(
         tool_a=Tool.objects.get(slug="alpha"), tool_b=Tool.objects.get(slug="beta")
@@ -66,8 +87,9 @@ def grow(extra_tools: int, versions: int) -> None:
 
 def test_query_counts_do_not_grow_with_the_catalog(client):
     alpha, beta = make_tool("alpha"), make_tool("beta")
-    make_panel(alpha, "sssk")
-    make_panel(beta, "ss")
+    make_panel(alpha, "sssk", **evidence(alpha, "Beta", "Unknown"))
+    make_panel(beta, "ss", **evidence(beta, "alpha"))
+    fail_a_seat(beta)
     comparisons_publish()
     small = cold_counts(client)
     grow(extra_tools=25, versions=3)

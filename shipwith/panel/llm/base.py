@@ -20,6 +20,7 @@ class Completion:
     tokens_in: int
     tokens_out: int
     latency_ms: int
+    repairs: int = 0  # answers that had to be asked again before this one was usable
 
 
 @dataclass
@@ -79,7 +80,7 @@ class Model(ABC):
 
     @property
     def spec(self) -> str:
-        return self.provider if self.provider == "local" else f"{self.provider}:{self.model_id}"
+        return f"{self.provider}:{self.model_id}"
 
     @property
     def vendor(self) -> str:
@@ -111,7 +112,9 @@ class Model(ABC):
         tokens_in, tokens_out = tokens_in + second.tokens_in, tokens_out + second.tokens_out
         data, second_problem = self._check(second, schema)
         if second_problem is None:
-            return self._completion(second.text, data, tokens_in, tokens_out, started)
+            completion = self._completion(second.text, data, tokens_in, tokens_out, started)
+            completion.repairs = 1
+            return completion
         raise InvalidOutput(
             f"invalid output after one repair: {second_problem}",
             raw=f"{first.text}\n--- repair ---\n{second.text}",

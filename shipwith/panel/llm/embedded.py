@@ -76,9 +76,10 @@ class EmbeddedModel(Model):
     concurrent = False
     low_capability = True
 
-    def __init__(self, model_id: str = "SmolLM2-135M-Instruct-Q4_1", *, path: Path | None = None):
-        super().__init__(model_id)
+    def __init__(self, *, path: Path | None = None):
         self.path = path or gguf_path()
+        # The id is the file actually loaded: what the take names and recusal judges.
+        super().__init__(self.path.name)
         self.n_ctx = getattr(settings, "SHIPWITH_LOCAL_N_CTX", 4096)
         # Half the cores: llama.cpp threads spin at barriers and collapse when oversubscribed.
         self.n_threads = getattr(settings, "SHIPWITH_LOCAL_THREADS", None) or max(

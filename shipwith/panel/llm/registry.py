@@ -1,6 +1,7 @@
 """From a spec string ("local", "openai:MODEL", "anthropic:MODEL") to a model."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 
@@ -22,6 +23,22 @@ def default_model_spec() -> str:
     return getattr(settings, "SHIPWITH_LLM", "local") or "local"
 
 
+def alternate_model_spec() -> str:
+    """The model that takes a seat the default must leave ("" when none is set)."""
+    return (getattr(settings, "SHIPWITH_LLM_ALTERNATE", "") or "").strip()
+
+
+def _gguf_file(spec: str, name: str) -> Path:
+    # The model id recorded is the file actually loaded, so `local:NAME` must name a real file.
+    path = Path(name).expanduser()
+    if path.suffix.lower() != ".gguf" or not path.is_file():
+        raise LLMError(
+            f"model spec {spec!r}: {name!r} is not a GGUF file; use 'local' for the bundled "
+            "model or 'local:/path/to/model.gguf'"
+        )
+    return path
+
+
 def model_for(spec: str) -> Model:
     """Build the model a spec names; raise LLMError for a spec we cannot serve."""
     spec = (spec or default_model_spec()).strip()
@@ -32,7 +49,7 @@ def model_for(spec: str) -> Model:
     if prefix == "local":
         from shipwith.panel.llm.embedded import EmbeddedModel
 
-        return EmbeddedModel(model_id) if model_id else EmbeddedModel()
+        return EmbeddedModel(path=_gguf_file(spec, model_id)) if model_id else EmbeddedModel()
     if not model_id:
         raise LLMError(f"model spec {spec!r} names no model: use e.g. 'openai:gpt-4o-mini'")
     if prefix == "openai":
@@ -46,3 +63,15 @@ def model_for(spec: str) -> Model:
     raise LLMError(
         f"unknown model provider {prefix!r} in {spec!r}: use local, openai: or anthropic:"
     )
+
+
+def model_spec_validate(spec: str) -> None:
+    """Refuse a spec no model can be built from, saying why (a validator for admin fields)."""
+    from django.core.exceptions import ValidationError
+
+    if not spec.strip():
+        return
+    try:
+        model_for(spec)
+    except LLMError as exc:
+        raise ValidationError(str(exc)) from exc

@@ -17,7 +17,9 @@ _FAMILIES = [
     (r"nemotron|nvidia/", "nvidia"),
     (r"grok", "xai"),
 ]
-_BY_PROVIDER = {"anthropic": "anthropic", "local": "hugging-face"}
+# Only a provider that serves its own models alone says who made them; an embedded model's
+# vendor comes from the file actually loaded, like any other model id.
+_BY_PROVIDER = {"anthropic": "anthropic"}
 
 
 def model_vendor(provider: str, model_id: str) -> str:

@@ -6,6 +6,7 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
 
 from shipwith.catalog.services import catalog_load_starter
 from shipwith.ingest.tasks import daily_schedule
@@ -48,14 +49,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `finally` stops the children
         try:
             # Review in the foreground while the site is already browsable; reviews fill in.
-            from shipwith.panel.progress import panels_run_with_progress
-            from shipwith.panel.selectors import tools_lacking_panel
-
-            if not no_review and (missing := tools_lacking_panel()):
-                self.stdout.write(f"Reviewing {len(missing)} tools that lack a panel…")
-                panels_run_with_progress(tool_ids=missing, write=self.stdout.write)
-                # Panels are complete now: queue the moderator's reads of published pairs.
-                self.stdout.write(f"Comparisons: {comparisons_publish()}")
+            if not no_review:
+                self._review()
             self._wait(children)
         except KeyboardInterrupt:
             self.stdout.write("\nStopping: reviews done so far are kept; the next `up` resumes.")
@@ -65,6 +60,33 @@ class Command(BaseCommand):
                     child.terminate()
             for child in children:
                 child.wait(timeout=15)
+
+    def _review(self) -> None:
+        """Review tools lacking a panel, then finish incomplete panels; never stop serving."""
+        from shipwith.panel.progress import panels_run_with_progress
+        from shipwith.panel.selectors import runs_to_finish, tools_lacking_panel
+        from shipwith.panel.tasks import seats_retry_later
+
+        try:
+            missing = tools_lacking_panel()
+            unfinished = runs_to_finish(exclude_tools=missing)
+            if not (missing or unfinished):
+                return
+            if missing:
+                self.stdout.write(f"Reviewing {len(missing)} tools that lack a panel…")
+            if unfinished:
+                self.stdout.write(f"Finishing {len(unfinished)} incomplete panels…")
+            runs = panels_run_with_progress(
+                tool_ids=missing, run_ids=unfinished, write=self.stdout.write
+            )
+            # The worker beside us tries failed seats again, with backoff, while we serve.
+            for run in runs:
+                seats_retry_later(run.pk)
+            # Panels are complete now: queue the moderator's reads of published pairs.
+            self.stdout.write(f"Comparisons: {comparisons_publish()}")
+        except DatabaseError as exc:
+            self.stderr.write(f"Reviewing stopped by a database error ({exc}); still serving.")
+            self.stdout.write("Run `shipwith review --incomplete` to finish the panels.")
 
     def _spawn_worker(self) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", "shipwith", "db_worker", "--interval", "1"])

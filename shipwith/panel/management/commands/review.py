@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from shipwith.catalog.models import Tool
 from shipwith.panel.llm import LOW_CAPABILITY_NOTE, LLMError, default_model_spec, model_for
 from shipwith.panel.progress import panels_run_with_progress
+from shipwith.panel.selectors import runs_to_finish
 
 
 class Command(BaseCommand):
@@ -14,17 +15,39 @@ class Command(BaseCommand):
             "--all", action="store_true", dest="all_tools", help="Review every tool."
         )
         parser.add_argument(
+            "--incomplete",
+            action="store_true",
+            help="Ask again only the failed (or recused, once an alternate is set) seats of "
+            "incomplete panels; seats that answered are never asked again.",
+        )
+        parser.add_argument(
             "--model",
             default=None,
             help='Model for every persona, e.g. "local", "openai:MODEL", "anthropic:MODEL" '
             "(default: each persona's model, else SHIPWITH_LLM).",
         )
 
-    def handle(self, *args, slugs: list[str], all_tools: bool, model: str | None, **options):
-        if bool(slugs) == all_tools:
-            raise CommandError("name tools by slug, or pass --all (not both)")
+    def handle(
+        self,
+        *args,
+        slugs: list[str],
+        all_tools: bool,
+        model: str | None,
+        incomplete: bool = False,
+        **options,
+    ):
+        if sum([bool(slugs), all_tools, incomplete]) != 1:
+            raise CommandError(
+                "name tools by slug, or pass --all or --incomplete (only one, not both)"
+            )
+        if incomplete and model:
+            raise CommandError("--incomplete finishes each run with the model it started with")
         tools = Tool.objects.order_by("name")
-        if slugs:
+        run_ids: list[int] = []
+        if incomplete:
+            tool_ids, run_ids = [], runs_to_finish()
+            self.stdout.write(f"Finishing {len(run_ids)} incomplete panels…")
+        elif slugs:
             found = dict(tools.filter(slug__in=slugs).values_list("slug", "pk"))
             if unknown := [slug for slug in slugs if slug not in found]:
                 raise CommandError(f"no tool with slug: {', '.join(unknown)}")
@@ -39,7 +62,7 @@ class Command(BaseCommand):
         if low:
             self.stderr.write(self.style.WARNING(f"Note: {LOW_CAPABILITY_NOTE}"))
         runs = panels_run_with_progress(
-            tool_ids=tool_ids, model_spec=model, write=self.stdout.write
+            tool_ids=tool_ids, run_ids=run_ids, model_spec=model, write=self.stdout.write
         )
         complete = sum(run.status == "complete" for run in runs)
         self.stdout.write(f"{complete} of {len(runs)} panels complete.")
