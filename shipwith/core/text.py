@@ -45,3 +45,8 @@ def plain_text_or_empty(value: str) -> str:
         return plain_text(value)
     except UnsettledText:
         return ""
+
+
+def web_url(url: str) -> str:
+    """The address when it is a web page to link to; "" for javascript:, data: and the like."""
+    return url if url.strip().lower().startswith(("https://", "http://")) else ""

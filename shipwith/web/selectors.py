@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 
 from shipwith.catalog.models import Category, PaidTier, Source, Tool
+from shipwith.core.text import web_url
 from shipwith.panel.models import PanelEval, Persona, Review, Seat
 from shipwith.panel.selectors import PanelSummary, empty_seats, panel_summaries
 from shipwith.web.community import Community, community_figures
@@ -43,8 +44,7 @@ class Evidence:
     @property
     def href(self) -> str:
         """The source's address when it is a web page (never a javascript: or data: URL)."""
-        url = self.source.url if self.source else ""
-        return url if url.lower().startswith(("https://", "http://")) else ""
+        return web_url(self.source.url) if self.source else ""
 
 
 @dataclass

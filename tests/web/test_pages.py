@@ -164,6 +164,15 @@ def test_hostile_catalog_text_is_escaped(client):
     assert "<script>x()" not in html
 
 
+def test_a_source_that_is_not_a_web_page_is_never_a_link(client):
+    tool = make_tool("odd")
+    add_source(tool, url="javascript:alert(1)")
+    add_source(tool, url="https://example.com/docs")
+    html = client.get("/tools/odd/").content.decode()
+    assert 'href="javascript:' not in html and "javascript:alert(1)" not in html
+    assert 'href="https://example.com/docs"' in html
+
+
 def test_open_graph_meta_on_tool_and_comparison(client, pair):
     tool = client.get("/tools/sglang/").content.decode()
     assert 'property="og:title" content="SGLang: should you ship with it?"' in tool

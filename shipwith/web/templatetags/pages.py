@@ -6,10 +6,12 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from shipwith.core.text import web_url
 from shipwith.panel.selectors import PanelSummary
 from shipwith.web.community import Community
 
 register = template.Library()
+register.filter("web_url", web_url)
 
 SEAT = 22
 GAP = 4
