@@ -23,6 +23,7 @@ SCRIPTS = {
     "votes_rating": ([], ["--votes", "200000", "--tools", "2000", "--rounds", "20"]),
     "votes_http": ([], ["--seconds", "4"]),
     "newsletter_send": ([], ["--sizes", "1000,3000"]),
+    "api_throughput": ([], ["--large", "2000"]),
 }
 
 

@@ -166,3 +166,21 @@ SHIPWITH_LOCAL_THREADS = int(env("SHIPWITH_LOCAL_THREADS", "0")) or None
 
 # newsletter: any ANYMAIL_* variable reaches django-anymail, e.g. ANYMAIL_MAILGUN_API_KEY.
 ANYMAIL = {k[8:]: v for k, v in __import__("os").environ.items() if k.startswith("ANYMAIL_")}
+
+# api: the JSON API at /api/v1/ (django-ninja; "ninja" serves the docs page's own static files).
+# CORS is open for reads under /api/ only (django-cors-headers); a per-client rate limit
+# ("N/s|m|h|d", counted in the shared store) on every API request, another per token on writes.
+INSTALLED_APPS += ["ninja", "corsheaders", "shipwith.api"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+    "corsheaders.middleware.CorsMiddleware",
+)
+MIDDLEWARE += ["shipwith.api.middleware.ApiMiddleware"]
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "if-none-match", "if-modified-since"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
+CORS_PREFLIGHT_MAX_AGE = 86400
+SHIPWITH_API_RATE = env("SHIPWITH_API_RATE", "300/m")
+SHIPWITH_API_WRITE_RATE = env("SHIPWITH_API_WRITE_RATE", "60/m")
