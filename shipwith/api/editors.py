@@ -8,7 +8,7 @@ from ninja.responses import Status
 from shipwith.api import schemas
 from shipwith.api.auth import TokenAuth, require_scope
 from shipwith.api.models import Scope
-from shipwith.api.reads import Invalid
+from shipwith.api.reads import SLUG, Invalid
 from shipwith.panel.llm import LLMError, model_for
 from shipwith.panel.models import PanelRun
 from shipwith.panel.services import panel_run_enqueue
@@ -51,7 +51,11 @@ def _check_model(spec: str) -> None:
     response={202: schemas.PanelRunOut, **WRITE_ERRORS},
     summary="Start a panel run",
 )
-def panel_run_start(request: HttpRequest, slug: str, payload: schemas.PanelRunIn | None = None):
+def panel_run_start(
+    request: HttpRequest,
+    slug: str = Path(..., max_length=120, pattern=SLUG),
+    payload: schemas.PanelRunIn | None = None,
+):
     """Queue a review of the tool by every active reviewer (scope `panel:run`).
 
     An unfinished run of the same tool and model is returned instead of a second one.

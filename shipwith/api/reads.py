@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponsePermanentRedirect
 from django.urls import reverse
-from ninja import Query, Router
+from ninja import Path, Query, Router
 from ninja.decorators import decorate_view
 from pydantic import Field
 
@@ -23,6 +23,8 @@ router = Router(tags=["read"])
 # What every read may answer besides its 200 (schemathesis checks each status is listed).
 READ_ERRORS = {304: None, 404: schemas.Error, 422: schemas.Error, 429: schemas.Error}
 MAX_LIMIT = 100
+SLUG = r"^[-a-zA-Z0-9_]+$"  # what a catalog slug may hold; anything else cannot match
+TEXT = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 
 
 def absolute(path: str) -> str:
@@ -52,7 +54,7 @@ def _category(slug: str | None) -> None:
 
 
 class ToolQuery(schemas.Schema):
-    category: str | None = Field(None, max_length=80, description="A category slug.")
+    category: str | None = Field(None, max_length=80, pattern=SLUG, description="A category slug.")
     licence_kind: schemas.LicenceKind | None = None
     deployment: schemas.Deployment | None = None
     price_kind: schemas.PriceKind | None = Field(None, description="The entry price's kind.")
@@ -61,8 +63,10 @@ class ToolQuery(schemas.Schema):
         description="ship/skip: a complete panel where most reviewers ship/skip; split: a tie; "
         "incomplete: a reviewer is missing.",
     )
-    q: str | None = Field(None, max_length=200, description="Words that must all match.")
-    after: str | None = Field(None, max_length=120, description="The last slug seen.")
+    q: str | None = Field(
+        None, max_length=200, pattern=TEXT, description="Words that must all match."
+    )
+    after: str | None = Field(None, max_length=120, pattern=SLUG, description="The last slug seen.")
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
 
 
@@ -93,7 +97,7 @@ def _comparison_urls(page: selectors.ToolPage) -> list[str]:
 
 @router.get("/tools/{slug}", response={200: schemas.ToolDetail, **READ_ERRORS}, summary="One tool")
 @decorate_view(freshness_cached)
-def tool(request: HttpRequest, slug: str):
+def tool(request: HttpRequest, slug: str = Path(..., max_length=120, pattern=SLUG)):
     """The card, the current reviews with their evidence, earlier verdicts, tiers and sources."""
     tool_id = selectors.tool_id(slug)
     if tool_id is None:
@@ -114,9 +118,13 @@ def tool(request: HttpRequest, slug: str):
 
 
 class ComparisonQuery(schemas.Schema):
-    tool: str | None = Field(None, max_length=120, description="Only pairs with this tool.")
-    category: str | None = Field(None, max_length=80)
-    after: str | None = Field(None, max_length=250, description='The last "a-vs-b" seen.')
+    tool: str | None = Field(
+        None, max_length=120, pattern=SLUG, description="Only pairs with this tool."
+    )
+    category: str | None = Field(None, max_length=80, pattern=SLUG)
+    after: str | None = Field(
+        None, max_length=250, pattern=SLUG, description='The last "a-vs-b" seen.'
+    )
     limit: int = Field(20, ge=1, le=MAX_LIMIT)
 
 
@@ -156,7 +164,7 @@ def comparisons(request: HttpRequest, query: Query[ComparisonQuery]):
     summary="Two tools side by side",
 )
 @decorate_view(freshness_cached)
-def comparison(request: HttpRequest, pair: str):
+def comparison(request: HttpRequest, pair: str = Path(..., max_length=250, pattern=SLUG)):
     """Both panels, the pricing read, the reviewer split and the pick; B-vs-A redirects."""
     found = selectors.pair_resolve(pair)
     if found is None:
@@ -187,7 +195,9 @@ def categories(request: HttpRequest):
 
 
 class LeaderboardQuery(schemas.Schema):
-    category: str | None = Field(None, max_length=80, description="Rank within a category.")
+    category: str | None = Field(
+        None, max_length=80, pattern=SLUG, description="Rank within a category."
+    )
     after: int | None = Field(None, ge=0, le=2**31, description="The last rank seen.")
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
 
@@ -229,8 +239,20 @@ def leaderboard(request: HttpRequest, query: Query[LeaderboardQuery]):
 
 class ChangesQuery(schemas.Schema):
     since: datetime = Field(description="ISO 8601 time; without a zone it is read as UTC.")
-    after: str | None = Field(None, max_length=80, description="The cursor from `next`.")
+    after: str | None = Field(
+        None, max_length=80, pattern=TEXT, description="The cursor from `next`."
+    )
     limit: int = Field(100, ge=1, le=MAX_LIMIT)
+
+
+def _utc(moment: datetime, where: str) -> datetime:
+    """The same moment in UTC (PostgreSQL refuses offsets beyond ±16 h); naive is UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise Invalid(where, "That time is out of range.") from None
 
 
 def _cursor(text: str) -> tuple[datetime, str, int]:
@@ -238,7 +260,7 @@ def _cursor(text: str) -> tuple[datetime, str, int]:
         at, kind, key = text.split("|")
         if kind not in api_selectors.KIND_ORDER:
             raise ValueError(kind)
-        return datetime.fromisoformat(at), kind, int(key)
+        return _utc(datetime.fromisoformat(at), "query.after"), kind, int(key)
     except ValueError:
         raise Invalid("query.after", "Not a cursor: pass the `after` of a `next` URL.") from None
 
@@ -247,7 +269,7 @@ def _cursor(text: str) -> tuple[datetime, str, int]:
 @decorate_view(freshness_cached)
 def changes(request: HttpRequest, query: Query[ChangesQuery]):
     """New tools, new reviews and verdict flips since a time, oldest first: what agents poll."""
-    since = query.since if query.since.tzinfo else query.since.replace(tzinfo=UTC)
+    since = _utc(query.since, "query.since")
     after = _cursor(query.after) if query.after else None
     found = api_selectors.changes_since(since, after=after, limit=query.limit)
     return {

@@ -264,6 +264,7 @@ class PanelRunIn(Schema):
     model: str | None = Field(
         default=None,
         max_length=120,
+        pattern=r"^[^\x00]*$",
         description='A model spec such as "openai:gpt-4o-mini"; the panel default otherwise.',
     )
 

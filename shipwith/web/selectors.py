@@ -163,7 +163,8 @@ def most_shipped(limit: int = 8) -> list[Card]:
 
 
 def categories_with_counts() -> list[Category]:
-    return list(Category.objects.annotate(tool_count=Count("tools")))
+    # Explicit order: PostgreSQL does not keep Meta.ordering through the GROUP BY.
+    return list(Category.objects.annotate(tool_count=Count("tools")).order_by("name", "pk"))
 
 
 CATEGORY_PAGE_SIZE = 48

@@ -97,6 +97,9 @@ def test_a_search_matching_several_tags_lists_the_tool_once(client, catalog):
         ("limit=0", "query.limit"),
         ("limit=101", "query.limit"),
         ("limit=ten", "query.limit"),
+        ("q=nul%00byte", "query.q"),
+        ("category=nul%00byte", "query.category"),
+        ("after=nul%00byte", "query.after"),
     ],
 )
 def test_bad_filters_say_what_and_where(client, catalog, query, where):
@@ -144,6 +147,12 @@ def test_a_tool_in_full(client, catalog):
     assert body["sources"] == [
         {"url": "https://example.com/docs", "title": "Docs", "checked_on": "2026-11-01"}
     ]
+
+
+def test_a_slug_no_tool_can_have_is_refused_where_it_is(client, catalog):
+    response = client.get("/api/v1/tools/vl%00lm")
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["where"] == "path.slug"
 
 
 def test_an_unknown_tool_is_a_404_in_the_error_shape(client, catalog):
@@ -250,6 +259,9 @@ def test_changes_since_a_time_page_through_new_tools_reviews_and_flips(client, c
     ]
     later = (timezone.now() + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
     assert client.get(f"/api/v1/changes?since={later}").json()["items"] == []
+    # Any offset Python reads is the same moment in UTC (PostgreSQL refuses beyond ±16 h).
+    far = client.get("/api/v1/changes?since=2000-01-01T00:00:00-20:30").json()
+    assert len(far["items"]) >= 3
 
 
 @pytest.mark.parametrize(
@@ -257,6 +269,7 @@ def test_changes_since_a_time_page_through_new_tools_reviews_and_flips(client, c
     [
         ("", "query.since"),
         ("since=yesterday", "query.since"),
+        ("since=9999-12-31T23:59:59-23:00", "query.since"),
         ("since=2026-01-01&after=x", "query.after"),
     ],
 )
