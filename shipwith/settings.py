@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "shipwith.votes",
     "shipwith.newsletter",
     "shipwith.web",
+    "shipwith.ingest",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,21 @@ SHIPWITH_LOCAL_THREADS = int(env("SHIPWITH_LOCAL_THREADS", "0")) or None
 
 # newsletter: any ANYMAIL_* variable reaches django-anymail, e.g. ANYMAIL_MAILGUN_API_KEY.
 ANYMAIL = {k[8:]: v for k, v in __import__("os").environ.items() if k.startswith("ANYMAIL_")}
+
+# Newsletter digest (ingest-core): at most this many comparisons, complete panels only.
+NEWSLETTER_MAX_COMPARISONS = int(env("NEWSLETTER_MAX_COMPARISONS", "10"))
+
+# ingest: limits of the one Fetcher every ingest request goes through (shipwith/ingest/fetch.py).
+# SHIPWITH_INGEST_ALLOW_PRIVATE lets it reach loopback/private addresses: for tests only.
+SHIPWITH_INGEST_ALLOW_PRIVATE = env_bool("SHIPWITH_INGEST_ALLOW_PRIVATE")
+SHIPWITH_INGEST_MAX_BYTES = int(env("SHIPWITH_INGEST_MAX_BYTES", str(16 * 1024 * 1024)))
+SHIPWITH_INGEST_CONNECT_TIMEOUT = float(env("SHIPWITH_INGEST_CONNECT_TIMEOUT", "10"))
+SHIPWITH_INGEST_READ_TIMEOUT = float(env("SHIPWITH_INGEST_READ_TIMEOUT", "20"))
+SHIPWITH_INGEST_TOTAL_TIMEOUT = float(env("SHIPWITH_INGEST_TOTAL_TIMEOUT", "60"))
+SHIPWITH_INGEST_HOST_DELAY = float(env("SHIPWITH_INGEST_HOST_DELAY", "1"))  # seconds per host
+SHIPWITH_INGEST_RETRIES = int(env("SHIPWITH_INGEST_RETRIES", "2"))
+SHIPWITH_INGEST_RETRY_AFTER_MAX = float(env("SHIPWITH_INGEST_RETRY_AFTER_MAX", "30"))
+SHIPWITH_INGEST_MAX_REDIRECTS = int(env("SHIPWITH_INGEST_MAX_REDIRECTS", "5"))
 
 # api: the JSON API at /api/v1/ (django-ninja; "ninja" serves the docs page's own static files).
 # CORS is open for reads under /api/ only (django-cors-headers); a per-client rate limit

@@ -47,6 +47,15 @@ Url = Annotated[HttpUrl, AfterValidator(str)]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=120)]
 Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False, max_digits=12, decimal_places=4)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+# External identifiers: "owner/name" as each service spells it.
+HuggingFaceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][\w.-]*/[\w.-]+$", max_length=200)]
+OpenRouterSlug = Annotated[
+    str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*/[a-z0-9._:-]+$", max_length=200)
+]
+GitHubRepo = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9_.-]+$", max_length=140)
+]
+Domain = Annotated[str, Field(pattern=r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$", max_length=200)]
 
 
 class Strict(BaseModel):
@@ -114,6 +123,14 @@ class ToolEntry(Strict):
     tags: list[Annotated[str, Field(pattern=SLUG_PATTERN, max_length=50)]] = Field(
         default_factory=list, max_length=30
     )
+    aliases: list[Annotated[_required_text(120), Field(pattern=r"^[^\r\n]+$")]] = Field(
+        default_factory=list, max_length=20
+    )
+    huggingface_id: HuggingFaceId | None = None
+    openrouter_slug: OpenRouterSlug | None = None
+    github_repo: GitHubRepo | None = None
+    # Derived from a homepage at a site's root when left out; "" would say "none".
+    homepage_domain: Domain | Literal[""] | None = None
 
     @property
     def resolved_slug(self) -> str:

@@ -233,3 +233,31 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.url
+
+
+class PriceChange(models.Model):
+    """A tool's price as it was and became: kept as history, shown on the tool page."""
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="price_changes")
+    field = models.CharField(max_length=40, help_text='The changed fact, e.g. "price_amount".')
+    old = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    new = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    unit = models.CharField(max_length=60, blank=True, help_text='e.g. "1M input tokens".')
+    changed_at = models.DateTimeField()
+    source = models.CharField(
+        max_length=500, blank=True, help_text="Where the new price was read (source and URL)."
+    )
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.tool}: {self.text}"
+
+    @property
+    def text(self) -> str:
+        """ "$0.15 → $0.20 per 1M input tokens"; the page adds the date."""
+        old = format_price(self.old, self.currency) or "no price"
+        new = format_price(self.new, self.currency, unit=self.unit) or "no price"
+        return f"{old} → {new}"

@@ -15,6 +15,7 @@ from shipwith.catalog.files import (
     parse_path,
     slugify,
 )
+from shipwith.catalog.identifiers import tool_domain
 from shipwith.catalog.models import Category, PaidTier, Source, Tag, Tool, Vendor
 from shipwith.core.freshness import tools_touch
 
@@ -84,8 +85,47 @@ def _check_references(files: list[ParsedFile]) -> None:
                         f"unknown category '{entry.category}'",
                     )
                 )
+    problems += _identifier_problems(files)
     if problems:
         raise CatalogError(problems)
+
+
+IDENTIFIERS = ("huggingface_id", "openrouter_slug", "github_repo", "homepage_domain")
+
+
+def _identifiers(entry: ToolEntry) -> dict[str, str]:
+    domain = entry.homepage_domain
+    return {
+        "huggingface_id": entry.huggingface_id or "",
+        "openrouter_slug": entry.openrouter_slug or "",
+        "github_repo": (entry.github_repo or "").lower(),
+        "homepage_domain": tool_domain(entry.homepage) if domain is None else domain,
+    }
+
+
+def _identifier_problems(files: list[ParsedFile]) -> list[Problem]:
+    """An external identifier names one tool: refuse it on two tools (files or database)."""
+    problems: list[Problem] = []
+    for name in IDENTIFIERS:
+        owners = dict(Tool.objects.exclude(**{name: ""}).values_list(name, "slug"))
+        seen: dict[str, str] = {}
+        for parsed in files:
+            for index, entry in enumerate(parsed.document.tools):
+                value, slug = _identifiers(entry)[name], entry.resolved_slug
+                if not value:
+                    continue
+                other = seen.get(value) or owners.get(value)
+                if other and other != slug:
+                    problems.append(
+                        Problem(
+                            parsed.path,
+                            parsed.line_of("tools", index, name) or parsed.line_of("tools", index),
+                            f"tools[{index}] (slug '{slug}'), field '{name}'",
+                            f"'{value}' already names the tool '{other}'",
+                        )
+                    )
+                seen[value] = slug
+    return problems
 
 
 def _apply(instance, values: dict) -> bool:
@@ -116,6 +156,8 @@ def _tool_values(entry: ToolEntry, category: Category, vendor: Vendor | None) ->
         "price_currency": price.currency if price else "USD",
         "price_period": (price.period or "") if price else "",
         "price_unit": price.unit if price else "",
+        "aliases": "\n".join(entry.aliases),
+        **_identifiers(entry),
     }
 
 
@@ -233,7 +275,7 @@ def _tool_document(tool: Tool) -> dict:
                 "unit": tool.price_unit,
             }
         )
-    return _drop_empty(
+    document = _drop_empty(
         {
             "name": tool.name,
             "slug": tool.slug,
@@ -273,8 +315,16 @@ def _tool_document(tool: Tool) -> dict:
                 for s in tool.sources.all()
             ],
             "tags": [t.name for t in tool.tags.all()],
+            "aliases": tool.alias_list,
+            "huggingface_id": tool.huggingface_id,
+            "openrouter_slug": tool.openrouter_slug,
+            "github_repo": tool.github_repo,
         }
     )
+    # Written only when it is not what the homepage implies ("" included), so files stay short.
+    if tool.homepage_domain != tool_domain(tool.homepage):
+        document["homepage_domain"] = tool.homepage_domain
+    return document
 
 
 def catalog_documents() -> dict[str, dict]:

@@ -10,7 +10,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from shipwith.newsletter.selectors import items_for
+from shipwith.newsletter.selectors import digest_sections, items_for
 
 # Stand-ins for what differs per reader, so one render (and one MIME serialisation) serves
 # every reader who picked the same categories; made of characters nothing ever escapes.
@@ -47,21 +47,24 @@ def digest_render(
 ) -> Digest:
     """Render the digest for one set of category preferences (placeholder unsubscribe link)."""
     chosen = items_for(items, category_slugs)
-    comparisons = [item for item in chosen if item["kind"] == "comparison"]
-    flips = [item for item in chosen if item["kind"] == "flip"]
+    sections = digest_sections(chosen)
+    comparisons, flips = sections["comparisons"], sections["flips"]
     parts = []
+    if sections["new_tools"]:
+        parts.append(_plural(len(sections["new_tools"]), "new tool"))
     if comparisons:
         parts.append(_plural(len(comparisons), "new comparison"))
     if flips:
         parts.append(_plural(len(flips), "verdict change"))
+    if sections["more"] and not comparisons:
+        parts.append(_plural(sections["more"][0]["count"], "comparison") + " on the site")
     headline = ", ".join(parts) or "A quiet week: nothing new in your categories"
     year, number = week_slug.split("-w")
     context = {
         "subject": f"{LIST_NAME}, week {int(number)}: {headline}",
         "headline": headline,
         "week_label": f"week {int(number)}, {year}",
-        "comparisons": comparisons,
-        "flips": flips,
+        **sections,
         "category_names": sorted(category_names),
         "base_url": settings.SHIPWITH_BASE_URL,
         "issue_path": reverse("newsletter:issue", args=[week_slug]),

@@ -5,9 +5,11 @@ import math
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from shipwith.ingest.models import Candidate, Status
 from shipwith.newsletter.links import comparison_path, tool_path
 from shipwith.panel.models import Review
 from shipwith.panel.selectors import PanelSummary, panel_summaries
@@ -122,7 +124,8 @@ def _comparison_items(week: Week) -> list[dict]:
     for comparison, votes_score in zip(comparisons, _votes_scores(votes), strict=True):
         panel_a, panel_b = panels[comparison.tool_a_id], panels[comparison.tool_b_id]
         score = _recency(comparison.published_at, week) + votes_score
-        if panel_a.is_complete and panel_b.is_complete:
+        complete = panel_a.is_complete and panel_b.is_complete
+        if complete:
             score += COMPLETE_BONUS
             if (panel_a.ship_share >= 0.5) != (panel_b.ship_share >= 0.5):
                 score += SPLIT_BONUS
@@ -147,6 +150,7 @@ def _comparison_items(week: Week) -> list[dict]:
                     for tool in (comparison.tool_a, comparison.tool_b)
                 ],
                 "score": round(score, 4),
+                "complete": complete,
             }
         )
     return items
@@ -195,14 +199,81 @@ def _flip_items(week: Week) -> list[dict]:
     return items
 
 
-def week_items(week: Week) -> list[dict]:
-    """Rank the week's new comparisons and verdict changes, best first within each kind.
+def _new_tool_items(week: Week) -> list[dict]:
+    """Tools that entered the catalog from ingest this week (accepted `new` candidates)."""
+    accepted = (
+        Candidate.objects.filter(
+            status=Status.ACCEPTED,
+            decided_at__gte=week.start,
+            decided_at__lt=week.end,
+            tool__created_at__gte=week.start,
+        )
+        .select_related("tool__category")
+        .order_by("decided_at", "pk")
+    )
+    tools = {candidate.tool_id: candidate for candidate in accepted}.values()
+    panels = panel_summaries([candidate.tool_id for candidate in tools])
+    return [
+        {
+            "kind": "new_tool",
+            "title": candidate.tool.name,
+            "path": tool_path(candidate.tool),
+            "categories": [candidate.tool.category.slug],
+            "category_names": [candidate.tool.category.name],
+            "at": candidate.decided_at.isoformat(),
+            "summary": _excerpt(candidate.tool.tagline or candidate.tool.description),
+            "panel": _panel_text(panels[candidate.tool_id]),
+            "score": round(_recency(candidate.decided_at, week), 4),
+        }
+        for candidate in tools
+    ]
 
-    Ranked by recency, reader votes (pair and tool votes, log scale) and panel figures:
-    complete panels count, split pairs above agreeing ones.
+
+def _decided(items: list[dict]) -> tuple[list[dict], dict | None]:
+    """The best comparisons whose two panels are complete, at most the setting's number;
+    the others become one "more on the site" item."""
+    limit = getattr(settings, "NEWSLETTER_MAX_COMPARISONS", 10)
+    ranked = sorted(items, key=lambda item: -item["score"])
+    complete = [item for item in ranked if item.get("complete")]
+    kept = complete[:limit]
+    rest = [item for item in ranked if item not in kept]
+    if not rest:
+        return kept, None
+    more = {
+        "kind": "more",
+        "title": f"{len(rest)} more comparisons",
+        "path": "/",
+        "count": len(rest),
+        "categories": sorted({slug for item in rest for slug in item["categories"]}),
+        "category_names": [],
+        "score": 0,
+    }
+    return kept, more
+
+
+KIND_ORDER = {"new_tool": 0, "flip": 1, "comparison": 2, "more": 3}
+
+
+def week_items(week: Week) -> list[dict]:
+    """What is new and decided this week: new tools, verdict changes, then at most
+    NEWSLETTER_MAX_COMPARISONS comparisons whose two panels are complete; the rest is one link.
+
+    Comparisons rank by recency, reader votes (pair and tool votes, log scale) and panel
+    figures: split pairs above agreeing ones.
     """
-    items = _comparison_items(week) + _flip_items(week)
-    return sorted(items, key=lambda item: (item["kind"] != "comparison", -item["score"]))
+    comparisons, more = _decided(_comparison_items(week))
+    items = _new_tool_items(week) + _flip_items(week) + comparisons + ([more] if more else [])
+    return sorted(items, key=lambda item: (KIND_ORDER[item["kind"]], -item["score"]))
+
+
+def digest_sections(items: list[dict]) -> dict[str, list[dict]]:
+    """The items of a digest by section, in the order a reader meets them."""
+    return {
+        "new_tools": [item for item in items if item["kind"] == "new_tool"],
+        "flips": [item for item in items if item["kind"] == "flip"],
+        "comparisons": [item for item in items if item["kind"] == "comparison"],
+        "more": [item for item in items if item["kind"] == "more"],
+    }
 
 
 def items_for(items: list[dict], category_slugs: frozenset[str]) -> list[dict]:

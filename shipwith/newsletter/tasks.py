@@ -2,10 +2,10 @@
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from shipwith.core.schedule import queue_once, queued_at
 from shipwith.newsletter import services
 from shipwith.newsletter.selectors import Week
 
@@ -32,23 +32,12 @@ def next_weekly_run(now: dt.datetime | None = None) -> dt.datetime:
 
 def weekly_scheduled() -> dt.datetime | None:
     """When the weekly send is queued to run next, or None."""
-    from django_tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    pending = DBTaskResult.objects.filter(
-        task_path=WEEKLY_PATH, status=TaskResultStatus.READY
-    ).order_by("run_after")
-    first = pending.first()
-    return first.run_after if first else None
+    return queued_at(WEEKLY_PATH)
 
 
 def weekly_schedule() -> dt.datetime:
     """Queue the weekly send unless one is already queued; return when it runs."""
-    if when := weekly_scheduled():
-        return when
-    when = next_weekly_run()
-    transaction.on_commit(lambda: newsletter_weekly.using(run_after=when).enqueue())
-    return when
+    return queue_once(newsletter_weekly, next_weekly_run)
 
 
 @task()

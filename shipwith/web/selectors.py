@@ -119,7 +119,12 @@ class ToolPage:
 
 def tool_page(slug: str) -> ToolPage | None:
     """The tool page's data, or None for an unknown slug."""
-    tool = _tools().prefetch_related("tags", "sources", "tiers").filter(slug=slug).first()
+    tool = (
+        _tools()
+        .prefetch_related("tags", "sources", "tiers", "price_changes")
+        .filter(slug=slug)
+        .first()
+    )
     if tool is None:
         return None
     (card,) = cards([tool])

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from shipwith.ingest.selectors import tools_new_this_week
 from shipwith.panel.selectors import panel_summary
 from shipwith.web import selectors, seo
 from shipwith.web.badges import badge_parts
@@ -30,6 +31,7 @@ def home(request):
             comparisons=selectors.latest_comparisons(),
             shipped=selectors.most_shipped(),
             categories=selectors.categories_with_counts(),
+            new_tools=tools_new_this_week(),
         ),
     )
 

@@ -203,6 +203,9 @@ def digest_week(week, make_tool, make_comparison, personas, make_review):
     for persona in personas:
         make_review(vllm, persona, "ship")
         make_review(tgi, persona, "skip")
+        # Digests carry comparisons whose two panels are complete.
+        make_review(chroma, persona, "ship")
+        make_review(qdrant, persona, "ship")
     make_comparison(vllm, tgi, week.start + dt.timedelta(days=2), read="vLLM wins on <throughput>.")
     make_comparison(chroma, qdrant, week.start + dt.timedelta(days=5), read="Qdrant for scale.")
     make_review(

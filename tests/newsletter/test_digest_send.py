@@ -15,16 +15,17 @@ pytestmark = pytest.mark.django_db
 
 def test_week_items_are_ranked_and_keep_untrusted_text(digest_week):
     items = week_items(digest_week)
-    assert [item["title"] for item in items] == ["vLLM vs TGI", "Chroma vs Qdrant", "Qdrant"]
-    # vLLM (4/4 ship) vs TGI (0/4) splits the panel: above the later, undecided pair.
-    assert items[0]["sides"] == [
+    # Decided first (the verdict change), then comparisons: vLLM (4/4 ship) vs TGI (0/4)
+    # splits the panel, above the later pair on which both panels agree.
+    assert [item["title"] for item in items] == ["Qdrant", "vLLM vs TGI", "Chroma vs Qdrant"]
+    assert items[1]["sides"] == [
         {"tool": "vLLM", "panel": "panel 4 of 4 ship", "community": ""},
         {"tool": "TGI", "panel": "panel 0 of 4 ship", "community": ""},
     ]
-    assert items[1]["sides"][0]["panel"] == "panel incomplete (0 of 4 reviews)"
-    assert items[2]["changes"] == [{"persona": "Skeptic", "before": "Ship", "after": "Skip"}]
+    assert items[2]["sides"][1]["panel"] == "panel 3 of 4 ship"
+    assert items[0]["changes"] == [{"persona": "Skeptic", "before": "Ship", "after": "Skip"}]
     vectors = frozenset({"vector-databases"})
-    assert [item["title"] for item in items_for(items, vectors)] == ["Chroma vs Qdrant", "Qdrant"]
+    assert [item["title"] for item in items_for(items, vectors)] == ["Qdrant", "Chroma vs Qdrant"]
 
 
 def test_reader_votes_lift_an_item_and_show_in_the_digest(digest_week):
@@ -35,10 +36,10 @@ def test_reader_votes_lift_an_item_and_show_in_the_digest(digest_week):
     ToolTally.objects.create(tool=qdrant, ships=30, skips=10)
     PairTally.objects.create(tool_a=chroma, tool_b=qdrant, a=5, b=20)
     items = week_items(digest_week)
-    assert [item["title"] for item in items] == ["Chroma vs Qdrant", "vLLM vs TGI", "Qdrant"]
-    assert items[0]["sides"][1]["community"] == "community 75% ship (40 votes)"
-    assert items[0]["sides"][0]["community"] == ""  # no votes: no figure, never "0%"
-    assert items[2]["community"] == "community 75% ship (40 votes)"
+    assert [item["title"] for item in items] == ["Qdrant", "Chroma vs Qdrant", "vLLM vs TGI"]
+    assert items[1]["sides"][1]["community"] == "community 75% ship (40 votes)"
+    assert items[1]["sides"][0]["community"] == ""  # no votes: no figure, never "0%"
+    assert items[0]["community"] == "community 75% ship (40 votes)"
 
 
 def test_items_outside_the_week_are_left_out(digest_week, make_tool, make_comparison):

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from shipwith.catalog.services import catalog_load_starter
+from shipwith.ingest.tasks import daily_schedule
 from shipwith.web.services import comparisons_publish
 
 
@@ -38,6 +39,8 @@ class Command(BaseCommand):
         if report := catalog_load_starter():
             self.stdout.write(f"Loaded the starter catalog: {report}")
         self.stdout.write(f"Comparisons: {comparisons_publish()}")
+        # The worker reads the ingest sources once a day; the run queues the next one.
+        self.stdout.write(f"Daily ingest queued for {daily_schedule():%Y-%m-%d %H:%M} UTC.")
         if setup_only:
             return
         children = [self._spawn_worker(), self._spawn_server(bind, workers)]

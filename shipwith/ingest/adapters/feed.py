@@ -1,0 +1,147 @@
+"""Any RSS or Atom feed, parsed with feedparser from the bytes the Fetcher got.
+
+Format: feedparser's normalised entries (feedparser.readthedocs.io, "Common RSS/Atom
+elements": `feed.title`, `feed.link`, `entries[].id`, `.title`, `.link`, `.summary`,
+`.published_parsed` / `.updated_parsed`). Two feeds are release feeds and read as such:
+a GitHub `releases.atom` (feed link `https://github.com/OWNER/REPO/releases`, entries titled
+by tag, e.g. "v0.14.0") and a PyPI project feed (`https://pypi.org/rss/project/NAME/releases.xml`,
+channel link `https://pypi.org/project/NAME/`, items titled by version). Their entries are
+releases of that one project — `Item.release` set, the project's name and identifiers — never
+tools called "v0.14.0". The option `project=NAME` reads any feed (a changelog) the same way.
+"""
+
+import calendar
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from urllib.parse import unquote, urlsplit
+from xml.sax import SAXParseException
+
+import feedparser
+
+from shipwith.ingest import normalise as n
+from shipwith.ingest.adapters.base import Adapter, SourceFormatError
+from shipwith.ingest.adapters.common import guarded, option_text, options_check
+from shipwith.ingest.fetch import Fetched
+from shipwith.ingest.items import Facts, Identifiers, Item, ItemProblem
+
+# Problems feedparser reports that leave the feed readable.
+BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+MAX_SUMMARY = 2_000
+
+
+class FeedAdapter(Adapter):
+    kind = "feed"
+    options_known = {"project", "category"}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        options_check(self.options, self.options_known, self.kind)
+        self.project = option_text(self.options, "project")
+        if not self.url:
+            raise SourceFormatError("feed sources need the URL of an RSS or Atom feed")
+
+    def items(self) -> Iterator[Item | ItemProblem]:
+        fetched = self.fetcher.get(self.url, expect="feed")
+        if fetched.not_modified:
+            return
+        parsed = feedparser.parse(
+            fetched.body,
+            response_headers={"content-location": fetched.final_url},
+            # Every text is reduced to plain text (nh3) below, so feedparser's own HTML
+            # sanitiser and link rewriting would be work thrown away.
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+        problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+        if problem is not None and not isinstance(problem, BENIGN):
+            if isinstance(problem, SAXParseException):
+                where = f"line {problem.getLineNumber()}, column {problem.getColumnNumber()}"
+                raise SourceFormatError(
+                    f"{self.url}: malformed feed at {where}: {problem.getMessage()}"
+                )
+            raise SourceFormatError(f"{self.url}: malformed feed: {problem}")
+        if parsed.get("version", "") == "" and not parsed.entries:
+            raise SourceFormatError(f"{self.url}: not an RSS or Atom feed")
+        project = self._project(parsed.feed)
+        for index, entry in enumerate(parsed.entries):
+            key = entry.get("id") or entry.get("link") or f"#{index}"
+            yield from guarded(
+                key, lambda entry=entry, key=key: self._item(entry, key, project, fetched)
+            )
+
+    def _project(self, feed) -> dict | None:
+        """The one project a release feed is about: its name, identifiers and page."""
+        link = feed.get("link") or ""
+        if not link and self._project_url(self.url):
+            link = self._project_url(self.url)
+        parts = urlsplit(link)
+        host = (parts.hostname or "").lower()
+        segments = [segment for segment in parts.path.split("/") if segment]
+        if self.project:
+            repo = n.github_repo(link) if host == "github.com" else None
+            return {"name": self.project, "github": repo, "url": link or self.url}
+        if host == "github.com" and len(segments) >= 3 and segments[2] == "releases":
+            repo = n.github_repo(link)
+            return {"name": segments[1], "github": repo, "url": f"https://github.com/{repo}"}
+        if host == "pypi.org" and len(segments) >= 2 and segments[0] == "project":
+            return {"name": segments[1], "github": None, "url": link}
+        return None
+
+    @staticmethod
+    def _project_url(feed_url: str) -> str:
+        """The project page a release feed's own URL names, when the feed itself does not."""
+        parts = urlsplit(feed_url)
+        segments = [segment for segment in parts.path.split("/") if segment]
+        host = (parts.hostname or "").lower()
+        if host == "github.com" and len(segments) == 3 and segments[2] == "releases.atom":
+            return f"https://github.com/{segments[0]}/{segments[1]}/releases"
+        if host == "pypi.org" and len(segments) == 4 and segments[:2] == ["rss", "project"]:
+            return f"https://pypi.org/project/{segments[2]}/"
+        return ""
+
+    def _item(self, entry, key: str, project: dict | None, fetched: Fetched) -> Item:
+        title = n.text(entry.get("title"), field="title")
+        if not title:
+            raise ValueError("entry has no title")
+        link = n.homepage_url(entry.get("link"))
+        summary = n.text(entry.get("summary"), field="summary")
+        if summary and len(summary) > MAX_SUMMARY:
+            summary = summary[: MAX_SUMMARY - 1].rstrip() + "…"
+        moment = entry.get("published_parsed") or entry.get("updated_parsed")
+        seen_at = (
+            datetime.fromtimestamp(calendar.timegm(moment), tz=UTC) if moment else None
+        ) or fetched.fetched_at
+        category = self.options.get("category") or None
+        if project is not None:
+            return Item(
+                key=key,
+                name=project["name"],
+                url=link or project["url"],
+                seen_at=seen_at,
+                identifiers=Identifiers(github=project["github"]),
+                facts=Facts(
+                    homepage=f"https://github.com/{project['github']}"
+                    if project["github"]
+                    else None
+                ),
+                release=_tag(link) or title,
+                category_hint=category,
+            )
+        # A post's link is not the tool's homepage (every post of a blog shares its domain), so
+        # it gives no identifiers beyond a GitHub repository it points at.
+        return Item(
+            key=key,
+            name=title,
+            url=link or self.url,
+            seen_at=seen_at,
+            identifiers=Identifiers(github=n.github_repo(link)),
+            facts=Facts(description=summary),
+            category_hint=category,
+        )
+
+
+def _tag(link: str | None) -> str | None:
+    """The tag of a GitHub release link (".../releases/tag/v0.14.0" → "v0.14.0")."""
+    if not link or "/releases/tag/" not in link:
+        return None
+    return unquote(link.rsplit("/releases/tag/", 1)[1].strip("/")) or None

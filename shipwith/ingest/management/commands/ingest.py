@@ -1,0 +1,165 @@
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from shipwith.ingest import selectors, services
+from shipwith.ingest.models import IngestSource, Kind, Status
+from shipwith.ingest.services import IngestError
+
+# A source failing this many runs in a row is called out at the end of a run.
+FAILING = 3
+
+
+def _option(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise CommandError(f"--option {text!r}: expected key=value, e.g. min_likes=50")
+    try:
+        parsed = json.loads(value)  # numbers, true/false, lists
+    except ValueError:
+        parsed = value
+    return key.strip(), parsed
+
+
+class Command(BaseCommand):
+    help = "Find new tools and changed facts: sources, runs, candidates, decisions."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        sources = sub.add_parser("sources", help="Add or list sources.")
+        verbs = sources.add_subparsers(dest="verb", required=True)
+        add = verbs.add_parser("add", help="Add a source.")
+        add.add_argument("name")
+        add.add_argument("--kind", required=True, choices=Kind.values)
+        add.add_argument("--url", default="", help="Default: the kind's public URL.")
+        add.add_argument("--option", action="append", default=[], metavar="KEY=VALUE")
+        add.add_argument("--category", help="Category slug proposed for what it finds.")
+        add.add_argument("--autopublish", action="store_true", help="Accept without an editor.")
+        verbs.add_parser("list", help="Sources with their health.")
+        run = sub.add_parser("run", help="Read sources into candidates (all enabled by default).")
+        run.add_argument("names", nargs="*", metavar="NAME")
+        sub.add_parser("refresh", help="Re-fetch every tool's source pages (conditional GET).")
+        listing = sub.add_parser("candidates", help="List candidates.")
+        listing.add_argument("--status", choices=Status.values)
+        listing.add_argument("--json", action="store_true", help="One JSON object per line.")
+        accept = sub.add_parser("accept", help="Accept candidates.")
+        accept.add_argument("ids", nargs="+", type=int, metavar="ID")
+        accept.add_argument("--category", help="Category slug for a new tool.")
+        reject = sub.add_parser("reject", help="Reject candidates; they are not proposed again.")
+        reject.add_argument("ids", nargs="+", type=int, metavar="ID")
+        reject.add_argument("--reason", required=True)
+
+    def handle(self, *args, action: str, **options):
+        try:
+            getattr(self, f"_{action}")(**options)
+        except IngestError as exc:
+            raise CommandError(str(exc)) from None
+
+    def _sources(self, *, verb: str, **options):
+        if verb == "add":
+            source = services.source_add(
+                name=options["name"],
+                kind=options["kind"],
+                url=options["url"],
+                options=dict(_option(text) for text in options["option"]),
+                category_slug=options["category"],
+                autopublish=options["autopublish"],
+            )
+            self.stdout.write(f"Added source '{source.name}' ({source.kind}).")
+            return
+        for source in IngestSource.objects.select_related("category_hint"):
+            state = "enabled" if source.enabled else "disabled"
+            success = (
+                f"{source.last_success_at:%Y-%m-%d %H:%M}" if source.last_success_at else "never"
+            )
+            line = (
+                f"{source.name}\t{source.kind}\t{source.url or '(default URL)'}\t{state}\t"
+                f"last success {success}\t{source.items_seen} items"
+            )
+            if source.failures_in_row:
+                line += f"\tFAILING {source.failures_in_row} in a row: {source.last_error[:200]}"
+            self.stdout.write(line)
+
+    def _run(self, *, names: list[str], **options):
+        with tqdm(unit="item", file=sys.stderr, dynamic_ncols=True, desc="ingest") as bar:
+            reports = services.ingest_run(names=names, tick=lambda: bar.update(1))
+        failed = False
+        for report in reports:
+            self.stdout.write(str(report))
+            for problem in report.problems:
+                self.stderr.write(f"  {problem}")
+            if report.error:
+                failed = True
+                if report.failures_in_row >= FAILING:
+                    self.stderr.write(
+                        f"  source '{report.name}' has failed {report.failures_in_row} runs "
+                        "in a row: fix or disable it"
+                    )
+        if failed:
+            raise CommandError("some sources failed (see above); the others were read")
+
+    def _refresh(self, **options):
+        with tqdm(unit="page", file=sys.stderr, dynamic_ncols=True, desc="refresh") as bar:
+            report = services.sources_refresh(tick=lambda: bar.update(1))
+        for problem in report.errors:
+            self.stderr.write(f"  {problem}")
+        self.stdout.write(str(report))
+
+    def _candidates(self, *, status: str | None, json: bool, **options):
+        for candidate in selectors.candidates_listed(status):
+            # In the order the sources first mentioned it.
+            mentions = sorted(candidate.mentions.all(), key=lambda m: m.pk)
+            sources = list(dict.fromkeys(m.source_name for m in mentions))
+            if json:
+                self.stdout.write(_json_line(candidate, sources))
+                continue
+            target = f" → {candidate.tool.slug}" if candidate.tool else ""
+            category = candidate.category.slug if candidate.category else "no category"
+            changes = "; ".join(
+                f"{name}: {old} → {new}" for name, (old, new) in candidate.changes.items()
+            )
+            self.stdout.write(
+                f"{candidate.pk}\t{candidate.status}\t{candidate.name}{target}\t{category}\t"
+                f"{', '.join(sources)}" + (f"\t{changes}" if changes else "")
+            )
+
+    def _accept(self, *, ids: list[int], category: str | None, **options):
+        self._each(
+            ids, lambda pk: services.candidate_accept(candidate_id=pk, category_slug=category)
+        )
+
+    def _reject(self, *, ids: list[int], reason: str, **options):
+        self._each(ids, lambda pk: services.candidate_reject(candidate_id=pk, reason=reason))
+
+    def _each(self, ids: list[int], decide) -> None:
+        failed = []
+        for pk in ids:
+            try:
+                result = decide(pk)
+            except IngestError as exc:
+                failed.append(str(exc))
+                self.stderr.write(str(exc))
+                continue
+            if hasattr(result, "slug"):
+                self.stdout.write(f"{pk}: accepted as {result.slug}")
+            else:
+                self.stdout.write(f"{pk}: rejected")
+        if failed:
+            raise CommandError(f"{len(failed)} of {len(ids)} not decided (see above)")
+
+
+def _json_line(candidate, sources: list[str]) -> str:
+    return json.dumps(
+        {
+            "id": candidate.pk,
+            "name": candidate.name,
+            "status": candidate.status,
+            "tool": candidate.tool.slug if candidate.tool else None,
+            "category": candidate.category.slug if candidate.category else None,
+            "sources": sources,
+            "changes": candidate.changes,
+        },
+        ensure_ascii=False,
+    )

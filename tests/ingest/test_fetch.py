@@ -1,0 +1,215 @@
+"""The Fetcher against a real loopback server: conditional GETs, limits, redirects, retries."""
+
+import time
+import tracemalloc
+
+import pytest
+
+from shipwith.ingest.fetch import Fetcher, FetchError
+from tests.ingest.server import Reply, fixture
+
+JSON = "application/json; charset=utf-8"
+
+
+def test_conditional_get_answers_304_the_second_time(server, fetcher, validators):
+    url = server.serve(
+        "/models.json", b'{"data": []}', etag='"v1"', last_modified="Mon, 30 Nov 2026 10:00:00 GMT"
+    )
+
+    first = fetcher.get(url, expect="json")
+    second = fetcher.get(url, expect="json")
+
+    assert (first.status, first.body, first.not_modified) == (200, b'{"data": []}', False)
+    assert validators.get(url) == ('"v1"', "Mon, 30 Nov 2026 10:00:00 GMT")
+    assert second.not_modified and second.status == 304 and second.body == b""
+    sent = server.seen("/models.json")[1].headers
+    assert sent["If-None-Match"] == '"v1"'
+    assert sent["If-Modified-Since"] == "Mon, 30 Nov 2026 10:00:00 GMT"
+
+
+def test_last_modified_alone_makes_the_get_conditional(server, fetcher):
+    url = server.serve("/feed.atom", b"<feed/>", last_modified="Mon, 30 Nov 2026 10:00:00 GMT")
+    fetcher.get(url, expect="feed")
+    assert fetcher.get(url, expect="feed").not_modified
+
+
+def test_changed_resource_is_fetched_again(server, fetcher):
+    url = server.serve("/m.json", b"[1]", etag='"v1"')
+    fetcher.get(url, expect="json")
+    server.serve("/m.json", b"[1, 2]", etag='"v2"')
+    assert fetcher.get(url, expect="json").body == b"[1, 2]"
+
+
+def test_user_agent_names_the_instance(server, fetcher, settings):
+    url = server.serve("/m.json", b"[]")
+    fetcher.get(url, expect="json")
+    agent = server.seen("/m.json")[0].headers["User-Agent"]
+    assert agent.startswith("shipwith/") and f"(+{settings.SHIPWITH_BASE_URL})" in agent
+
+
+def test_wrong_content_type_is_refused(server, fetcher):
+    url = server.serve("/models", b"<html>login</html>", content_type="text/html")
+    with pytest.raises(FetchError, match=r"content type 'text/html' is not json"):
+        fetcher.get(url, expect="json")
+
+
+def test_http_error_names_url_and_status(server, fetcher):
+    url = server.route("/gone", Reply(status=404, body=b"{}"))
+    with pytest.raises(FetchError) as caught:
+        fetcher.get(url, expect="json")
+    assert str(caught.value) == f"{url}: HTTP 404"
+
+
+def test_huge_body_is_cut_off_while_streaming(server, fetcher, settings):
+    # 40 MB without Content-Length: the cap is enforced by counting, never by reading it all.
+    url = server.route(
+        "/huge.json", Reply(content_type=JSON, stream_bytes=40 * 1024 * 1024, chunked=True)
+    )
+    cap = settings.SHIPWITH_INGEST_MAX_BYTES
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError, match=f"over {cap:,} bytes; cut off"):
+            fetcher.get(url, expect="json")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert cap < 40 * 1024 * 1024
+    assert peak < 2 * cap  # the body held at most up to the cap, never the 40 MB
+
+
+def test_declared_huge_body_is_refused_before_reading(server, validators):
+    url = server.route("/huge.json", Reply(content_type=JSON, stream_bytes=40 * 1024 * 1024))
+    with Fetcher(validators=validators, allow_private=True, host_delay=0, max_bytes=1 << 20) as f:
+        with pytest.raises(FetchError, match=r"body of 41,943,040 bytes is over 1,048,576"):
+            f.get(url, expect="json")
+
+
+def test_stalled_server_times_out(server, validators):
+    url = server.route("/slow", Reply(body=b"[]", content_type=JSON, stall=3))
+    with Fetcher(validators=validators, allow_private=True, host_delay=0, read_timeout=0.5) as f:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="timed out"):
+            f.get(url, expect="json")
+    assert time.monotonic() - started < 2.5
+
+
+def test_body_that_trickles_past_the_total_limit_is_dropped(server, validators):
+    url = server.route("/trickle", Reply(body=b"[]", content_type=JSON, stall_body=2))
+    with Fetcher(validators=validators, allow_private=True, host_delay=0, read_timeout=0.5) as f:
+        with pytest.raises(FetchError, match="timed out reading the body"):
+            f.get(url, expect="json")
+
+
+def test_redirects_are_followed_and_the_final_url_kept(server, fetcher):
+    server.route("/old", Reply(redirect="/new", status=301))
+    server.serve("/new", b"[]")
+    fetched = fetcher.get(server.url("/old"), expect="json")
+    assert fetched.body == b"[]"
+    assert fetched.url == server.url("/old") and fetched.final_url == server.url("/new")
+
+
+def test_redirect_loop_is_reported(server, fetcher):
+    server.route("/a", Reply(redirect="/b"))
+    server.route("/b", Reply(redirect="/a"))
+    with pytest.raises(FetchError, match=r"redirect loop: .*/a → .*/b → .*/a"):
+        fetcher.get(server.url("/a"), expect="json")
+    assert len(server.requests) == 2
+
+
+def test_redirect_chain_longer_than_the_limit_is_refused(server, validators):
+    for hop in range(10):
+        server.route(f"/r{hop}", Reply(redirect=f"/r{hop + 1}"))
+    with Fetcher(validators=validators, allow_private=True, host_delay=0, max_redirects=3) as f:
+        with pytest.raises(FetchError, match="more than 3 redirects"):
+            f.get(server.url("/r0"), expect="json")
+    assert len(server.requests) == 4
+
+
+def test_429_with_retry_after_is_retried_after_the_wait(server, fetcher):
+    url = server.route(
+        "/limited",
+        Reply(status=429, headers={"Retry-After": "1"}),
+        Reply(body=b"[1]", content_type=JSON),
+    )
+    fetched = fetcher.get(url, expect="json")
+    first, second = server.seen("/limited")
+    assert fetched.body == b"[1]"
+    assert second.at - first.at >= 0.95
+
+
+def test_retry_after_longer_than_the_cap_is_an_error_not_a_sleep(server, fetcher):
+    url = server.route("/limited", Reply(status=429, headers={"Retry-After": "3600"}))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"HTTP 429 asks to retry after 3600 s, more than the 3 s"):
+        fetcher.get(url, expect="json")
+    assert time.monotonic() - started < 1
+    assert len(server.seen("/limited")) == 1
+
+
+def test_429_every_time_gives_up_after_the_retries(server, validators):
+    url = server.route("/limited", Reply(status=429, headers={"Retry-After": "0"}))
+    with Fetcher(validators=validators, allow_private=True, host_delay=0, retries=2) as f:
+        with pytest.raises(FetchError, match="HTTP 429 after 3 tries"):
+            f.get(url, expect="json")
+    assert len(server.seen("/limited")) == 3
+
+
+def test_requests_to_one_host_are_spaced(server, validators):
+    url = server.serve("/m.json", b"[]")
+    with Fetcher(validators=validators, allow_private=True, host_delay=0.4) as f:
+        f.get(url, expect="json", conditional=False)
+        f.get(url, expect="json", conditional=False)
+    first, second = server.seen("/m.json")
+    assert second.at - first.at >= 0.38
+
+
+def test_two_fetchers_sharing_the_cache_pace_one_host_between_them(server, validators):
+    # Two runs (say, two worker processes sharing Redis) fetch from the same host at once.
+    url = server.serve("/m.json", b"[]")
+    with (
+        Fetcher(validators=validators, allow_private=True, host_delay=1) as one,
+        Fetcher(validators=validators, allow_private=True, host_delay=1) as two,
+    ):
+        one.get(url, expect="json", conditional=False)
+        two.get(url, expect="json", conditional=False)
+    first, second = server.seen("/m.json")
+    assert second.at - first.at >= 0.9
+
+
+def test_robots_txt_disallow_is_honoured_for_page_fetches(server, fetcher):
+    server.serve("/robots.txt", b"User-agent: shipwith\nDisallow: /private/\n")
+    server.serve("/private/page.html", b"<p>secret</p>")
+    server.serve("/public/page.html", b"<p>hello</p>")
+
+    with pytest.raises(FetchError, match="robots.txt disallows shipwith"):
+        fetcher.get(server.url("/private/page.html"), expect="html", robots=True)
+    assert fetcher.get(server.url("/public/page.html"), expect="html", robots=True).body
+    assert server.seen("/private/page.html") == []
+    assert len(server.seen("/robots.txt")) == 1  # cached per host
+
+
+def test_robots_crawl_delay_spaces_requests_to_that_host(server, fetcher):
+    server.serve("/robots.txt", b"User-agent: *\nCrawl-delay: 1\n", content_type="text/plain")
+    server.serve("/a.html", b"<p>a</p>")
+    server.serve("/b.html", b"<p>b</p>")
+    fetcher.get(server.url("/a.html"), expect="html", robots=True)
+    fetcher.get(server.url("/b.html"), expect="html", robots=True)
+    assert server.seen("/b.html")[0].at - server.seen("/a.html")[0].at >= 0.95
+
+
+def test_missing_robots_txt_allows_everything(server, fetcher):
+    server.serve("/page.html", b"<p>hello</p>")
+    assert fetcher.get(server.url("/page.html"), expect="html", robots=True).body
+
+
+def test_failing_robots_txt_allows_nothing(server, fetcher):
+    server.route("/robots.txt", Reply(status=500, body=b"oops"))
+    server.serve("/page.html", b"<p>hello</p>")
+    with pytest.raises(FetchError, match="robots.txt disallows"):
+        fetcher.get(server.url("/page.html"), expect="html", robots=True)
+
+
+def test_fixture_body_is_served_byte_for_byte(server, fetcher):
+    body = fixture("openrouter_models.json")
+    url = server.serve("/api/v1/models", body)
+    assert fetcher.get(url, expect="json").body == body

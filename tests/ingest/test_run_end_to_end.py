@@ -1,0 +1,205 @@
+"""`shipwith ingest run` over sources in their real shapes, served from a loopback server."""
+
+import json
+
+import pytest
+from django.core.management import CommandError
+from django.utils import timezone
+
+from shipwith.catalog.models import PriceChange, Source, Tool
+from shipwith.ingest.models import Candidate, IngestSource, Mention
+from tests.ingest.server import Reply, fixture
+
+pytestmark = pytest.mark.django_db
+
+OPENROUTER = "/api/v1/models"
+HUB = "/api/models?sort=createdAt&direction=-1&limit=100"
+
+
+@pytest.fixture
+def loopback(settings):
+    """The Fetcher may reach the loopback server (tests only), without politeness delays."""
+    settings.SHIPWITH_INGEST_ALLOW_PRIVATE = True
+    settings.SHIPWITH_INGEST_HOST_DELAY = 0
+    settings.SHIPWITH_INGEST_RETRIES = 0
+    settings.SHIPWITH_INGEST_READ_TIMEOUT = 2
+    settings.SHIPWITH_INGEST_TOTAL_TIMEOUT = 5
+
+
+def openrouter_body(gpt4o_prompt: str = "0.0000025") -> bytes:
+    document = json.loads(fixture("openrouter_models.json"))
+    for model in document["data"]:
+        if model["id"] == "openai/gpt-4o":
+            model["pricing"]["prompt"] = gpt4o_prompt
+    return json.dumps(document).encode()
+
+
+@pytest.fixture
+def sources(server, loopback, starter_catalog, run_command):
+    server.serve(OPENROUTER, openrouter_body(), etag='"or-1"')
+    server.serve(HUB, fixture("huggingface_models.json"), etag='W/"hf-1"')
+    run_command(
+        "ingest",
+        "sources",
+        "add",
+        "openrouter",
+        "--kind",
+        "openrouter",
+        "--url",
+        server.url(OPENROUTER),
+    )
+    run_command(
+        "ingest", "sources", "add", "hf-hub", "--kind", "huggingface", "--url", server.url(HUB)
+    )
+    return server
+
+
+def candidates(run_command, *args) -> dict[str, dict]:
+    lines = run_command("ingest", "candidates", "--json", *args).splitlines()
+    return {row["name"]: row for row in map(json.loads, lines)}
+
+
+def test_from_a_fresh_database_to_accepted_tools_and_price_history(
+    sources, run_command, client, django_capture_on_commit_callbacks
+):
+    run_command("ingest", "run")
+    found = candidates(run_command)
+
+    # One candidate across two sources: Llama 3.1 8B on OpenRouter and on the Hub.
+    llama = found["Llama 3.1 8B Instruct"]
+    assert (llama["status"], llama["sources"]) == ("new", ["hf-hub", "openrouter"])
+    assert llama["category"] == "open-weight-models"
+    # A known tool is matched, not proposed: GPT-4o at its catalog price.
+    assert found["GPT-4o"] == {
+        "id": found["GPT-4o"]["id"],
+        "name": "GPT-4o",
+        "status": "duplicate",
+        "tool": "gpt-4o",
+        "category": "hosted-models",
+        "sources": ["openrouter"],
+        "changes": {},
+    }
+    assert {"Mistral Nemo", "Quill 2", "Quill-7B-Instruct"} <= set(found)
+    assert not [name for name, row in found.items() if row["status"] == "new" and row["tool"]]
+
+    # Accept the new model: a tool with dated sources and a queued panel.
+    with django_capture_on_commit_callbacks(execute=True):
+        run_command("ingest", "accept", str(llama["id"]))
+    tool = Tool.objects.get(name="Llama 3.1 8B Instruct")
+    assert tool.huggingface_id == "meta-llama/llama-3.1-8b-instruct"
+    assert {s.checked_on for s in tool.sources.all()} == {timezone.now().date()}
+    assert tool.sources.count() == 2
+    assert tool.panel_runs.count() == 1
+
+    # The price of GPT-4o changes at the source: proposed as an update with old and new.
+    sources.serve(OPENROUTER, openrouter_body("0.000003"), etag='"or-2"')
+    run_command("ingest", "run", "openrouter")
+    update = candidates(run_command, "--status", "update")["GPT-4o"]
+    assert update["changes"] == {"price_input_per_mtok": ["2.5", "3"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        run_command("ingest", "accept", str(update["id"]))
+    assert Tool.objects.get(slug="gpt-4o").price_amount == 3
+    assert PriceChange.objects.get().source.startswith("openrouter https://openrouter.ai/")
+    page = client.get("/tools/gpt-4o/").content.decode()
+    assert f"$2.50 → $3 per 1M input tokens since {timezone.now():%-d %b %Y}" in page
+
+    # A second run over unchanged sources changes nothing: both listings answer 304.
+    before = (list(Candidate.objects.order_by("pk").values()), Mention.objects.count())
+    out = run_command("ingest", "run")
+    assert "openrouter: 0 items" in out and "hf-hub: 0 items" in out
+    assert (list(Candidate.objects.order_by("pk").values()), Mention.objects.count()) == before
+    assert sources.seen(OPENROUTER)[-1].headers.get("If-None-Match") == '"or-2"'
+    assert sources.seen(HUB)[-1].headers.get("If-None-Match") == 'W/"hf-1"'
+
+
+def test_one_bad_source_never_stops_the_others(sources, run_command):
+    sources.serve("/broken", fixture("openrouter_models_malformed.json"))
+    run_command(
+        "ingest",
+        "sources",
+        "add",
+        "broken-or",
+        "--kind",
+        "openrouter",
+        "--url",
+        sources.url("/broken"),
+    )
+    with pytest.raises(CommandError, match="some sources failed"):
+        run_command("ingest", "run")
+    broken = IngestSource.objects.get(name="broken-or")
+    assert broken.failures_in_row == 1 and broken.last_success_at is None
+    assert broken.last_error.startswith("source 'broken-or': ")
+    healthy = IngestSource.objects.get(name="hf-hub")
+    assert healthy.failures_in_row == 0 and healthy.items_seen == 3
+    assert Candidate.objects.filter(mentions__source_name="openrouter").exists()
+    listing = run_command("ingest", "sources", "list")
+    assert "FAILING 1 in a row" in listing
+
+
+def test_a_bad_item_is_skipped_and_named_on_the_source(server, loopback, run_command, categories):
+    server.serve(OPENROUTER, fixture("openrouter_models_bad.json"), etag='"bad"')
+    run_command(
+        "ingest",
+        "sources",
+        "add",
+        "openrouter",
+        "--kind",
+        "openrouter",
+        "--url",
+        server.url(OPENROUTER),
+    )
+    run_command("ingest", "run")
+    source = IngestSource.objects.get()
+    assert source.failures_in_row == 0
+    assert "source 'openrouter', item '" in source.last_error
+    assert Candidate.objects.exists()
+    # Skipped items get another chance: the listing is read in full next time (no 304).
+    run_command("ingest", "run")
+    assert "If-None-Match" not in server.seen(OPENROUTER)[-1].headers
+
+
+def test_a_loopback_source_is_refused_before_any_connection(server, settings, run_command, db):
+    settings.SHIPWITH_INGEST_ALLOW_PRIVATE = False
+    settings.SHIPWITH_INGEST_HOST_DELAY = 0
+    server.serve(OPENROUTER, fixture("openrouter_models.json"))
+    run_command(
+        "ingest",
+        "sources",
+        "add",
+        "sneaky",
+        "--kind",
+        "openrouter",
+        "--url",
+        server.url(OPENROUTER),
+    )
+    with pytest.raises(CommandError):
+        run_command("ingest", "run")
+    assert server.connections == 0
+    assert "loopback" in IngestSource.objects.get().last_error
+    assert not Candidate.objects.exists()
+
+
+def test_refresh_stores_a_page_only_when_it_was_fetched(server, loopback, categories, run_command):
+    tool = Tool.objects.create(name="Quill", slug="quill", category=categories["inference-servers"])
+    page = server.serve(
+        "/quill/", fixture("page_quill.html"), content_type="text/html; charset=utf-8", etag='"q1"'
+    )
+    source = Source.objects.create(tool=tool, url=page, title="Quill")
+    gone = Source.objects.create(tool=tool, url=server.url("/gone/"), title="Gone")
+    server.route("/gone/", Reply(status=404))
+
+    out = run_command("ingest", "refresh")
+    assert "1 pages fetched and stored, 0 unchanged (304), 1 failed" in out
+    source.refresh_from_db()
+    assert source.checked_on == timezone.now().date()
+    assert "runs a local language model" in source.snapshot and "<" not in source.snapshot
+    assert source.etag == '"q1"'
+    gone.refresh_from_db()
+    assert gone.checked_on is None and gone.snapshot == ""
+
+    # A 304 changes nothing: not the snapshot, not the date.
+    Source.objects.filter(pk=source.pk).update(checked_on="2026-11-01")
+    out = run_command("ingest", "refresh")
+    assert "0 pages fetched and stored, 1 unchanged (304)" in out
+    source.refresh_from_db()
+    assert str(source.checked_on) == "2026-11-01"

@@ -1,0 +1,188 @@
+"""Accept and reject: a new tool with dated sources and a queued panel; an update applied and
+kept as history; a rejection remembered."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from shipwith.catalog.models import PriceChange, Tool
+from shipwith.ingest.models import Candidate, Status
+from shipwith.ingest.services import (
+    IngestError,
+    candidate_accept,
+    candidate_reject,
+    items_ingest,
+)
+from shipwith.panel.models import PanelRun
+from tests.ingest.conftest import make_item
+
+pytestmark = pytest.mark.django_db
+
+
+def priced(price: str):
+    return make_item(
+        "OpenAI: GPT-4o-mini",
+        key="openai/gpt-4o-mini",
+        openrouter="openai/gpt-4o-mini",
+        price_input_per_mtok=Decimal(price),
+        url="https://openrouter.ai/openai/gpt-4o-mini",
+    )
+
+
+def queued_panels(tool: Tool) -> int:
+    runs = PanelRun.objects.filter(tool=tool).values_list("pk", flat=True)
+    return sum(
+        1
+        for task in DBTaskResult.objects.filter(task_path__endswith="panel_run_task")
+        if task.args_kwargs["args"][0] in runs
+    )
+
+
+def new_candidate(make_source) -> Candidate:
+    items_ingest(
+        source=make_source("hf-hub", "huggingface"),
+        items=[
+            make_item(
+                "OLMo-2-1124-13B-Instruct",
+                key="allenai/OLMo-2-1124-13B-Instruct",
+                vendor="allenai",
+                huggingface="allenai/OLMo-2-1124-13B-Instruct",
+                licence="Apache-2.0",
+                licence_kind="open_weights",
+                description="A fully open 13B language model from Ai2.",
+                page_text="OLMo 2 13B Instruct is a post-trained variant of OLMo 2 13B.",
+                url="https://huggingface.co/allenai/OLMo-2-1124-13B-Instruct",
+            )
+        ],
+    )
+    return Candidate.objects.get()
+
+
+def test_accepting_a_new_candidate_creates_the_tool_with_dated_sources_and_a_queued_panel(
+    categories, make_source, django_capture_on_commit_callbacks
+):
+    candidate = new_candidate(make_source)
+    with django_capture_on_commit_callbacks(execute=True):
+        tool = candidate_accept(candidate_id=candidate.pk)
+    assert tool.category.slug == "open-weight-models"
+    assert tool.huggingface_id == "allenai/olmo-2-1124-13b-instruct"
+    assert (tool.licence, tool.licence_kind) == ("Apache-2.0", "open_weights")
+    [source] = tool.sources.all()
+    assert source.checked_on == timezone.now().date()
+    assert source.snapshot == "OLMo 2 13B Instruct is a post-trained variant of OLMo 2 13B."
+    assert queued_panels(tool) == 1
+    candidate.refresh_from_db()
+    assert (candidate.status, candidate.tool) == (Status.ACCEPTED, tool)
+
+
+def test_an_accepted_tool_is_not_proposed_again(categories, make_source):
+    candidate = new_candidate(make_source)
+    candidate_accept(candidate_id=candidate.pk)
+    report = items_ingest(
+        source=candidate.mentions.get().source,
+        items=[
+            make_item(
+                "OLMo 2 1124 13B Instruct", key="x", huggingface="allenai/OLMo-2-1124-13B-Instruct"
+            )
+        ],
+    )
+    assert report.created == 1  # the known tool's duplicate record, not a new proposal
+    assert not Candidate.objects.filter(status=Status.NEW).exists()
+
+
+def test_a_new_candidate_without_a_category_needs_one(categories, make_source):
+    items_ingest(source=make_source("hn", "hackernews"), items=[make_item("Zorblax", key="1")])
+    candidate = Candidate.objects.get()
+    candidate.category = None
+    candidate.save()
+    with pytest.raises(IngestError, match="no proposed category"):
+        candidate_accept(candidate_id=candidate.pk)
+    tool = candidate_accept(candidate_id=candidate.pk, category_slug="inference-servers")
+    assert tool.category.slug == "inference-servers"
+
+
+def test_accepting_a_price_change_applies_it_keeps_history_and_queues_a_re_review(
+    gpt4o_mini, make_source, client, django_capture_on_commit_callbacks
+):
+    items_ingest(source=make_source(), items=[priced("0.20")])
+    candidate = Candidate.objects.get(status=Status.UPDATE)
+    with django_capture_on_commit_callbacks(execute=True):
+        candidate_accept(candidate_id=candidate.pk)
+    gpt4o_mini.refresh_from_db()
+    assert gpt4o_mini.price_amount == Decimal("0.20")
+    assert gpt4o_mini.entry_price == "$0.20 per 1M input tokens"
+    [change] = PriceChange.objects.all()
+    assert (change.old, change.new) == (Decimal("0.15"), Decimal("0.20"))
+    assert change.source == "openrouter https://openrouter.ai/openai/gpt-4o-mini"
+    assert queued_panels(gpt4o_mini) == 1
+
+    page = client.get("/tools/gpt-4o-mini/").content.decode()
+    today = timezone.now()
+    assert f"$0.15 → $0.20 per 1M input tokens since {today:%-d %b %Y}" in page
+
+    # The next run sees the new price: nothing to propose.
+    report = items_ingest(source=make_source("openrouter-2"), items=[priced("0.20")])
+    assert report.created == 1
+    assert Candidate.objects.filter(status=Status.UPDATE).count() == 0
+
+
+def test_a_stale_update_is_refused_and_nothing_changes(gpt4o_mini, make_source):
+    items_ingest(source=make_source(), items=[priced("0.20")])
+    candidate = Candidate.objects.get(status=Status.UPDATE)
+    Tool.objects.filter(pk=gpt4o_mini.pk).update(price_amount=Decimal("0.18"))
+    with pytest.raises(IngestError, match="no longer"):
+        candidate_accept(candidate_id=candidate.pk)
+    assert Tool.objects.get(pk=gpt4o_mini.pk).price_amount == Decimal("0.18")
+    assert not PriceChange.objects.exists()
+    assert Candidate.objects.get(pk=candidate.pk).status == Status.UPDATE
+
+
+def test_accept_is_one_transaction(categories, make_source, monkeypatch):
+    candidate = new_candidate(make_source)
+
+    def broken(**kwargs):
+        raise RuntimeError("the task queue is down")
+
+    monkeypatch.setattr("shipwith.panel.services.panel_run_enqueue", broken)
+    with pytest.raises(RuntimeError):
+        candidate_accept(candidate_id=candidate.pk)
+    assert not Tool.objects.exists()
+    assert Candidate.objects.get().status == Status.NEW
+
+
+def test_a_rejection_keeps_its_reason_and_is_never_proposed_again(categories, make_source):
+    candidate = new_candidate(make_source)
+    with pytest.raises(IngestError, match="needs a reason"):
+        candidate_reject(candidate_id=candidate.pk, reason="  ")
+    candidate_reject(candidate_id=candidate.pk, reason="A research checkpoint, not a product")
+    candidate.refresh_from_db()
+    assert candidate.rejection_reason == "A research checkpoint, not a product"
+    new_candidate_again = items_ingest(
+        source=make_source("hf-2", "huggingface"),
+        items=[
+            make_item(
+                "OLMo-2-1124-13B-Instruct",
+                key="again",
+                huggingface="allenai/OLMo-2-1124-13B-Instruct",
+            )
+        ],
+    )
+    assert new_candidate_again.created == 0
+    assert list(Candidate.objects.values_list("status", flat=True)) == [Status.REJECTED]
+    with pytest.raises(IngestError, match="already rejected"):
+        candidate_accept(candidate_id=candidate.pk)
+
+
+def test_a_rejected_price_change_is_not_proposed_again_but_a_new_one_is(gpt4o_mini, make_source):
+    source = make_source()
+    items_ingest(source=source, items=[priced("0.20")])
+    candidate_reject(
+        candidate_id=Candidate.objects.get().pk, reason="OpenRouter's price, not OpenAI's"
+    )
+    items_ingest(source=source, items=[priced("0.20")])
+    assert not Candidate.objects.filter(status=Status.UPDATE).exists()
+    items_ingest(source=source, items=[priced("0.25")])
+    update = Candidate.objects.get(status=Status.UPDATE)
+    assert update.changes == {"price_input_per_mtok": ["0.15", "0.25"]}
