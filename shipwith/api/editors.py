@@ -1,14 +1,19 @@
-"""Editor endpoints: start a panel run, follow it. Tokens only, so no CSRF is involved."""
+"""Editor endpoints: submit a tool, start a panel run, follow it. Tokens only: no CSRF."""
 
 from django.db import transaction
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from ninja import Path, Router
 from ninja.responses import Status
 
-from shipwith.api import schemas
+from shipwith.api import reads, schemas
 from shipwith.api.auth import TokenAuth, require_scope
-from shipwith.api.models import Scope
+from shipwith.api.models import ApiToken, Scope
 from shipwith.api.reads import SLUG, Invalid
+from shipwith.catalog.models import Category
+from shipwith.ingest import normalise
+from shipwith.ingest.items import Facts, Identifiers, Item
+from shipwith.ingest.services import candidate_submit
 from shipwith.panel.llm import LLMError, model_for
 from shipwith.panel.models import PanelRun
 from shipwith.panel.services import panel_run_enqueue
@@ -85,3 +90,51 @@ def panel_run_status(request: HttpRequest, run_id: int = Path(..., ge=1, le=MAX_
     if run is None:
         raise Http404(f"No panel run {run_id}.")
     return _run(run)
+
+
+def _item(submission: schemas.Submission) -> Item:
+    """A submission as one mention of a tool, for ingest's matching like any source's item."""
+    url = str(submission.url)
+    licence = normalise.licence_spdx(submission.licence) if submission.licence else None
+    return Item(
+        key=url,
+        name=submission.name.strip(),
+        vendor=(submission.vendor or "").strip() or None,
+        url=url,
+        seen_at=timezone.now(),
+        identifiers=Identifiers(
+            github=normalise.github_repo(url), domain=normalise.homepage_domain(url)
+        ),
+        facts=Facts(
+            description=(submission.description or "").strip() or None,
+            homepage=url,
+            licence=licence,
+            licence_kind=normalise.licence_kind(licence),
+        ),
+        category_hint=submission.category,
+    )
+
+
+# On the reads' router: one router holds each path, and GET /tools lives there.
+@reads.router.post(
+    "/tools",
+    response={202: schemas.SubmissionOut, **WRITE_ERRORS},
+    auth=TokenAuth(),
+    tags=["editors"],
+    summary="Submit a tool",
+)
+def tool_submit(request: HttpRequest, payload: schemas.Submission):
+    """Propose a tool (scope `tools:submit`): it joins the ingest candidates an editor accepts
+    or rejects, matched against the catalog and other sources' mentions like any of them."""
+    token: ApiToken = require_scope(request, Scope.TOOLS_SUBMIT)
+    if payload.category and not Category.objects.filter(slug=payload.category).exists():
+        raise Invalid("body.category", f"No category {payload.category!r}: see /api/v1/categories.")
+    candidate = candidate_submit(item=_item(payload), submitted_by=f"api:{token.name}")
+    return Status(
+        202,
+        {
+            "candidate": candidate.pk,
+            "status": candidate.status,
+            "tool": candidate.tool.slug if candidate.tool_id else None,
+        },
+    )

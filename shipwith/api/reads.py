@@ -113,6 +113,7 @@ def tool(request: HttpRequest, slug: str = Path(..., max_length=120, pattern=SLU
         "verdict_history": [schemas.review(row) for row in page.history],
         "tiers": [schemas.tier(row) for row in tool.tiers.all()],
         "sources": [schemas.source(row) for row in tool.sources.all()],
+        "price_history": [schemas.price_change(row) for row in tool.price_changes.all()],
         "comparisons": _comparison_urls(page),
     }
 

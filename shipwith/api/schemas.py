@@ -7,7 +7,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import AnyHttpUrl, Field
 
-from shipwith.catalog.models import PaidTier, Source, Tool
+from shipwith.catalog.models import PaidTier, PriceChange, Source, Tool
 from shipwith.panel.models import Review
 from shipwith.panel.selectors import PanelSummary, panel_label
 from shipwith.votes.selectors import community_figure
@@ -144,11 +144,23 @@ class Tier(Schema):
     notes: str
 
 
+class PriceChangeOut(Schema):
+    field: str = Field(description='The changed fact, e.g. "price_amount".')
+    old: Decimal | None
+    new: Decimal | None
+    currency: str
+    unit: str
+    text: str = Field(description='"$0.15 → $0.20 per 1M input tokens"')
+    changed_at: datetime
+    source: str = Field(description="Where the new price was read.")
+
+
 class ToolDetail(ToolCard):
     reviews: list[ReviewOut] = Field(description="The current review of each active reviewer.")
     verdict_history: list[ReviewOut] = Field(description="Earlier versions, newest first.")
     tiers: list[Tier]
     sources: list[SourceOut]
+    price_history: list[PriceChangeOut] = Field(description="Price changes, newest first.")
     comparisons: list[str] = Field(description="API URLs of published comparisons with it.")
 
 
@@ -247,17 +259,23 @@ class ChangeList(Schema):
 class Submission(Schema):
     """A tool an editor proposes; it joins the ingest candidates for review."""
 
-    name: str = Field(min_length=1, max_length=120)
-    url: AnyHttpUrl = Field(description="Where the tool is described (homepage or repository).")
+    name: str = Field(min_length=1, max_length=120, pattern=r"\S")
+    url: AnyHttpUrl = Field(description="The tool's homepage or repository.")
     vendor: str | None = Field(default=None, max_length=120)
     description: str | None = Field(default=None, max_length=5000)
-    category: str | None = Field(default=None, max_length=80, description="A category slug.")
-    licence: str | None = Field(default=None, max_length=120)
+    category: str | None = Field(
+        default=None, max_length=80, pattern=r"^[-a-zA-Z0-9_]+$", description="A category slug."
+    )
+    licence: str | None = Field(default=None, max_length=120, description="e.g. Apache-2.0")
 
 
 class SubmissionOut(Schema):
-    candidate: int
-    status: str
+    candidate: int = Field(description="The ingest candidate it joined or opened.")
+    status: Literal["new", "update", "duplicate", "accepted", "rejected"] = Field(
+        description="new: a tool we do not know; update/duplicate: a known tool (changed or "
+        "not); accepted/rejected: already decided."
+    )
+    tool: str | None = Field(description="The catalog tool it matched, if any.")
 
 
 class PanelRunIn(Schema):
@@ -384,6 +402,19 @@ def tier(row: PaidTier) -> Tier:
 
 def source(row: Source) -> SourceOut:
     return SourceOut(url=row.url, title=row.title, checked_on=row.checked_on)
+
+
+def price_change(row: PriceChange) -> PriceChangeOut:
+    return PriceChangeOut(
+        field=row.field,
+        old=row.old,
+        new=row.new,
+        currency=row.currency,
+        unit=row.unit,
+        text=row.text,
+        changed_at=row.changed_at,
+        source=row.source,
+    )
 
 
 def pick_out(result: Pick) -> PickOut:

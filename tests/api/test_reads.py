@@ -285,3 +285,21 @@ def test_the_listing_follows_catalog_changes(client, catalog):
     Tool.objects.filter(slug="tgi").delete()
     tools_touch()
     assert slugs(client.get("/api/v1/tools?panel=incomplete").json()) == []
+
+
+def test_price_history_shows_as_it_is_kept(client, catalog):
+    from decimal import Decimal
+
+    from shipwith.catalog.models import PriceChange
+
+    PriceChange.objects.create(
+        tool=catalog["qdrant"],
+        field="price_amount",
+        old=Decimal("20"),
+        new=Decimal("25"),
+        unit="",
+        changed_at=timezone.now(),
+        source="https://qdrant.example/pricing",
+    )
+    (change,) = client.get("/api/v1/tools/qdrant").json()["price_history"]
+    assert change["text"] == "$20 → $25" and change["field"] == "price_amount"

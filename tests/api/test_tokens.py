@@ -135,3 +135,65 @@ def test_writes_are_rate_limited_per_token(client, catalog, api_settings):
     response = client.post("/api/v1/tools/vllm/panel-runs", **bearer(raw))
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
+
+
+def submit(client, raw: str, **body):
+    return client.post("/api/v1/tools", body, **bearer(raw))
+
+
+def test_a_submitted_tool_becomes_an_ingest_candidate(client, catalog):
+    from shipwith.ingest.models import Candidate
+
+    _, raw = api_token_create(name="release bot", scopes=[Scope.TOOLS_SUBMIT])
+    response = submit(
+        client,
+        raw,
+        name="Pgai Vectorizer",
+        url="https://github.com/timescale/pgai",
+        licence="postgresql",
+        category="vector-stores",
+    )
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "new" and body["tool"] is None
+    candidate = Candidate.objects.get(pk=body["candidate"])
+    assert candidate.name == "Pgai Vectorizer" and candidate.github_repo == "timescale/pgai"
+    assert candidate.submitted_by == "api:release bot"
+    # The same tool again is the same candidate, not a second one.
+    again = submit(client, raw, name="pgai", url="https://github.com/timescale/pgai/")
+    assert again.json()["candidate"] == candidate.pk
+    assert Candidate.objects.count() == 1
+
+
+def test_a_known_tool_is_never_proposed_as_new(client, catalog):
+    catalog["vllm"].github_repo = "vllm-project/vllm"
+    catalog["vllm"].save()
+    _, raw = api_token_create(name="bot", scopes=[Scope.TOOLS_SUBMIT])
+    body = submit(client, raw, name="vLLM", url="https://github.com/vllm-project/vllm").json()
+    assert body["status"] in ("update", "duplicate") and body["tool"] == "vllm"
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"url": "https://example.com"}, "body.name"),
+        ({"name": "X", "url": "javascript:alert(1)"}, "body.url"),
+        ({"name": "X", "url": "https://x.example", "category": "no-such"}, "body.category"),
+        ({"name": "   ", "url": "https://x.example"}, "body.name"),
+    ],
+)
+def test_a_bad_submission_says_what_and_where_and_stores_nothing(client, catalog, body, where):
+    from shipwith.ingest.models import Candidate
+
+    _, raw = api_token_create(name="bot", scopes=[Scope.TOOLS_SUBMIT])
+    response = client.post("/api/v1/tools", body, **bearer(raw))
+    assert response.status_code == 422
+    assert [d["where"] for d in response.json()["error"]["details"]] == [where]
+    assert not Candidate.objects.exists()
+
+
+def test_submitting_needs_its_own_scope(client, catalog):
+    _, raw = api_token_create(name="runner", scopes=[Scope.PANEL_RUN])
+    response = submit(client, raw, name="X", url="https://x.example")
+    assert response.status_code == 403
+    assert client.get("/api/v1/tools").status_code == 200  # reads stay open on the same path
