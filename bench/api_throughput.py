@@ -89,7 +89,7 @@ def site(tools: int) -> tuple[Path, dict]:
     env = {
         **os.environ,
         "SHIPWITH_HOME": str(home),
-        "PYTHONPATH": str(BENCH),
+        "PYTHONPATH": os.pathsep.join([str(BENCH), str(ROOT)]),  # this tree's code
         "DJANGO_SETTINGS_MODULE": "shipwith.settings",
         # The limit is counted on every request but never reached: its cost is measured.
         "SHIPWITH_API_RATE": "100000000/m",
