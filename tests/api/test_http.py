@@ -116,3 +116,12 @@ def test_the_schema_and_the_docs_page_come_from_our_own_files(client, db):
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn." not in html and "https://" not in html.split("<body")[0]
     assert "script-src 'self'" in page["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("value", ["300", "fast", "0/m", "300/week"])
+def test_a_rate_the_limiter_cannot_read_stops_the_start(api_settings, value):
+    from shipwith.api.apps import check_rates
+
+    api_settings.SHIPWITH_API_RATE = value
+    (error,) = check_rates()
+    assert "SHIPWITH_API_RATE" in error.msg and repr(value) in error.msg
