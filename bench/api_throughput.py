@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 PY = sys.executable
 PORT = 18011
-ROUNDS = 3
 SLUG = "tool-00000"
 TARGETS = {
     "HTML tool page": f"/tools/{SLUG}/",
@@ -114,7 +113,7 @@ def throughput(args) -> dict[str, list[float]]:
     try:
         for path in TARGETS.values():
             wait_for(f"http://127.0.0.1:{PORT}{path}")
-        for _ in range(ROUNDS):
+        for _ in range(args.rounds):
             for name, path in TARGETS.items():
                 url = f"http://127.0.0.1:{PORT}{path}"
                 runs.setdefault(name, []).append(
@@ -134,6 +133,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="as `shipwith up` (default 3)")
     parser.add_argument("--tools", type=int, default=200, help="catalog for the throughput")
     parser.add_argument("--large", type=int, default=10_000, help="the large catalog's size")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-counts", action="store_true", help="throughput only")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
@@ -141,7 +142,7 @@ def main() -> None:
     runs = throughput(args)
     print(
         f"wrk {args.threads} threads, {args.connections} connections, {args.seconds} s x "
-        f"{ROUNDS} interleaved rounds; gunicorn {args.workers} workers; {args.tools} tools"
+        f"{args.rounds} interleaved rounds; gunicorn {args.workers} workers; {args.tools} tools"
     )
     for name, values in runs.items():
         shown = ", ".join(f"{v:.0f}" for v in values)
@@ -151,6 +152,8 @@ def main() -> None:
         ratio = statistics.median(x / y for x, y in zip(runs[name], base, strict=True))
         print(f"{name} / HTML tool page: {ratio:.2f}x (goal >= 1.0x)")
 
+    if args.no_counts:
+        return
     small, large = query_counts(50), query_counts(args.large)
     print(f"SQL queries, cold: 50 tools -> {args.large:,} tools")
     for name in COUNTED:
