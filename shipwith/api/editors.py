@@ -32,13 +32,23 @@ WRITE_ERRORS = {
 }
 
 
-def _run(run: PanelRun) -> dict:
+def _run(run_id: int) -> dict:
+    run = PanelRun.objects.select_related("tool").filter(pk=run_id).first()
+    if run is None:
+        raise Http404(f"No panel run {run_id}.")
+    seats = run.seats.select_related("persona").order_by("persona__position", "pk")
     return {
         "run": run.pk,
         "tool": run.tool.slug,
         "status": run.status,
         "model": run.model_spec,
+        "reason": run.reason,
+        "seats": [
+            {"persona": seat.persona.key, "status": seat.status, "error": seat.error}
+            for seat in seats
+        ],
         "created_at": run.created_at,
+        "finished_at": run.finished_at,
     }
 
 
@@ -74,8 +84,7 @@ def panel_run_start(
         _check_model(spec)
     with transaction.atomic():
         run = panel_run_enqueue(tool_id=tool_id, model_spec=spec or None)
-    run = PanelRun.objects.select_related("tool").get(pk=run.pk)
-    return Status(202, _run(run))
+    return Status(202, _run(run.pk))
 
 
 @router.get(
@@ -86,10 +95,7 @@ def panel_run_start(
 def panel_run_status(request: HttpRequest, run_id: int = Path(..., ge=1, le=MAX_ID)):
     """Where a run stands: queued, running, complete, incomplete or failed (scope `panel:run`)."""
     require_scope(request, Scope.PANEL_RUN)
-    run = PanelRun.objects.select_related("tool").filter(pk=run_id).first()
-    if run is None:
-        raise Http404(f"No panel run {run_id}.")
-    return _run(run)
+    return _run(run_id)
 
 
 def _item(submission: schemas.Submission) -> Item:

@@ -287,12 +287,21 @@ class PanelRunIn(Schema):
     )
 
 
+class SeatOut(Schema):
+    persona: str
+    status: Literal["pending", "done", "failed", "recused"]
+    error: str = Field(description="Why the seat failed or was recused.")
+
+
 class PanelRunOut(Schema):
     run: int
     tool: str
-    status: str
+    status: Literal["queued", "running", "complete", "incomplete", "failed"]
     model: str
+    reason: str = Field(description="What kept the panel from completing.")
+    seats: list[SeatOut]
     created_at: datetime
+    finished_at: datetime | None
 
 
 def _blank(value: str) -> str | None:

@@ -66,8 +66,14 @@ def test_starting_a_panel_run_queues_it_for_the_worker(client, catalog):
         "/api/v1/tools/vllm/panel-runs", {"model": "openai:gpt-4o-mini"}, **bearer(raw)
     )
     assert again.json()["run"] == run.pk
-    status = client.get(f"/api/v1/panel-runs/{run.pk}", **bearer(raw))
-    assert status.json()["status"] == "queued"
+    status = client.get(f"/api/v1/panel-runs/{run.pk}", **bearer(raw)).json()
+    assert status["status"] == "queued"
+    assert [(s["persona"], s["status"]) for s in status["seats"]] == [
+        ("builder", "pending"),
+        ("skeptic", "pending"),
+        ("futurist", "pending"),
+        ("operator", "pending"),
+    ]
     assert ApiToken.objects.get(pk=token.pk).last_used_at is not None
 
 
@@ -197,3 +203,18 @@ def test_submitting_needs_its_own_scope(client, catalog):
     response = submit(client, raw, name="X", url="https://x.example")
     assert response.status_code == 403
     assert client.get("/api/v1/tools").status_code == 200  # reads stay open on the same path
+
+
+def test_a_run_tells_why_a_seat_failed(client, catalog):
+    from shipwith.panel.services import panel_run_finish, panel_run_open, seat_fail
+
+    _, raw = api_token_create(name="ci", scopes=[Scope.PANEL_RUN])
+    run = panel_run_open(tool_id=catalog["tgi"].pk)
+    seat = run.seats.get(persona__key="skeptic")
+    seat_fail(seat_id=seat.pk, reason="the model timed out after 120 s")
+    panel_run_finish(run_id=run.pk)
+    body = client.get(f"/api/v1/panel-runs/{run.pk}", **bearer(raw)).json()
+    assert body["status"] == "failed"
+    (failed,) = [s for s in body["seats"] if s["status"] == "failed"]
+    assert failed["persona"] == "skeptic" and "timed out" in failed["error"]
+    assert "Skeptic" in body["reason"]
