@@ -23,6 +23,8 @@ SCRIPTS = {
     "votes_rating": ([], ["--votes", "200000", "--tools", "2000", "--rounds", "20"]),
     "votes_http": ([], ["--seconds", "4"]),
     "newsletter_send": ([], ["--sizes", "1000,3000"]),
+    "ingest_pipeline": ([], ["--items", "2000", "--tools", "2000", "--runs", "1"]),
+    "ingest_dedupe": ([], []),
     "api_throughput": ([], ["--large", "2000"]),
 }
 

@@ -149,9 +149,9 @@ class Index:
                 for text in {key.compact, key.sorted_compact}:
                     if entry.ref not in self._exact[text]:
                         self._exact[text].append(entry.ref)
-                block = (key.numbers, key.sorted_compact[:1])
-                self._buckets[block].append((frozenset(key.tokens), entry.ref))
-                self._choices[block].append(key.sorted_compact)
+                for block in _blocks(key, len(key.sorted_compact)):
+                    self._buckets[block].append((frozenset(key.tokens), entry.ref))
+                    self._choices[block].append(key.sorted_compact)
 
     def match(
         self,
@@ -187,21 +187,33 @@ class Index:
                     if vendors_agree(vendors, self._vendors[ref]):
                         return Match(ref, "name")
         for key in keys:
-            block = (key.numbers, key.sorted_compact[:1])
-            if block not in self._choices:
-                continue
             tokens = frozenset(key.tokens)
-            for _, _, position in process.extract(
-                key.sorted_compact,
-                self._choices[block],
-                scorer=fuzz.ratio,
-                score_cutoff=NAME_THRESHOLD,
-                limit=3,
-            ):
-                theirs, ref = self._buckets[block][position]
-                # A whole word more is another tool ("Qwen2.5 VL 7B" is not "Qwen2.5 7B").
-                if tokens < theirs or theirs < tokens:
-                    continue
-                if vendors_agree(vendors, self._vendors[ref]):
-                    return Match(ref, "name")
+            size = len(key.sorted_compact)
+            # Two strings this similar differ in length by less than a fifth.
+            for length in range(int(size * 0.8), int(size / 0.8) + 1):
+                for block in _blocks(key, length):
+                    if block not in self._choices:
+                        continue
+                    for _, _, position in process.extract(
+                        key.sorted_compact,
+                        self._choices[block],
+                        scorer=fuzz.ratio,
+                        score_cutoff=NAME_THRESHOLD,
+                        limit=3,
+                    ):
+                        theirs, ref = self._buckets[block][position]
+                        # A whole word more is another tool ("Qwen2.5 VL 7B" is not "Qwen2.5 7B").
+                        if tokens < theirs or theirs < tokens:
+                            continue
+                        if vendors_agree(vendors, self._vendors[ref]):
+                            return Match(ref, "name")
         return None
+
+
+def _blocks(key: NameKey, length: int) -> tuple[tuple, tuple]:
+    """Where the fuzzy pass looks: the same numbers and length, and the same first or last
+    three letters (a typo rarely touches both ends)."""
+    return (
+        ("head", key.numbers, key.compact[:3], length),
+        ("tail", key.numbers, key.compact[-3:], length),
+    )

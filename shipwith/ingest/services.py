@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from shipwith.catalog.files import slugify
-from shipwith.catalog.identifiers import host_of, tool_domain
+from shipwith.catalog.identifiers import tool_domain
 from shipwith.catalog.models import Category, PriceChange, PriceKind, Source, Tag, Tool, Vendor
 from shipwith.core.freshness import tools_touch
 from shipwith.core.text import plain_text
@@ -303,7 +303,8 @@ def _item_store(
         huggingface=ids.huggingface,
         openrouter=ids.openrouter,
         github=ids.github,
-        domain=ids.domain or host_of(item.facts.homepage),
+        # A page deep in a site ("quill.example/relay/") does not name the site's tool.
+        domain=tool_domain(item.facts.homepage) if item.facts.homepage else ids.domain,
     )
     if match and match.ref[0] == "tool":
         tool = Tool.objects.select_related("category").filter(pk=match.ref[1]).first()
@@ -482,7 +483,10 @@ def ingest_run(
 
 def _locked_open(candidate_id: int) -> Candidate:
     candidate = (
-        Candidate.objects.select_for_update().select_related("tool").filter(pk=candidate_id).first()
+        Candidate.objects.select_for_update(of=("self",))
+        .select_related("tool")
+        .filter(pk=candidate_id)
+        .first()
     )
     if candidate is None:
         raise IngestError(f"candidate {candidate_id}: no such candidate")

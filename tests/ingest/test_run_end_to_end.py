@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from shipwith.catalog.models import PriceChange, Source, Tool
 from shipwith.ingest.models import Candidate, IngestSource, Mention
+from shipwith.ingest.services import candidate_accept
 from tests.ingest.server import Reply, fixture
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +204,59 @@ def test_refresh_stores_a_page_only_when_it_was_fetched(server, loopback, catego
     assert "0 pages fetched and stored, 1 unchanged (304)" in out
     source.refresh_from_db()
     assert str(source.checked_on) == "2026-11-01"
+
+
+def test_each_bad_source_fails_alone_with_its_name_and_the_good_one_is_read(
+    server, loopback, settings, run_command, categories
+):
+    settings.SHIPWITH_INGEST_MAX_BYTES = 1024 * 1024
+    settings.SHIPWITH_INGEST_RETRY_AFTER_MAX = 1
+    server.route("/huge", Reply(stream_bytes=40 * 1024 * 1024, chunked=True))
+    server.route("/stall", Reply(body=b"{}", stall=4))
+    server.route("/loop-a", Reply(redirect="/loop-b"))
+    server.route("/loop-b", Reply(redirect="/loop-a"))
+    server.route("/busy", Reply(status=429, headers={"Retry-After": "3600"}))
+    server.serve(HUB, fixture("huggingface_models.json"), etag='W/"hf-1"')
+    bad = ["huge", "stall", "loop-a", "busy"]
+    for name in bad:
+        run_command(
+            "ingest",
+            "sources",
+            "add",
+            name,
+            "--kind",
+            "openrouter",
+            "--url",
+            server.url(f"/{name}"),
+        )
+    run_command(
+        "ingest", "sources", "add", "hf-hub", "--kind", "huggingface", "--url", server.url(HUB)
+    )
+    with pytest.raises(CommandError):
+        run_command("ingest", "run")
+    errors = dict(IngestSource.objects.filter(name__in=bad).values_list("name", "last_error"))
+    assert all(errors[name].startswith(f"source '{name}': ") for name in bad), errors
+    assert "bytes" in errors["huge"] or "large" in errors["huge"]
+    assert "redirect loop" in errors["loop-a"]
+    assert "429" in errors["busy"]
+    assert IngestSource.objects.get(name="hf-hub").last_error == ""
+    assert Candidate.objects.filter(mentions__source_name="hf-hub").count() == 3
+
+
+def test_page_text_is_kept_as_plain_text_data(server, loopback, run_command, categories):
+    body = fixture("hackernews_show_hn.json").replace(
+        b"https://quill.example", server.origin.encode()
+    )
+    path = "/api/v1/search_by_date?tags=show_hn&hitsPerPage=100"
+    server.serve(path, body)
+    server.serve("/", fixture("page_quill.html"), content_type="text/html; charset=utf-8")
+    server.serve("/relay/", fixture("page_relay.html"), content_type="text/html; charset=utf-8")
+    run_command(
+        "ingest", "sources", "add", "show-hn", "--kind", "hackernews", "--url", server.url(path)
+    )
+    run_command("ingest", "run")
+    relay = Candidate.objects.get(name="Relay")
+    tool = candidate_accept(candidate_id=relay.pk, category_slug="inference-servers")
+    [source] = tool.sources.all()
+    assert "Ignore previous instructions" in source.snapshot  # data, quoted or not, never obeyed
+    assert "<script" not in source.snapshot and "<" not in tool.description

@@ -186,3 +186,27 @@ def test_a_rejected_price_change_is_not_proposed_again_but_a_new_one_is(gpt4o_mi
     items_ingest(source=source, items=[priced("0.25")])
     update = Candidate.objects.get(status=Status.UPDATE)
     assert update.changes == {"price_input_per_mtok": ["0.15", "0.25"]}
+
+
+def test_a_trusted_source_publishes_on_its_own(
+    gpt4o_mini, make_source, django_capture_on_commit_callbacks
+):
+    trusted = make_source("openrouter", "openrouter", autopublish=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = items_ingest(
+            source=trusted,
+            items=[
+                priced("0.20"),
+                make_item(
+                    "Qwen: Qwen3 32B",
+                    key="qwen/qwen3-32b",
+                    openrouter="qwen/qwen3-32b",
+                    category_hint="open-weight-models",
+                ),
+            ],
+        )
+    assert report.accepted == 2
+    assert Tool.objects.get(slug="gpt-4o-mini").price_amount == Decimal("0.20")
+    qwen = Tool.objects.get(openrouter_slug="qwen/qwen3-32b")
+    assert qwen.category.slug == "open-weight-models" and queued_panels(qwen) == 1
+    assert set(Candidate.objects.values_list("status", flat=True)) == {Status.ACCEPTED}

@@ -1,0 +1,79 @@
+"""Editors in the admin; decisions and runs that hold with several processes at once."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from shipwith.catalog.models import Tool
+from shipwith.ingest.models import Candidate, IngestSource, Status
+from shipwith.ingest.services import IngestError, candidate_accept, ingest_run, items_ingest
+from tests.ingest.conftest import make_item
+
+
+@pytest.mark.django_db
+def test_sources_show_their_health_and_candidates_are_decided_in_the_admin(
+    admin_client, categories, make_source
+):
+    source = make_source("hf-hub", "huggingface")
+    IngestSource.objects.filter(pk=source.pk).update(
+        failures_in_row=3, last_error="source 'hf-hub': FetchError: HTTP 503"
+    )
+    page = admin_client.get("/admin/ingest/ingestsource/").content.decode()
+    assert "hf-hub" in page and "HTTP 503" in page
+
+    items_ingest(source=source, items=[make_item("Zorblax", key="1"), make_item("Fnord", key="2")])
+    zorblax, fnord = Candidate.objects.order_by("pk")
+    Candidate.objects.filter(pk=fnord.pk).update(rejection_reason="Not an AI tool")
+    listing = admin_client.get("/admin/ingest/candidate/").content.decode()
+    assert "Zorblax" in listing and "hf-hub" in listing
+    admin_client.post(
+        "/admin/ingest/candidate/",
+        {"action": "accept", "_selected_action": [zorblax.pk]},
+    )
+    admin_client.post(
+        "/admin/ingest/candidate/", {"action": "reject", "_selected_action": [fnord.pk]}
+    )
+    assert Candidate.objects.get(pk=zorblax.pk).status == Status.ACCEPTED
+    assert Tool.objects.filter(name="Zorblax").exists()
+    assert Candidate.objects.get(pk=fnord.pk).status == Status.REJECTED
+    change = admin_client.get(f"/admin/ingest/candidate/{zorblax.pk}/change/")
+    assert change.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_source_another_process_is_running_is_reported_not_read_twice(make_source):
+    source = make_source("hf-hub", "huggingface")
+    IngestSource.objects.filter(pk=source.pk).update(running=True, last_run_at=timezone.now())
+    [report] = ingest_run(names=["hf-hub"])
+    assert report.error == "source 'hf-hub': another process is running it"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_accepting_the_same_candidate_make_one_tool(categories, make_source):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway")
+    items_ingest(source=make_source("hn", "hackernews"), items=[make_item("Zorblax", key="1")])
+    candidate = Candidate.objects.get()
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def accept():
+        barrier.wait()
+        try:
+            tool = candidate_accept(candidate_id=candidate.pk, category_slug="vector-databases")
+            outcomes.append(tool.slug)
+        except IngestError as exc:
+            outcomes.append(str(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Tool.objects.filter(name="Zorblax").count() == 1, outcomes
+    [won] = [o for o in outcomes if o == "zorblax"]
+    [lost] = [o for o in outcomes if o != "zorblax"]
+    assert lost.endswith("(Zorblax) is already accepted")
