@@ -16,6 +16,8 @@ READS = [
     "/api/v1/categories",
     "/api/v1/leaderboard",
     "/api/v1/changes?since=2026-01-01T00:00:00Z",
+    "/api/v1/openapi.json",
+    "/api/v1/docs",
 ]
 
 
