@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
 from shipwith.api.models import ApiToken, Scope
 from shipwith.api.services import api_token_create, api_token_revoke
@@ -55,11 +56,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
             expires_at=form.cleaned_data.get("expires_at"),
         )
         obj.pk, obj.prefix, obj.digest = token.pk, token.prefix, token.digest
-        messages.warning(
-            request,
-            f"The token “{token.name}” is {raw} — copy it now: it is stored only as a hash "
-            "and cannot be shown again.",
-        )
+        request._api_token_secret = raw  # shown by response_add, never stored
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The secret goes straight into this one page: not into a message, which would keep it
+        # in the session or a cookie until the next page.
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "token": obj,
+            "secret": request._api_token_secret,
+        }
+        response = TemplateResponse(request, "admin/api/apitoken/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
     def save_related(self, request, form, formsets, change):
         pass  # a token has no related rows; the service wrote everything
