@@ -127,3 +127,32 @@ def test_a_rate_the_limiter_cannot_read_stops_the_start(api_settings, value):
     api_settings.SHIPWITH_API_RATE = value
     (error,) = check_rates()
     assert "SHIPWITH_API_RATE" in error.msg and repr(value) in error.msg
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/tools", "/api/v1/tools?category=inference-servers", "/api/v1/comparisons"],
+)
+def test_readers_votes_show_in_the_lists_at_once(
+    client, catalog, url, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from shipwith.votes.services import vote_cast, voter_create
+    from shipwith.web.models import Comparison
+
+    Comparison.objects.create(
+        tool_a=catalog["ollama"], tool_b=catalog["vllm"], published_at=timezone.now()
+    )
+
+    def vllm_votes() -> int:
+        body = client.get(url).json()
+        cards = [item for item in body["items"] if "slug" in item and item["slug"] == "vllm"]
+        cards += [item["b"] for item in body["items"] if "b" in item]
+        return cards[0]["community"]["votes"]
+
+    assert vllm_votes() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            vote_cast(voter_id=voter_create().pk, tool_id=catalog["vllm"].pk, value="ship")
+    assert vllm_votes() == 3
