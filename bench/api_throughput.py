@@ -4,8 +4,9 @@ Run: .venv/bin/python bench/api_throughput.py [--seconds 3] [--tools 200] [--lar
 Needs wrk (apt-get install wrk). Everything binds to 127.0.0.1.
 
 1. Throughput: gunicorn as `shipwith up` runs it; wrk on the hot HTML tool page (the baseline,
-   a returning reader with a CSRF cookie), on `GET /api/v1/tools` (50 cards) and on
-   `GET /api/v1/tools/{slug}`, in interleaved rounds; ratios are per round, then the median.
+   a returning reader with a CSRF cookie), on `GET /api/v1/tools` (its default page: 20 cards),
+   on `?limit=100` and on `GET /api/v1/tools/{slug}`, in interleaved rounds; ratios are per
+   round, then the median.
 2. Query counts: each endpoint cold (caches emptied) in a catalog of 50 tools and one of
    `--large` tools, through Django's test client.
 """
@@ -30,6 +31,7 @@ SLUG = "tool-00000"
 TARGETS = {
     "HTML tool page": f"/tools/{SLUG}/",
     "GET /api/v1/tools": "/api/v1/tools",
+    "GET /api/v1/tools?limit=100": "/api/v1/tools?limit=100",
     "GET /api/v1/tools/{slug}": f"/api/v1/tools/{SLUG}",
 }
 COUNTED = {

@@ -67,7 +67,7 @@ class ToolQuery(schemas.Schema):
         None, max_length=200, pattern=TEXT, description="Words that must all match."
     )
     after: str | None = Field(None, max_length=120, pattern=SLUG, description="The last slug seen.")
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    limit: int = Field(20, ge=1, le=MAX_LIMIT)
 
 
 @router.get("/tools", response={200: schemas.ToolList, **READ_ERRORS}, summary="Tools with figures")
