@@ -76,6 +76,22 @@ print(json.dumps(counts))
 """
 
 
+HOT = """
+import json, time
+import django; django.setup()
+from django.test import Client
+client, timings = Client(HTTP_HOST="127.0.0.1", HTTP_COOKIE="csrftoken=" + "k" * 32), {{}}
+for _ in range({rounds}):  # interleaved, as wrk's rounds
+    for name, url in json.loads({urls!r}).items():
+        assert client.get(url).status_code == 200, url
+        started = time.process_time()
+        for _ in range({requests}):
+            client.get(url)
+        timings.setdefault(name, []).append((time.process_time() - started) / {requests} * 1e6)
+print(json.dumps(timings))
+"""
+
+
 def run_python(code: str, env: dict) -> str:
     done = subprocess.run(
         [PY, "-c", code], env=env, cwd=BENCH, capture_output=True, text=True, check=False
@@ -104,6 +120,17 @@ def query_counts(tools: int) -> dict[str, int]:
     home, env = site(tools)
     try:
         return json.loads(run_python(COUNT.format(urls=json.dumps(COUNTED)), env))
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def cpu_per_request(args) -> dict[str, list[float]]:
+    """Server CPU per hot request in one process (Django's test client): free of wrk's and the
+    shared machine's noise."""
+    home, env = site(args.tools)
+    try:
+        code = HOT.format(urls=json.dumps(TARGETS), rounds=args.rounds, requests=500)
+        return json.loads(run_python(code, env))
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -153,6 +180,16 @@ def main() -> None:
     for name in list(TARGETS)[1:]:
         ratio = statistics.median(x / y for x, y in zip(runs[name], base, strict=True))
         print(f"{name} / HTML tool page: {ratio:.2f}x (goal >= 1.0x)")
+
+    cpu = cpu_per_request(args)
+    print("CPU per hot request in one process (test client, 500 requests x rounds):")
+    for name, values in cpu.items():
+        print(f"{name:>28}: median {statistics.median(values):7.0f} us")
+    for name in list(TARGETS)[1:]:
+        ratio = statistics.median(
+            b / x for x, b in zip(cpu[name], cpu["HTML tool page"], strict=True)
+        )
+        print(f"{name} / HTML tool page: {ratio:.2f}x the requests per CPU second")
 
     if args.no_counts:
         return
