@@ -28,6 +28,7 @@ SCRIPTS = {
     "ingest_pipeline": ([], ["--items", "2000", "--tools", "2000", "--runs", "1"]),
     "ingest_dedupe": ([], []),
     "ingest_fetch": ([], ["--items", "2000", "--requests", "100"]),
+    "api_throughput": ([], ["--large", "2000"]),
 }
 
 

@@ -5,12 +5,15 @@ from django.views.generic import RedirectView
 
 from shipwith.core.adminlogin import admin_login
 
+from shipwith.api.api import api
+
 urlpatterns = [
     # deployment: the admin's sign-in is rate-limited; browsers that ask for /favicon.ico
     # (the admin's pages have no icon link) get the site's icon.
     path("admin/login/", admin_login),
     path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("newsletter/", include("shipwith.newsletter.urls")),
     path("", include("shipwith.votes.urls")),
     path("", include("shipwith.web.urls")),

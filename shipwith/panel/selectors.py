@@ -3,7 +3,8 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from shipwith.panel.models import (
     PanelRun,
@@ -59,6 +60,39 @@ def panel_summaries(tool_ids: list[int]) -> dict[int, PanelSummary]:
     for review in reviews:
         summaries[review.tool_id].reviews.append(review)
     return summaries
+
+
+PANEL_STATES = ("ship", "skip", "split", "incomplete")
+
+
+def tools_with_panel(tools: QuerySet, state: str) -> QuerySet:
+    """Keep the tools whose panel is in `state`, by PanelSummary's rule, in SQL.
+
+    "ship"/"skip": a complete panel where most reviewers ship/skip; "split": a complete panel
+    that ties; "incomplete": a reviewer is missing.
+    """
+    if state not in PANEL_STATES:
+        raise ValueError(f"unknown panel state {state!r}")
+    seats = Persona.objects.filter(active=True).count()
+    current = Review.objects.filter(tool=OuterRef("pk"), is_current=True, persona__active=True)
+
+    def counted(reviews: QuerySet) -> Coalesce:
+        total = reviews.order_by().values("tool").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(total), 0)
+
+    tools = tools.annotate(
+        panel_done=counted(current), panel_ships=counted(current.filter(verdict=Verdict.SHIP))
+    )
+    if state == "incomplete":
+        return tools.filter(panel_done__lt=seats) if seats else tools
+    if not seats:
+        return tools.none()
+    tools = tools.filter(panel_done__gte=seats)
+    if state == "ship":
+        return tools.filter(panel_done__lt=2 * F("panel_ships"))
+    if state == "skip":
+        return tools.filter(panel_done__gt=2 * F("panel_ships"))
+    return tools.filter(panel_done=2 * F("panel_ships"))
 
 
 def panel_summary(tool_id: int) -> PanelSummary:

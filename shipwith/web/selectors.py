@@ -257,7 +257,8 @@ def most_shipped(limit: int = 8) -> list[Card]:
 
 
 def categories_with_counts() -> list[Category]:
-    return list(Category.objects.annotate(tool_count=Count("tools")))
+    # Explicit order: PostgreSQL does not keep Meta.ordering through the GROUP BY.
+    return list(Category.objects.annotate(tool_count=Count("tools")).order_by("name", "pk"))
 
 
 CATEGORY_PAGE_SIZE = 48
@@ -273,11 +274,11 @@ def category_page(slug: str, page: str | int = 1) -> tuple[Category, Page, list[
     return category, listing, cards(list(listing.object_list))
 
 
-def tools_search(query: str, limit: int = 40) -> list[Card]:
-    """Tools whose name, tagline, description, vendor or tags contain every word of the query."""
+def search_condition(query: str) -> Q | None:
+    """Match tools whose name, tagline, description, vendor or tags contain every word."""
     words = query.split()[:8]
     if not words:
-        return []
+        return None
     condition = Q()
     for word in words:
         condition &= (
@@ -287,6 +288,14 @@ def tools_search(query: str, limit: int = 40) -> list[Card]:
             | Q(vendor__name__icontains=word)
             | Q(tags__name__iexact=word)
         )
+    return condition
+
+
+def tools_search(query: str, limit: int = 40) -> list[Card]:
+    """Tools whose name, tagline, description, vendor or tags contain every word of the query."""
+    condition = search_condition(query)
+    if condition is None:
+        return []
     ids = list(Tool.objects.filter(condition).values_list("pk", flat=True).distinct()[:limit])
     tools = list(_tools().filter(pk__in=ids))
     lowered = query.lower()

@@ -1,0 +1,292 @@
+"""The read endpoints: thin views over the selectors, served from the page cache when fresh."""
+
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponsePermanentRedirect
+from django.urls import reverse
+from ninja import Path, Query, Router
+from ninja.decorators import decorate_view
+from pydantic import Field
+
+from shipwith.api import schemas
+from shipwith.api import selectors as api_selectors
+from shipwith.api.errors import error_response
+from shipwith.catalog.models import Category
+from shipwith.web import selectors
+from shipwith.web.caching import freshness_cached, page_depends
+from shipwith.web.pick import RULE
+
+router = Router(tags=["read"])
+
+# What every read may answer besides its 200 (schemathesis checks each status is listed).
+READ_ERRORS = {304: None, 404: schemas.Error, 422: schemas.Error, 429: schemas.Error}
+MAX_LIMIT = 100
+SLUG = r"^[-a-zA-Z0-9_]+$"  # what a catalog slug may hold; anything else cannot match
+TEXT = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+
+
+def absolute(path: str) -> str:
+    return settings.SHIPWITH_BASE_URL + path
+
+
+def _next(request: HttpRequest, after: str | None) -> str | None:
+    """The URL of the next page: the same query with `after` moved on."""
+    if after is None:
+        return None
+    query = [(k, v) for k, v in request.GET.items() if k != "after"] + [("after", after)]
+    return absolute(f"{request.path}?{urlencode(query)}")
+
+
+class Invalid(Exception):
+    """Bad input the schema cannot see (an unknown category): 422 naming where."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(message)
+        self.where = where
+        self.message = message
+
+
+def _category(slug: str | None) -> None:
+    if slug and not Category.objects.filter(slug=slug).exists():
+        raise Invalid("query.category", f"No category {slug!r}: see /api/v1/categories.")
+
+
+class ToolQuery(schemas.Schema):
+    category: str | None = Field(None, max_length=80, pattern=SLUG, description="A category slug.")
+    licence_kind: schemas.LicenceKind | None = None
+    deployment: schemas.Deployment | None = None
+    price_kind: schemas.PriceKind | None = Field(None, description="The entry price's kind.")
+    panel: schemas.PanelState | None = Field(
+        None,
+        description="ship/skip: a complete panel where most reviewers ship/skip; split: a tie; "
+        "incomplete: a reviewer is missing.",
+    )
+    q: str | None = Field(
+        None, max_length=200, pattern=TEXT, description="Words that must all match."
+    )
+    after: str | None = Field(None, max_length=120, pattern=SLUG, description="The last slug seen.")
+    limit: int = Field(20, ge=1, le=MAX_LIMIT)
+
+
+@router.get("/tools", response={200: schemas.ToolList, **READ_ERRORS}, summary="Tools with figures")
+@decorate_view(freshness_cached)
+def tools(request: HttpRequest, query: Query[ToolQuery]):
+    """Tools in slug order with their card figures: panel ship, community share, entry price."""
+    _category(query.category)
+    filters = api_selectors.ToolFilters(
+        category=query.category,
+        licence_kind=query.licence_kind,
+        deployment=query.deployment,
+        price_kind=query.price_kind,
+        panel=query.panel,
+        q=query.q,
+    )
+    listing = api_selectors.tools_listing(filters, after=query.after, limit=query.limit)
+    return {
+        "count": listing.count,
+        "next": _next(request, listing.next_after),
+        "items": [schemas.tool_card(card, absolute) for card in listing.items],
+    }
+
+
+def _comparison_urls(page: selectors.ToolPage) -> list[str]:
+    return [absolute(reverse("api-1:comparison", args=[c.slug])) for c in page.comparisons]
+
+
+@router.get("/tools/{slug}", response={200: schemas.ToolDetail, **READ_ERRORS}, summary="One tool")
+@decorate_view(freshness_cached)
+def tool(request: HttpRequest, slug: str = Path(..., max_length=120, pattern=SLUG)):
+    """The card, the current reviews with their evidence, earlier verdicts, tiers and sources."""
+    tool_id = selectors.tool_id(slug)
+    if tool_id is None:
+        raise Http404(f"No tool {slug!r}.")
+    page_depends(request, tool_id)
+    page = selectors.tool_page(slug)
+    if page is None:
+        raise Http404(f"No tool {slug!r}.")
+    tool = page.card.tool
+    return {
+        **schemas.tool_card(page.card, absolute),
+        "reviews": [schemas.review(row) for row in page.card.panel.reviews],
+        "verdict_history": [schemas.review(row) for row in page.history],
+        "tiers": [schemas.tier(row) for row in tool.tiers.all()],
+        "sources": [schemas.source(row) for row in tool.sources.all()],
+        "price_history": [schemas.price_change(row) for row in tool.price_changes.all()],
+        "comparisons": _comparison_urls(page),
+    }
+
+
+class ComparisonQuery(schemas.Schema):
+    tool: str | None = Field(
+        None, max_length=120, pattern=SLUG, description="Only pairs with this tool."
+    )
+    category: str | None = Field(None, max_length=80, pattern=SLUG)
+    after: str | None = Field(
+        None, max_length=250, pattern=SLUG, description='The last "a-vs-b" seen.'
+    )
+    limit: int = Field(20, ge=1, le=MAX_LIMIT)
+
+
+@router.get(
+    "/comparisons",
+    response={200: schemas.ComparisonList, **READ_ERRORS},
+    summary="Published comparisons",
+)
+@decorate_view(freshness_cached)
+def comparisons(request: HttpRequest, query: Query[ComparisonQuery]):
+    """Published pairs in "a-vs-b" order, each with both cards and the pick."""
+    _category(query.category)
+    listing = api_selectors.comparisons_listing(
+        tool=query.tool, category=query.category, after=query.after, limit=query.limit
+    )
+    return {
+        "count": listing.count,
+        "next": _next(request, listing.next_after),
+        "items": [
+            {
+                "slug": item.comparison.slug,
+                "a": schemas.tool_card(item.a, absolute),
+                "b": schemas.tool_card(item.b, absolute),
+                "pick": schemas.pick_out(item.pick),
+                "published_at": item.comparison.published_at,
+                "url": absolute(item.comparison.get_absolute_url()),
+            }
+            for item in listing.items
+        ],
+    }
+
+
+@router.get(
+    "/comparisons/{pair}",
+    response={200: schemas.ComparisonDetail, 301: None, **READ_ERRORS},
+    url_name="comparison",
+    summary="Two tools side by side",
+)
+@decorate_view(freshness_cached)
+def comparison(request: HttpRequest, pair: str = Path(..., max_length=250, pattern=SLUG)):
+    """Both panels, the pricing read, the reviewer split and the pick; B-vs-A redirects."""
+    found = selectors.pair_resolve(pair)
+    if found is None:
+        raise Http404(f"No pair of tools {pair!r}: use /comparisons/<a>-vs-<b>.")
+    a, b = selectors.canonical_pair(*found)
+    if (a, b) != found:
+        return HttpResponsePermanentRedirect(
+            reverse("api-1:comparison", args=[f"{a.slug}-vs-{b.slug}"])
+        )
+    page_depends(request, a.pk, b.pk)
+    return schemas.comparison_detail(selectors.comparison_page(a, b), RULE, absolute)
+
+
+@router.get("/categories", response={200: list[schemas.CategoryOut], **READ_ERRORS})
+@decorate_view(freshness_cached)
+def categories(request: HttpRequest):
+    """Every category with its number of tools."""
+    return [
+        {
+            "slug": row.slug,
+            "name": row.name,
+            "description": row.description,
+            "tools": row.tool_count,
+            "url": absolute(row.get_absolute_url()),
+        }
+        for row in api_selectors.categories()
+    ]
+
+
+class LeaderboardQuery(schemas.Schema):
+    category: str | None = Field(
+        None, max_length=80, pattern=SLUG, description="Rank within a category."
+    )
+    after: int | None = Field(None, ge=0, le=2**31, description="The last rank seen.")
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+
+
+@router.get("/leaderboard", response={200: schemas.LeaderboardOut, **READ_ERRORS})
+@decorate_view(freshness_cached)
+def leaderboard(request: HttpRequest, query: Query[LeaderboardQuery]):
+    """Bradley-Terry ratings from readers' head-to-head votes, with 95% intervals and ranks."""
+    _category(query.category)
+    board = api_selectors.leaderboard_listing(
+        category=query.category, after=query.after, limit=query.limit
+    )
+    fit = board.fit
+    return {
+        "count": board.count,
+        "next": _next(request, board.next_after),
+        "fit": fit
+        and {
+            "fitted_at": fit.fitted_at,
+            "votes": fit.votes,
+            "tools": fit.tools,
+            "bootstrap_rounds": fit.rounds,
+        },
+        "items": [
+            {
+                "rank": row.rank,
+                "category_rank": row.category_rank,
+                "tool": schemas.named(row.tool),
+                "category": schemas.named(row.tool.category),
+                "score": row.score,
+                "lower": row.lower,
+                "upper": row.upper,
+                "votes": row.votes,
+            }
+            for row in board.ratings
+        ],
+    }
+
+
+class ChangesQuery(schemas.Schema):
+    since: datetime = Field(description="ISO 8601 time; without a zone it is read as UTC.")
+    after: str | None = Field(
+        None, max_length=80, pattern=TEXT, description="The cursor from `next`."
+    )
+    limit: int = Field(100, ge=1, le=MAX_LIMIT)
+
+
+def _utc(moment: datetime, where: str) -> datetime:
+    """The same moment in UTC (PostgreSQL refuses offsets beyond ±16 h); naive is UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise Invalid(where, "That time is out of range.") from None
+
+
+def _cursor(text: str) -> tuple[datetime, str, int]:
+    try:
+        at, kind, key = text.split("|")
+        if kind not in api_selectors.KIND_ORDER:
+            raise ValueError(kind)
+        return _utc(datetime.fromisoformat(at), "query.after"), kind, int(key)
+    except ValueError:
+        raise Invalid("query.after", "Not a cursor: pass the `after` of a `next` URL.") from None
+
+
+@router.get("/changes", response={200: schemas.ChangeList, **READ_ERRORS}, summary="What changed")
+@decorate_view(freshness_cached)
+def changes(request: HttpRequest, query: Query[ChangesQuery]):
+    """New tools, new reviews and verdict flips since a time, oldest first: what agents poll."""
+    since = _utc(query.since, "query.since")
+    after = _cursor(query.after) if query.after else None
+    found = api_selectors.changes_since(since, after=after, limit=query.limit)
+    return {
+        "next": _next(request, found.next_after),
+        "items": [
+            {
+                "kind": change.kind,
+                "at": change.at,
+                "tool": schemas.named(change.tool),
+                "review": change.review and schemas.review(change.review),
+            }
+            for change in found.items
+        ],
+    }
+
+
+def invalid_response(exc: Invalid):
+    message = f"Invalid input: {exc.where}: {exc.message}"
+    return error_response(422, message, [{"where": exc.where, "message": exc.message}])

@@ -1,0 +1,478 @@
+"""The API's documents: typed schemas (they write the OpenAPI file) and how rows become them."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from ninja import Schema
+from pydantic import AnyHttpUrl, Field
+
+from shipwith.catalog.models import PaidTier, PriceChange, Source, Tool
+from shipwith.panel.models import Review
+from shipwith.panel.selectors import PanelSummary, panel_label
+from shipwith.votes.selectors import community_figure
+from shipwith.web.pick import Pick, SplitRow
+from shipwith.web.selectors import Card, ComparisonPage
+
+LicenceKind = Literal["open_weights", "open_source", "proprietary"]
+Deployment = Literal["self_hosted", "api", "both"]
+PriceKind = Literal["free", "amount", "usage", "contact"]
+PanelState = Literal["ship", "skip", "split", "incomplete"]
+VerdictValue = Literal["ship", "skip"]
+
+
+class ErrorDetail(Schema):
+    where: str = Field(description='Where the problem is, e.g. "query.limit" or "body.name".')
+    message: str
+
+
+class ErrorBody(Schema):
+    status: int
+    code: str = Field(description='A stable, machine-readable name, e.g. "not_found".')
+    message: str
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class Error(Schema):
+    """Every 4xx and 5xx answer has this shape."""
+
+    error: ErrorBody
+
+
+class Named(Schema):
+    slug: str
+    name: str
+
+
+class EntryPrice(Schema):
+    kind: PriceKind | None = Field(description="None when the entry price is not known.")
+    label: str | None = Field(description='As the card shows it: "Free", "$20/mo", …')
+    amount: Decimal | None
+    currency: str | None
+    period: str | None
+    unit: str | None
+
+
+class Panel(Schema):
+    complete: bool = Field(description="Every active reviewer has a current review.")
+    ships: int
+    completed: int = Field(description="Current reviews (the denominator of the share).")
+    seats: int = Field(description="Active reviewers.")
+    ship_percent: int | None = Field(description="Only for a complete panel.")
+    label: str = Field(description='"75% ship (3 of 4)" or "2 of 4 reviews: incomplete".')
+
+
+class Community(Schema):
+    shown: bool = Field(description="Enough votes for a share (SHIPWITH_VOTES_MIN).")
+    ships: int
+    skips: int
+    votes: int
+    percent: int | None
+    interval: tuple[int, int] | None = Field(description="Wilson 95% interval, in percent.")
+    votes_needed: int = Field(description="Votes still missing before a share shows.")
+    disagrees_with_panel: bool
+
+
+class ToolCard(Schema):
+    slug: str
+    name: str
+    category: Named
+    vendor: Named | None
+    tagline: str
+    description: str
+    licence: str
+    licence_kind: LicenceKind | None
+    deployment: Deployment | None
+    homepage: str
+    tags: list[str]
+    entry_price: EntryPrice
+    panel: Panel
+    community: Community
+    url: str = Field(description="The tool's page on this site.")
+    updated_at: datetime
+
+
+class Page(Schema):
+    count: int = Field(description="Items matching the filters, over all pages.")
+    next: str | None = Field(description="The next page's URL; null on the last page.")
+
+
+class ToolList(Page):
+    items: list[ToolCard]
+
+
+class Model(Schema):
+    provider: str
+    model_id: str
+    low_capability: bool = Field(description="Written by the tiny embedded default model.")
+
+
+class ReviewOut(Schema):
+    persona: str = Field(description="The reviewer's key: builder, skeptic, futurist, operator…")
+    persona_name: str
+    version: int
+    verdict: VerdictValue
+    previous_verdict: VerdictValue | None
+    flipped: bool
+    take: str
+    confidence: int
+    key_risk: str
+    claim_to_pressure: str
+    evidence_quotes: list[str] = Field(description="Quotes found in the tool's sources.")
+    dropped_quotes: int = Field(description="Quotes the model gave that are not in the sources.")
+    competitors: list[str]
+    flags: list[str]
+    model: Model
+    prompt_version: int
+    prompt_layout: str
+    created_at: datetime
+
+
+class SourceOut(Schema):
+    url: str
+    title: str
+    checked_on: date | None
+
+
+class Tier(Schema):
+    name: str
+    price: str
+    amount: Decimal | None
+    currency: str
+    period: str | None
+    unit: str | None
+    notes: str
+
+
+class PriceChangeOut(Schema):
+    field: str = Field(description='The changed fact, e.g. "price_amount".')
+    old: Decimal | None
+    new: Decimal | None
+    currency: str
+    unit: str
+    text: str = Field(description='"$0.15 → $0.20 per 1M input tokens"')
+    changed_at: datetime
+    source: str = Field(description="Where the new price was read.")
+
+
+class ToolDetail(ToolCard):
+    reviews: list[ReviewOut] = Field(description="The current review of each active reviewer.")
+    verdict_history: list[ReviewOut] = Field(description="Earlier versions, newest first.")
+    tiers: list[Tier]
+    sources: list[SourceOut]
+    price_history: list[PriceChangeOut] = Field(description="Price changes, newest first.")
+    comparisons: list[str] = Field(description="API URLs of published comparisons with it.")
+
+
+class PickOut(Schema):
+    step: Literal["panel", "community", "toss-up", "incomplete"]
+    winner: str | None = Field(description="The picked tool's slug; null for no pick.")
+    reason: str
+    other_wins: list[str] = Field(description="When the other tool is the better choice.")
+
+
+class ComparisonSummary(Schema):
+    slug: str
+    a: ToolCard
+    b: ToolCard
+    pick: PickOut
+    published_at: datetime | None
+    url: str
+
+
+class ComparisonList(Page):
+    items: list[ComparisonSummary]
+
+
+class PricingSide(Schema):
+    tool: str
+    entry_price: EntryPrice
+    tiers: list[Tier]
+    licence: str
+    licence_kind: LicenceKind | None
+    deployment: Deployment | None
+
+
+class SplitRowOut(Schema):
+    persona: str
+    persona_name: str
+    state: Literal["agree", "split", "missing"]
+    a: VerdictValue | None
+    b: VerdictValue | None
+
+
+class ComparisonDetail(ComparisonSummary):
+    rule: str
+    pricing: list[PricingSide]
+    split: list[SplitRowOut]
+    agree: int
+    splits: int
+    reviews_a: list[ReviewOut]
+    reviews_b: list[ReviewOut]
+    moderator_read: str | None
+    moderator_model: str | None
+
+
+class CategoryOut(Schema):
+    slug: str
+    name: str
+    description: str
+    tools: int
+    url: str
+
+
+class RatingOut(Schema):
+    rank: int
+    category_rank: int
+    tool: Named
+    category: Named
+    score: float = Field(description="Elo-like: 400 points are 10:1 odds.")
+    lower: float = Field(description="95% interval, low end.")
+    upper: float
+    votes: int
+
+
+class FitOut(Schema):
+    fitted_at: datetime
+    votes: int
+    tools: int
+    bootstrap_rounds: int
+
+
+class LeaderboardOut(Page):
+    fit: FitOut | None = Field(description="Null until readers have cast head-to-head votes.")
+    items: list[RatingOut]
+
+
+class ChangeOut(Schema):
+    kind: Literal["tool", "review", "verdict_flip"]
+    at: datetime
+    tool: Named
+    review: ReviewOut | None
+
+
+class ChangeList(Schema):
+    items: list[ChangeOut]
+    next: str | None = Field(description="More changes: follow until null, then poll later.")
+
+
+class Submission(Schema):
+    """A tool an editor proposes; it joins the ingest candidates for review."""
+
+    name: str = Field(min_length=1, max_length=120, pattern=r"\S")
+    url: AnyHttpUrl = Field(description="The tool's homepage or repository.")
+    vendor: str | None = Field(default=None, max_length=120)
+    description: str | None = Field(default=None, max_length=5000)
+    category: str | None = Field(
+        default=None, max_length=80, pattern=r"^[-a-zA-Z0-9_]+$", description="A category slug."
+    )
+    licence: str | None = Field(default=None, max_length=120, description="e.g. Apache-2.0")
+
+
+class SubmissionOut(Schema):
+    candidate: int = Field(description="The ingest candidate it joined or opened.")
+    status: Literal["new", "update", "duplicate", "accepted", "rejected"] = Field(
+        description="new: a tool we do not know; update/duplicate: a known tool (changed or "
+        "not); accepted/rejected: already decided."
+    )
+    tool: str | None = Field(description="The catalog tool it matched, if any.")
+
+
+class PanelRunIn(Schema):
+    model: str | None = Field(
+        default=None,
+        max_length=120,
+        pattern=r"^[^\x00]*$",
+        description='A model spec such as "openai:gpt-4o-mini"; the panel default otherwise.',
+    )
+
+
+class SeatOut(Schema):
+    persona: str
+    status: Literal["pending", "done", "failed", "recused"]
+    error: str = Field(description="Why the seat failed or was recused.")
+
+
+class PanelRunOut(Schema):
+    run: int
+    tool: str
+    status: Literal["queued", "running", "complete", "incomplete", "failed"]
+    model: str
+    reason: str = Field(description="What kept the panel from completing.")
+    seats: list[SeatOut]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def _blank(value: str) -> str | None:
+    return value or None
+
+
+def entry_price(tool: Tool) -> EntryPrice:
+    known = bool(tool.price_kind)
+    return EntryPrice(
+        kind=_blank(tool.price_kind),
+        label=_blank(tool.entry_price),
+        amount=tool.price_amount,
+        currency=tool.price_currency if known else None,
+        period=_blank(tool.price_period),
+        unit=_blank(tool.price_unit),
+    )
+
+
+def panel(summary: PanelSummary) -> Panel:
+    return Panel(
+        complete=summary.is_complete,
+        ships=summary.ships,
+        completed=summary.completed,
+        seats=summary.seats,
+        ship_percent=summary.ship_percent,
+        label=panel_label(summary),
+    )
+
+
+def community(tool: Tool, summary: PanelSummary) -> Community:
+    figure = community_figure(tool)  # attached by `cards`: no query
+    figure.panel_share = summary.ship_share
+    return Community(
+        shown=figure.shown,
+        ships=figure.ships,
+        skips=figure.skips,
+        votes=figure.total,
+        percent=figure.percent,
+        interval=figure.interval,
+        votes_needed=figure.needed,
+        disagrees_with_panel=figure.disagrees,
+    )
+
+
+def named(row) -> Named | None:
+    return Named(slug=row.slug, name=row.name) if row is not None else None
+
+
+def tool_card(card: Card, absolute) -> dict:
+    tool = card.tool
+    return dict(
+        slug=tool.slug,
+        name=tool.name,
+        category=named(tool.category),
+        vendor=named(tool.vendor),
+        tagline=tool.tagline,
+        description=tool.description,
+        licence=tool.licence,
+        licence_kind=_blank(tool.licence_kind),
+        deployment=_blank(tool.deployment),
+        homepage=tool.homepage,
+        tags=[tag.name for tag in tool.tags.all()],
+        entry_price=entry_price(tool),
+        panel=panel(card.panel),
+        community=community(tool, card.panel),
+        url=absolute(tool.get_absolute_url()),
+        updated_at=tool.updated_at,
+    )
+
+
+def review(row: Review) -> ReviewOut:
+    return ReviewOut(
+        persona=row.persona.key,
+        persona_name=row.persona.name,
+        version=row.version,
+        verdict=row.verdict,
+        previous_verdict=_blank(row.previous_verdict),
+        flipped=row.flipped,
+        take=row.take,
+        confidence=row.confidence,
+        key_risk=row.key_risk,
+        claim_to_pressure=row.claim_to_pressure,
+        evidence_quotes=[str(quote) for quote in row.evidence_quotes],
+        dropped_quotes=len(row.dropped_quotes),
+        competitors=[str(name) for name in row.competitors],
+        flags=[str(flag) for flag in row.flags],
+        model=Model(
+            provider=row.provider, model_id=row.model_id, low_capability=row.is_low_capability
+        ),
+        prompt_version=row.prompt_version,
+        prompt_layout=row.prompt_layout,
+        created_at=row.created_at,
+    )
+
+
+def tier(row: PaidTier) -> Tier:
+    return Tier(
+        name=row.name,
+        price=row.price,
+        amount=row.amount,
+        currency=row.currency,
+        period=_blank(row.period),
+        unit=_blank(row.unit),
+        notes=row.notes,
+    )
+
+
+def source(row: Source) -> SourceOut:
+    return SourceOut(url=row.url, title=row.title, checked_on=row.checked_on)
+
+
+def price_change(row: PriceChange) -> PriceChangeOut:
+    return PriceChangeOut(
+        field=row.field,
+        old=row.old,
+        new=row.new,
+        currency=row.currency,
+        unit=row.unit,
+        text=row.text,
+        changed_at=row.changed_at,
+        source=row.source,
+    )
+
+
+def pick_out(result: Pick) -> PickOut:
+    return PickOut(
+        step=result.step,
+        winner=result.winner.slug if result.winner else None,
+        reason=result.reason,
+        other_wins=result.other_wins,
+    )
+
+
+def split_row(row: SplitRow) -> SplitRowOut:
+    return SplitRowOut(
+        persona=row.persona.key,
+        persona_name=row.persona.name,
+        state=row.state,
+        a=row.a.verdict if row.a else None,
+        b=row.b.verdict if row.b else None,
+    )
+
+
+def pricing_side(tool: Tool, tiers: list[PaidTier]) -> PricingSide:
+    return PricingSide(
+        tool=tool.slug,
+        entry_price=entry_price(tool),
+        tiers=[tier(row) for row in tiers],
+        licence=tool.licence,
+        licence_kind=_blank(tool.licence_kind),
+        deployment=_blank(tool.deployment),
+    )
+
+
+def comparison_detail(page: ComparisonPage, rule: str, absolute) -> dict:
+    a, b = page.a, page.b
+    comparison = page.comparison
+    return dict(
+        slug=f"{a.tool.slug}-vs-{b.tool.slug}",
+        a=tool_card(a, absolute),
+        b=tool_card(b, absolute),
+        pick=pick_out(page.pick),
+        published_at=comparison.published_at if comparison else None,
+        url=absolute(f"/compare/{a.tool.slug}-vs-{b.tool.slug}/"),
+        rule=rule,
+        pricing=[pricing_side(card.tool, page.tiers[card.tool.pk]) for card in (a, b)],
+        split=[split_row(row) for row in page.rows],
+        agree=page.agree_count,
+        splits=page.split_count,
+        reviews_a=[review(row) for row in a.panel.reviews],
+        reviews_b=[review(row) for row in b.panel.reviews],
+        moderator_read=(comparison.moderator_read or None) if comparison else None,
+        moderator_model=(comparison.moderator_model or None) if comparison else None,
+    )

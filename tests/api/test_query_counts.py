@@ -1,0 +1,81 @@
+"""Every API read costs the same number of SQL queries whatever the catalog's size."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from shipwith.catalog.models import Tool
+from shipwith.votes.models import Rating, RatingFit, ToolTally
+from shipwith.web.services import comparisons_publish
+from tests.api.conftest import forget
+from tests.web.factories import (
+    add_source,
+    add_tier,
+    make_panel,
+    make_personas,
+    make_review,
+    make_tool,
+)
+
+pytestmark = pytest.mark.django_db
+
+URLS = [
+    "/api/v1/tools",
+    "/api/v1/tools?category=inference-servers&panel=ship&q=serves",
+    "/api/v1/tools/vllm",
+    "/api/v1/comparisons",
+    "/api/v1/comparisons/ollama-vs-vllm",
+    "/api/v1/categories",
+    "/api/v1/leaderboard",
+    "/api/v1/changes?since=2000-01-01T00:00:00Z",
+]
+
+
+def cold_counts(client) -> dict[str, int]:
+    counts = {}
+    for url in URLS:
+        forget()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200, url
+        counts[url] = len(captured)
+    return counts
+
+
+def rate(tools: list[Tool]) -> None:
+    fit = RatingFit.objects.create(votes=10, tools=len(tools), rounds=1, seconds=0.1)
+    Rating.objects.bulk_create(
+        Rating(
+            fit=fit,
+            tool=t,
+            score=1000 - n,
+            lower=900 - n,
+            upper=1100 - n,
+            votes=5,
+            rank=n + 1,
+            category_rank=n + 1,
+        )
+        for n, t in enumerate(tools)
+    )
+
+
+def test_api_query_counts_do_not_grow_with_the_catalog(client, catalog):
+    comparisons_publish()
+    rate(list(Tool.objects.all()))
+    small = cold_counts(client)
+    personas = make_personas()
+    for n in range(30):
+        tool = make_tool(f"more-{n}", description="more serves models")
+        make_panel(tool, "ssss")
+        add_tier(tool)
+        add_source(tool)
+        ToolTally.objects.create(tool=tool, ships=8, skips=4)
+    for _ in range(3):
+        for persona in personas:
+            make_review(Tool.objects.get(slug="vllm"), persona, "skip")
+    comparisons_publish()
+    Tool.objects.filter(slug__startswith="more-").update(created_at=timezone.now())
+    rate(list(Tool.objects.all()))
+    large = cold_counts(client)
+    assert large == small
+    assert max(small.values()) <= 12
