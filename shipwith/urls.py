@@ -3,9 +3,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from shipwith.core.adminlogin import admin_login
-
 from shipwith.api.api import api
+from shipwith.core.adminlogin import admin_login
 
 urlpatterns = [
     # deployment: the admin's sign-in is rate-limited; browsers that ask for /favicon.ico

@@ -15,7 +15,7 @@ from shipwith.api import selectors as api_selectors
 from shipwith.api.errors import error_response
 from shipwith.catalog.models import Category
 from shipwith.web import selectors
-from shipwith.web.caching import freshness_cached, page_depends
+from shipwith.web.caching import freshness_cached, page_depends, page_shows
 from shipwith.web.pick import RULE
 
 router = Router(tags=["read"])
@@ -84,6 +84,7 @@ def tools(request: HttpRequest, query: Query[ToolQuery]):
         q=query.q,
     )
     listing = api_selectors.tools_listing(filters, after=query.after, limit=query.limit)
+    page_shows(request, *[card.tool.pk for card in listing.items])
     return {
         "count": listing.count,
         "next": _next(request, listing.next_after),
@@ -141,6 +142,7 @@ def comparisons(request: HttpRequest, query: Query[ComparisonQuery]):
     listing = api_selectors.comparisons_listing(
         tool=query.tool, category=query.category, after=query.after, limit=query.limit
     )
+    page_shows(request, *[card.tool.pk for item in listing.items for card in (item.a, item.b)])
     return {
         "count": listing.count,
         "next": _next(request, listing.next_after),
@@ -212,6 +214,7 @@ def leaderboard(request: HttpRequest, query: Query[LeaderboardQuery]):
         category=query.category, after=query.after, limit=query.limit
     )
     fit = board.fit
+    page_shows(request, *[row.tool.pk for row in board.ratings])
     return {
         "count": board.count,
         "next": _next(request, board.next_after),
@@ -273,6 +276,7 @@ def changes(request: HttpRequest, query: Query[ChangesQuery]):
     since = _utc(query.since, "query.since")
     after = _cursor(query.after) if query.after else None
     found = api_selectors.changes_since(since, after=after, limit=query.limit)
+    page_shows(request, *[change.tool.pk for change in found.items])
     return {
         "next": _next(request, found.next_after),
         "items": [
