@@ -5,7 +5,8 @@ A page records which tools it shows (`page_depends`); its cache entry keeps the
 touches one of those tools (or the site) makes the next request render afresh. A tool's own
 pages name their tools up front; a list (home, category, search, feeds) depends on the lists
 stamp and on the tools it showed last time, and says what it shows now (`page_shows`): when
-that differs, it renders once more with the new set, so its entry never misses a tool.
+that differs, its entry also depends on the new tools (or, when one of them was touched while
+it rendered, it renders once more with the new set), so its entry never misses a tool.
 """
 
 import functools
@@ -207,11 +208,41 @@ def _render(view, request, shown, args, kwargs) -> tuple[HttpResponse, bool]:
     for _ in range(2):
         # A list until the view names its tools: the lists stamp and what it showed last time.
         page_depends(request, *shown, lists=True)
+        before = (request._page_ids, request._page_token)
+        started = time.time_ns()
         request._page_shown = frozenset()
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and not response.is_rendered:
             response.render()  # TemplateResponse (the sitemap views)
         if request._page_shown <= set(request._page_ids) or response.status_code != 200:
             return response, True
+        if _depend_on_shown(request, before, started):
+            return response, True
         shown = tuple(request._page_shown)
     return response, False
+
+
+# Stamps are wall-clock nanoseconds written by any host: allow this much disagreement.
+CLOCK_SKEW_NS = 2 * 10**9
+
+
+def _stamps(token: str, tool_ids: tuple[int, ...]) -> dict:
+    """The stamps inside a `tools_version(*tool_ids, lists=True)` token, by tool id."""
+    parts = [int(part) for part in token.split("-")]
+    return dict(zip([*tool_ids, "lists", "site"], parts, strict=True))
+
+
+def _depend_on_shown(request: HttpRequest, before: tuple, started: int) -> bool:
+    """Add the tools a list newly showed to its token without rendering it again, when safe.
+
+    Safe when nothing the page depended on changed while it rendered, and every newly shown
+    tool was last touched well before the rendering began: writers touch after commit, so
+    the data the page read already holds that change. Otherwise the caller renders again.
+    """
+    old_ids, old_token = before
+    page_depends(request, *old_ids, *request._page_shown, lists=True)
+    old = _stamps(old_token, old_ids)
+    new = _stamps(request._page_token, request._page_ids)
+    horizon = started - CLOCK_SKEW_NS
+    unchanged = all(new[key] == stamp for key, stamp in old.items())
+    return unchanged and all(new[key] < horizon for key in new.keys() - old.keys())

@@ -1,11 +1,14 @@
 """Every API read costs the same number of SQL queries whatever the catalog's size."""
 
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from shipwith.catalog.models import Tool
+from shipwith.core import limits
 from shipwith.votes.models import Rating, RatingFit, ToolTally
 from shipwith.web.services import comparisons_publish
 from tests.api.conftest import forget
@@ -36,6 +39,7 @@ def cold_counts(client) -> dict[str, int]:
     counts = {}
     for url in URLS:
         forget()
+        limits._pruned_at = time.time()  # the once-a-minute prune of rate windows is not the page's
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200, url
         counts[url] = len(captured)
@@ -78,4 +82,4 @@ def test_api_query_counts_do_not_grow_with_the_catalog(client, catalog):
     rate(list(Tool.objects.all()))
     large = cold_counts(client)
     assert large == small
-    assert max(small.values()) <= 12
+    assert max(small.values()) <= 14  # a tool: card, reviews, evidence, competitors, prices

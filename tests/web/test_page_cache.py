@@ -122,6 +122,42 @@ def test_a_list_depends_on_a_tool_it_newly_shows(
     assert queries(client, "/categories/vector-databases/")[1] > 0
 
 
+def test_a_cold_list_renders_once_when_its_tools_were_touched_long_ago(
+    client, two_categories, monkeypatch
+):
+    calls = []
+    render = caching.render
+
+    def counting_render(*args, **kwargs):
+        calls.append(args[1])
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(caching, "render", counting_render)
+    later = time.time_ns() + 2 * caching.CLOCK_SKEW_NS  # every touch so far is long past
+    monkeypatch.setattr(caching.time, "time_ns", lambda: later)
+    client.get("/categories/vector-databases/")
+    assert calls == ["web/category.html"]
+    assert queries(client, "/categories/vector-databases/")[1] == 0
+
+
+def test_a_tool_touched_while_a_list_renders_makes_it_render_again(client, two_categories):
+    import django.http
+
+    request = django.http.HttpRequest()
+    shown = make_tool("zeta")
+    caching.page_depends(request, lists=True)
+    before = (request._page_ids, request._page_token)
+    started = time.time_ns()
+    tools_touch(shown.pk)  # lands after the page began reading its data
+    request._page_shown = frozenset({shown.pk})
+    assert not caching._depend_on_shown(request, before, started)
+    # The same tool, last touched long before a later rendering began: no second rendering.
+    caching.page_depends(request, lists=True)
+    before = (request._page_ids, request._page_token)
+    assert caching._depend_on_shown(request, before, time.time_ns() + 2 * caching.CLOCK_SKEW_NS)
+    assert shown.pk in request._page_ids
+
+
 def test_a_site_touch_re_renders_every_page(client, two_categories):
     warm(client, *A_PAGES, *B_PAGES, "/")
     site_touch()
