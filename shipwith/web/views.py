@@ -85,7 +85,8 @@ def category_detail(request, slug: str):
 @require_safe
 @freshness_cached
 def search(request):
-    query = request.GET.get("q", "").strip()[:200]
+    # Control characters match nothing and PostgreSQL refuses NUL: drop them, never a 500.
+    query = "".join(ch for ch in request.GET.get("q", "") if ch.isprintable()).strip()[:200]
     results = selectors.tools_search(query) if query else []
     page_shows(request, *[card.tool.pk for card in results])
     return render_page(request, "web/search.html", _common(query=query, results=results))

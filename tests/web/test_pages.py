@@ -164,6 +164,12 @@ def test_hostile_catalog_text_is_escaped(client):
     assert "<script>x()" not in html
 
 
+def test_search_with_control_characters_answers(client, pair):
+    response = client.get("/search/?q=vl%00lm%01")
+    assert response.status_code == 200
+    assert "/tools/vllm/" in response.content.decode()
+
+
 def test_a_source_that_is_not_a_web_page_is_never_a_link(client):
     tool = make_tool("odd")
     add_source(tool, url="javascript:alert(1)")
