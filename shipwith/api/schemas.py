@@ -123,6 +123,10 @@ class ReviewOut(Schema):
     competitors: list[str]
     flags: list[str]
     model: Model
+    alternate_for: str | None = Field(
+        description="When an alternate model wrote this take: the model that had to leave the "
+        "seat, and why (a model never reviews its own vendor's tool)."
+    )
     prompt_version: int
     prompt_layout: str
     created_at: datetime
@@ -391,6 +395,7 @@ def review(row: Review) -> ReviewOut:
         model=Model(
             provider=row.provider, model_id=row.model_id, low_capability=row.is_low_capability
         ),
+        alternate_for=_blank(row.alternate_for),
         prompt_version=row.prompt_version,
         prompt_layout=row.prompt_layout,
         created_at=row.created_at,

@@ -126,7 +126,13 @@ def test_pages_walk_every_tool_once_in_a_stable_order(client, catalog):
 def test_a_tool_in_full(client, catalog):
     vllm = catalog["vllm"]
     skeptic = make_personas()[1]
-    make_review(vllm, skeptic, "skip", key_risk="Memory-bound at long context")
+    make_review(
+        vllm,
+        skeptic,
+        "skip",
+        key_risk="Memory-bound at long context",
+        alternate_for="openai:gpt-4o is made by this tool's vendor",
+    )
     body = client.get("/api/v1/tools/vllm").json()
     assert body["slug"] == "vllm" and body["panel"]["ships"] == 3
     reviews = {review["persona"]: review for review in body["reviews"]}
@@ -140,6 +146,8 @@ def test_a_tool_in_full(client, catalog):
         "model_id": "gpt-4o-mini",
         "low_capability": False,
     }
+    assert skeptic_now["alternate_for"] == "openai:gpt-4o is made by this tool's vendor"
+    assert reviews["builder"]["alternate_for"] is None
     assert reviews["builder"]["evidence_quotes"] == ["serves models over HTTP"]
     assert [(h["persona"], h["verdict"], h["version"]) for h in body["verdict_history"]] == [
         ("skeptic", "ship", 1)
