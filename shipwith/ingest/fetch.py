@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.cache import caches
 from protego import Protego
 
-from shipwith.panel.llm.retry import retry_after_seconds
+from shipwith.core.http import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 

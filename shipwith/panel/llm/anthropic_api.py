@@ -6,8 +6,9 @@ import weakref
 
 from django.conf import settings
 
+from shipwith.core.http import retry_after_seconds
 from shipwith.panel.llm.base import Generation, LLMTimeout, LLMUnavailable, Model
-from shipwith.panel.llm.retry import LoopLimit, Retryable, retry_after_seconds, with_retries
+from shipwith.panel.llm.retry import LoopLimit, Retryable, with_retries
 
 _clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

@@ -9,8 +9,9 @@ import httpx
 import openai
 from django.conf import settings
 
+from shipwith.core.http import retry_after_seconds
 from shipwith.panel.llm.base import Generation, LLMTimeout, LLMUnavailable, Model
-from shipwith.panel.llm.retry import LoopLimit, Retryable, retry_after_seconds, with_retries
+from shipwith.panel.llm.retry import LoopLimit, Retryable, with_retries
 
 # How to ask for structured output, best first. Servers reject what they do not support (a 400)
 # or fail open (a 200 that ignores the schema); either way we step down and remember it.

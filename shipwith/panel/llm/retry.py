@@ -4,8 +4,6 @@ import asyncio
 import random
 import weakref
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 
@@ -17,28 +15,6 @@ class Retryable(Exception):
         self.reason = reason
         self.retry_after = retry_after
         self.timeout = timeout
-
-
-def retry_after_seconds(headers) -> float | None:
-    """Read Retry-After (seconds or an HTTP date) or retry-after-ms from response headers."""
-    if headers is None:
-        return None
-    if value := headers.get("retry-after-ms"):
-        try:
-            return float(value) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 async def with_retries(
