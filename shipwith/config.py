@@ -1,7 +1,9 @@
 """Read configuration from the environment (and a `.env` file in the working directory)."""
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -37,8 +39,14 @@ def secret_key(home: Path) -> str:
         return key
     key_file = home / "secret_key"
     if not key_file.exists():
-        # Create with 0600 in one step so the key is never world-readable.
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
+        # Written whole to a 0600 file of our own, then linked into place: two processes
+        # starting at once agree on one key, and nobody reads a half-written or readable one.
+        fd, draft = tempfile.mkstemp(dir=home, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+            with contextlib.suppress(FileExistsError):  # another process was first: use its key
+                os.link(draft, key_file)
+        finally:
+            os.unlink(draft)
     return key_file.read_text().strip()

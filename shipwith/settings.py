@@ -177,6 +177,8 @@ SHIPWITH_LOCAL_THREADS = int(env("SHIPWITH_LOCAL_THREADS", "0")) or None
 SHIPWITH_LLM_ALTERNATE = env("SHIPWITH_LLM_ALTERNATE", "")
 SHIPWITH_PANEL_SEAT_RETRIES = int(env("SHIPWITH_PANEL_SEAT_RETRIES", "3"))
 SHIPWITH_PANEL_SEAT_BACKOFF = float(env("SHIPWITH_PANEL_SEAT_BACKOFF", "60"))
+# How long a claim on a seat lasts; its worker renews it every quarter of that while it waits.
+SHIPWITH_PANEL_SEAT_LEASE = float(env("SHIPWITH_PANEL_SEAT_LEASE", "120"))
 
 # newsletter: any ANYMAIL_* variable reaches django-anymail, e.g. ANYMAIL_MAILGUN_API_KEY.
 ANYMAIL = {k[8:]: v for k, v in __import__("os").environ.items() if k.startswith("ANYMAIL_")}

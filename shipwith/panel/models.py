@@ -93,6 +93,12 @@ class Seat(models.Model):
     retry_after = models.DateTimeField(
         null=True, blank=True, help_text="When the worker tries this failed seat again."
     )
+    claimed_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A worker is asking this seat's model until then; past it, the seat is free "
+        "again (a killed worker's seat is resumed).",
+    )
 
     class Meta:
         constraints = [

@@ -28,10 +28,17 @@ def _loop() -> asyncio.AbstractEventLoop:
         return _state["loop"]
 
 
-def as_completed(*, parallel: list[Call], in_turn: list[Call]) -> Iterator[tuple[Any, Any]]:
+def as_completed(
+    *,
+    parallel: list[Call],
+    in_turn: list[Call],
+    on_wait: Callable[[], None] | None = None,
+    wait: float | None = None,
+) -> Iterator[tuple[Any, Any]]:
     """Yield (key, result or exception) for every call as it finishes.
 
-    `parallel` calls start at once; `in_turn` calls run one after another beside them.
+    `parallel` calls start at once; `in_turn` calls run one after another beside them. While
+    none has finished, `on_wait` is called in the caller's thread every `wait` seconds.
     """
     outcomes: queue.Queue = queue.Queue()
 
@@ -50,5 +57,11 @@ def as_completed(*, parallel: list[Call], in_turn: list[Call]) -> Iterator[tuple
 
     future = asyncio.run_coroutine_threadsafe(main(), _loop())
     for _ in range(len(parallel) + len(in_turn)):
-        yield outcomes.get()
+        while True:
+            try:
+                outcome = outcomes.get(timeout=wait if on_wait else None)
+                break
+            except queue.Empty:
+                on_wait()
+        yield outcome
     future.result()

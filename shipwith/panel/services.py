@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F, Q
+from django.db.models import Expression, F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -95,7 +96,10 @@ def panel_run_reopen(*, run_id: int, retry_limit: int | None = None) -> list[int
         seats = list(run.seats.filter(due).values_list("pk", flat=True))
         if seats:
             Seat.objects.filter(pk__in=seats).update(
-                status=SeatStatus.PENDING, retry_after=None, updated_at=timezone.now()
+                status=SeatStatus.PENDING,
+                retry_after=None,
+                claimed_until=None,
+                updated_at=timezone.now(),
             )
             run.status = RunStatus.QUEUED
             run.save(update_fields=["status"])
@@ -116,43 +120,96 @@ def seats_retry_schedule(*, run_id: int) -> datetime.datetime | None:
 
 
 def panel_run_execute(*, run_id: int, on_seat: SeatCallback | None = None) -> PanelRun:
-    """Fill every pending seat of a run, storing each review as it arrives; idempotent."""
+    """Fill every pending seat of a run, storing each review as it arrives; idempotent.
+
+    Each seat is claimed first, so two workers executing one run never ask one seat twice.
+    """
     PanelRun.objects.filter(pk=run_id).update(
         status=RunStatus.RUNNING, started_at=timezone.now(), reason=""
     )
     run = PanelRun.objects.select_related("tool__vendor", "tool__category").get(pk=run_id)
     seats = list(run.seats.select_related("persona").order_by("persona__position", "pk"))
-    runnable, models = [], {}
-    for seat in seats:
-        plan = _plan(run, seat, models) if seat.status == SeatStatus.PENDING else None
-        if plan is not None:
-            runnable.append(plan)
-        elif on_seat and seat.status == SeatStatus.PENDING:
-            on_seat(Seat.objects.get(pk=seat.pk))  # settled without a model call
-    if runnable:
-        _fill_seats(runnable, review_request(run.tool), on_seat)
+    claimed = seats_claim(seat_ids=[seat.pk for seat in seats if seat.status == SeatStatus.PENDING])
+    try:
+        runnable, models = [], {}
+        for seat in seats:
+            if seat.pk not in claimed:
+                continue
+            plan = _plan(run, seat, models)
+            if plan is not None:
+                runnable.append(plan)
+            elif on_seat:
+                on_seat(Seat.objects.get(pk=seat.pk))  # settled without a model call
+        if runnable:
+            _fill_seats(runnable, review_request(run.tool), on_seat)
+    except BaseException:  # Ctrl-C or a crash: the next run may take these seats at once
+        try:
+            seats_release(seat_ids=claimed)
+        except DatabaseError:  # their claims run out by themselves
+            logger.exception("run %s: could not give its seats back", run_id)
+        raise
     return panel_run_finish(run_id=run.pk)
 
 
+def _lease_end() -> Expression:
+    # Database time, the same for every host: no worker's clock decides whose seat it is.
+    return Now() + datetime.timedelta(seconds=settings.SHIPWITH_PANEL_SEAT_LEASE)
+
+
+def seats_claim(*, seat_ids: Iterable[int]) -> set[int]:
+    """Claim the pending seats no live worker holds; return the ids this caller now holds.
+
+    A claim lasts SHIPWITH_PANEL_SEAT_LEASE seconds and is renewed while its worker waits on
+    the model, so a killed worker's seats are free again within one lease.
+    """
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=Now())
+    claimed = set()
+    for seat_id in seat_ids:  # one conditional update each: the database decides who wins
+        if Seat.objects.filter(free, pk=seat_id, status=SeatStatus.PENDING).update(
+            claimed_until=_lease_end()
+        ):
+            claimed.add(seat_id)
+    return claimed
+
+
+def seats_claim_renew(*, seat_ids: Iterable[int]) -> None:
+    """Extend this worker's claim on the seats it is still asking."""
+    Seat.objects.filter(pk__in=list(seat_ids), status=SeatStatus.PENDING).update(
+        claimed_until=_lease_end()
+    )
+
+
+def seats_release(*, seat_ids: Iterable[int]) -> None:
+    """Give back the claim on seats this worker will not ask after all."""
+    Seat.objects.filter(pk__in=list(seat_ids), status=SeatStatus.PENDING).update(claimed_until=None)
+
+
 def panel_run_finish(*, run_id: int) -> PanelRun:
-    """Record the run's outcome from its seats: complete, incomplete or failed."""
-    run = PanelRun.objects.get(pk=run_id)
-    seats = list(run.seats.select_related("persona"))
-    done = [seat for seat in seats if seat.status == SeatStatus.DONE]
-    missing = [seat for seat in seats if seat.status != SeatStatus.DONE]
-    if seats and not missing:
-        run.status = RunStatus.COMPLETE
-    elif done:
-        run.status = RunStatus.INCOMPLETE
-    else:
-        run.status = RunStatus.FAILED
-    run.reason = "; ".join(
-        f"{seat.persona.name}: {seat.get_status_display().lower()}"
-        + (f" ({seat.error})" if seat.error else "")
-        for seat in missing
-    ) or ("" if seats else "no active personas")
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "reason", "finished_at"])
+    """Record the run's outcome from its seats: complete, incomplete or failed.
+
+    While another worker still holds one of its seats, the run stays running: that worker
+    finishes it.
+    """
+    with transaction.atomic():
+        run = PanelRun.objects.select_for_update().get(pk=run_id)
+        if run.seats.filter(status=SeatStatus.PENDING, claimed_until__gt=Now()).exists():
+            return run
+        seats = list(run.seats.select_related("persona"))
+        done = [seat for seat in seats if seat.status == SeatStatus.DONE]
+        missing = [seat for seat in seats if seat.status != SeatStatus.DONE]
+        if seats and not missing:
+            run.status = RunStatus.COMPLETE
+        elif done:
+            run.status = RunStatus.INCOMPLETE
+        else:
+            run.status = RunStatus.FAILED
+        run.reason = "; ".join(
+            f"{seat.persona.name}: {seat.get_status_display().lower()}"
+            + (f" ({seat.error})" if seat.error else "")
+            for seat in missing
+        ) or ("" if seats else "no active personas")
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "reason", "finished_at"])
     if done:
         tools_touch(run.tool_id)
     return run
@@ -214,13 +271,17 @@ def _fill_seats(plans: list[_SeatPlan], request: ReviewRequest, on_seat) -> None
         card = prompts.persona_card(plan.seat.persona, tool_name=request.tool_name)
         return plan, functools.partial(review_ask, plan.model, request, request.prefix + card)
 
+    waiting = {plan.seat.pk for plan in plans}
     # Remote models take the personas at once; the embedded one takes them in turn.
     outcomes = runner.as_completed(
         parallel=[call(plan) for plan in plans if plan.model.concurrent],
         in_turn=[call(plan) for plan in plans if not plan.model.concurrent],
+        on_wait=lambda: seats_claim_renew(seat_ids=waiting),
+        wait=settings.SHIPWITH_PANEL_SEAT_LEASE / 4,
     )
     for plan, outcome in outcomes:
         _settle(plan, outcome, request)
+        waiting.discard(plan.seat.pk)
         if on_seat:
             on_seat(Seat.objects.get(pk=plan.seat.pk))
 
@@ -300,6 +361,7 @@ def seat_fail(*, seat_id: int, reason: str, model_spec: str = "", raw: str = "")
         model_spec=model_spec,
         raw_output=raw,
         attempts=F("attempts") + 1,
+        claimed_until=None,
         updated_at=timezone.now(),
     )
 
@@ -310,6 +372,7 @@ def seat_recuse(*, seat_id: int, model_spec: str, reason: str) -> None:
         status=SeatStatus.RECUSED,
         error=reason,
         model_spec=model_spec,
+        claimed_until=None,
         updated_at=timezone.now(),
     )
 
@@ -382,6 +445,9 @@ def review_store(
     seat.error = ""
     seat.attempts += 1
     seat.model_spec = model_spec or seat.model_spec
-    seat.save(update_fields=["status", "error", "attempts", "model_spec", "updated_at"])
+    seat.claimed_until = None
+    seat.save(
+        update_fields=["status", "error", "attempts", "model_spec", "claimed_until", "updated_at"]
+    )
     transaction.on_commit(lambda: tools_touch(tool_id))  # pages show the new take at once
     return review

@@ -48,6 +48,30 @@ def test_defaults_use_sqlite_in_wal_mode_and_keep_a_generated_secret(tmp_path):
     assert read_settings(home, tmp_path)["key"] == first["key"]
 
 
+def test_processes_starting_together_agree_on_one_generated_secret(tmp_path, monkeypatch):
+    # `shipwith up` starts gunicorn and the worker at once: on a fresh home neither may crash.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shipwith.config import secret_key
+
+    monkeypatch.delenv("SHIPWITH_SECRET_KEY", raising=False)
+    for attempt in range(20):
+        home = tmp_path / str(attempt)
+        home.mkdir()
+        barrier = threading.Barrier(8)
+
+        def start(_, home=home, barrier=barrier):
+            barrier.wait()
+            return secret_key(home)
+
+        with ThreadPoolExecutor(8) as pool:
+            keys = list(pool.map(start, range(8)))
+        assert len(set(keys)) == 1 and len(keys[0]) >= 50
+        assert [path.name for path in home.iterdir()] == ["secret_key"]
+        assert (home / "secret_key").stat().st_mode & 0o077 == 0
+
+
 def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path):
     (tmp_path / ".env").write_text(
         "SHIPWITH_SECRET_KEY=from-dotenv\nSHIPWITH_ALLOWED_HOSTS=shipwith.example,localhost\n"

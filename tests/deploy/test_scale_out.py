@@ -179,10 +179,13 @@ def _exercise(site, url, model, mailbox) -> None:
     # One panel run per tool, each persona asked once per tool, one current review per seat.
     runs = site.query("SELECT tool_id, COUNT(*) FROM panel_panelrun GROUP BY tool_id")
     assert sorted(runs) == sorted((tool_id, 1) for tool_id in setup["tools"])
-    # Every seat was asked; two workers running one run at once can both ask a seat still
-    # pending (seats have no claim yet), but a repeat answer is never stored: one review each.
-    asked = {json.dumps(request.body["messages"], sort_keys=True) for request in model.requests}
-    assert len(asked) == 4 * TOOLS and len(model.requests) <= 4 * TOOLS + 2
+    # Two workers executing one run claim its seats first: every seat asked exactly once.
+    # ("Write your review of Tool 1 as the Futurist." ends each seat's prompt.)
+    asked = Counter(
+        request.body["messages"][-1]["content"].strip().splitlines()[-1]
+        for request in model.requests
+    )
+    assert len(asked) == 4 * TOOLS and set(asked.values()) == {1}, asked
     reviews = site.query("SELECT tool_id, persona_id, COUNT(*) FROM panel_review GROUP BY 1, 2")
     assert len(reviews) == 4 * TOOLS and {count for _, _, count in reviews} == {1}
 

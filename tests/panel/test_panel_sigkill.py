@@ -46,6 +46,7 @@ def test_sigkill_after_the_first_review_then_retry(tmp_path, server):
         "OPENAI_BASE_URL": server.base_url,
         "OPENAI_API_KEY": "test",
         "SHIPWITH_LLM_RETRIES": "0",
+        "SHIPWITH_PANEL_SEAT_LEASE": "1",
     }
     subprocess.run([*SHIPWITH, "migrate", "-v0"], env=env, check=True, cwd=tmp_path)
     subprocess.run([*SHIPWITH, "shell", "-c", SETUP], env=env, check=True, cwd=tmp_path)
@@ -66,6 +67,7 @@ def test_sigkill_after_the_first_review_then_retry(tmp_path, server):
     assert rows(db, "select status from panel_panelrun") == [("running",)]
 
     server.scripts.clear()  # the model is healthy again
+    time.sleep(1.2)  # the dead worker's claims on its seats run out (renewed while it lived)
     retry = subprocess.run(review, env=env, cwd=tmp_path, capture_output=True, text=True)
     assert retry.returncode == 0, retry.stderr
     assert "Quillstack: complete" in retry.stdout
