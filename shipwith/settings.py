@@ -144,9 +144,9 @@ LOGGING = {
 }
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
-# web: freshness stamps and cached pages must be shared by every gunicorn worker, the task
-# worker and the CLI, so without Redis the cache lives in files rather than in one process
-# (test runs keep the per-process memory cache so they never see each other's entries).
+# web: cached pages must be shared by every gunicorn worker, the task worker and the CLI (their
+# freshness stamps are database rows), so without Redis the cache lives in files, not in one
+# process (test runs keep the per-process memory cache so they never see each other's entries).
 if not _redis_url and "pytest" not in __import__("sys").modules:
     CACHES["default"] = {
         "BACKEND": "shipwith.web.filecache.FileCache",

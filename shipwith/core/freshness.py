@@ -1,7 +1,7 @@
 """When did what a page shows last change? Writers touch, pages read (cache keys, ETags).
 
-Three kinds of stamp, all in the shared cache so every app server, the task worker and the CLI
-see the same ones:
+Three kinds of stamp, rows of one table (`core.Stamp`) so every app server, the task worker
+and the CLI see the same ones and none is ever evicted:
 
 - one per tool: whatever a tool's own pages show (its card, takes, figures, comparisons);
 - one for the lists: which tools a list shows and in what order (home, categories, search,
@@ -11,29 +11,43 @@ see the same ones:
 So a vote on tool A re-renders A's pages and the lists that show A; B's pages stay cached.
 Every service that changes what pages show calls `tools_touch`; one that only moves the
 figures shown beside a tool (a vote) passes `lists=False`.
+
+Touch as the last write of the transaction that changes the data (the stamp then becomes
+visible with the data), or once it is committed (`transaction.on_commit`). A page reads its
+stamps before its data, so a touch it missed is one it re-renders for next time.
 """
 
 import time
 
-from django.core.cache import cache
+from django.db import connection
 
-SITE_KEY = "freshness:site"
-LISTS_KEY = "freshness:lists"
+from shipwith.core.models import Stamp
+
+SITE_KEY = "site"
+LISTS_KEY = "lists"
 
 
 def _key(tool_id: int) -> str:
-    return f"freshness:tool:{tool_id}"
+    return f"tool:{tool_id}"
 
 
 def _stamp(keys: list[str]) -> None:
+    """Raise each stamp to now (one statement); a stamp only grows, whatever a host's clock says."""
+    names = sorted(set(keys))  # one lock order for every writer: no deadlock between two touches
+    table = connection.ops.quote_name(Stamp._meta.db_table)
+    rows = ", ".join(["(%s, %s)"] * len(names))
     now = time.time_ns()
-    cache.set_many(dict.fromkeys(keys, now), timeout=None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (name, value) VALUES {rows} ON CONFLICT (name) DO UPDATE SET "
+            f"value = CASE WHEN excluded.value > {table}.value THEN excluded.value "
+            f"ELSE {table}.value + 1 END",
+            [part for name in names for part in (name, now)],
+        )
 
 
 def tools_touch(*tool_ids: int, lists: bool = True) -> None:
     """Mark the pages of these tools as changed now, and (unless lists=False) every list."""
-    # Call it once the write is committed (transaction.on_commit): a page rendered between a
-    # touch and the commit would keep the old rows under the new stamp.
     keys = [_key(tool_id) for tool_id in tool_ids] + ([LISTS_KEY] if lists else [])
     if keys:
         _stamp(keys)
@@ -47,9 +61,11 @@ def site_touch() -> None:
 def tools_version(*tool_ids: int, lists: bool = False) -> str:
     """A token that changes whenever any of these tools (or the lists, or the site) is touched."""
     keys = [_key(tool_id) for tool_id in tool_ids] + ([LISTS_KEY] if lists else []) + [SITE_KEY]
-    stamps = cache.get_many(keys)
+    table = connection.ops.quote_name(Stamp._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT name, value FROM {table} WHERE name IN ({', '.join(['%s'] * len(keys))})",
+            keys,
+        )
+        stamps = dict(cursor.fetchall())
     return "-".join(str(stamps.get(key, 0)) for key in keys)
-
-
-def site_version() -> str:
-    return str(cache.get(SITE_KEY, 0))

@@ -1,4 +1,5 @@
-"""Rows the shared helpers keep: rate-limit counters (shipwith.core.limits)."""
+"""Rows the shared helpers keep: rate-limit counters (shipwith.core.limits) and page-freshness
+stamps (shipwith.core.freshness)."""
 
 from django.db import models
 
@@ -12,3 +13,16 @@ class RateWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.hits}"
+
+
+class Stamp(models.Model):
+    """When what some pages show last changed: one row per tool, one for the lists, one for the
+    site. A table, not a cache: a stamp that is evicted would make a stale page look fresh."""
+
+    name = models.CharField(
+        max_length=60, primary_key=True, help_text="`tool:<id>`, `lists`, `site`"
+    )
+    value = models.BigIntegerField(help_text="Nanoseconds since the epoch; only ever grows.")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"

@@ -57,14 +57,18 @@ def _voter_charge(voter_id: int) -> bool:
     return excluded
 
 
-def _tally_add(tool_id: int, ships: int, skips: int) -> None:
-    if not (ships or skips) or statements.tally_add(tool_id, ships, skips):
-        return
+def _tally_add(tool_id: int, ships: int, skips: int) -> tuple[int, int] | None:
+    """Add to the tool's tally; return its new (ships, skips), or None when nothing moved."""
+    if not (ships or skips):
+        return None
+    if tally := statements.tally_add(tool_id, ships, skips):
+        return tally
     try:
         with transaction.atomic():  # a savepoint: another voter may create the row first
             ToolTally.objects.create(tool_id=tool_id, ships=ships, skips=skips)
+        return ships, skips
     except IntegrityError:
-        statements.tally_add(tool_id, ships, skips)
+        return statements.tally_add(tool_id, ships, skips)
 
 
 def _deltas(value: str | None) -> tuple[int, int]:
@@ -75,6 +79,7 @@ def _deltas(value: str | None) -> tuple[int, int]:
 class VoteChange:
     previous: str | None
     current: str | None
+    tally: tuple[int, int] | None = None  # the tool's (ships, skips) after it, when it moved
 
     @property
     def changed(self) -> bool:
@@ -91,14 +96,12 @@ def vote_cast(*, voter_id: int, tool_id: int, value: str | None) -> VoteChange:
         if previous == value:
             return VoteChange(previous, value)
         statements.vote_write(voter_id, tool_id, previous, value)
-        if not excluded:
-            (new_ship, new_skip), (old_ship, old_skip) = _deltas(value), _deltas(previous)
-            _tally_add(tool_id, new_ship - old_ship, new_skip - old_skip)
-    if not excluded:
-        # Registered after the writer's turn so the page stamps are written outside it; with no
-        # outer transaction this runs now, inside one it waits for that commit.
-        transaction.on_commit(lambda: tools_touch(tool_id, lists=False))
-    return VoteChange(previous, value)
+        if excluded:
+            return VoteChange(previous, value)
+        (new_ship, new_skip), (old_ship, old_skip) = _deltas(value), _deltas(previous)
+        tally = _tally_add(tool_id, new_ship - old_ship, new_skip - old_skip)
+        tools_touch(tool_id, lists=False)  # last: the tool's pages change with this commit
+    return VoteChange(previous, value, tally)
 
 
 def _pair_tally_add(tool_a_id: int, tool_b_id: int, choice: str | None, delta: int) -> None:

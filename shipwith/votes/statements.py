@@ -76,11 +76,13 @@ def vote_write(voter_id: int, tool_id: int, previous: str | None, value: str | N
             )
 
 
-def tally_add(tool_id: int, ships: int, skips: int) -> bool:
-    """Add to the tool's tally; False when it has no tally row yet."""
+def tally_add(tool_id: int, ships: int, skips: int) -> tuple[int, int] | None:
+    """Add to the tool's tally; return its new (ships, skips), or None when it has no row yet."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {TALLY} SET ships = ships + %s, skips = skips + %s WHERE tool_id = %s",
+            f"UPDATE {TALLY} SET ships = ships + %s, skips = skips + %s WHERE tool_id = %s "
+            f"RETURNING ships, skips",
             [ships, skips, tool_id],
         )
-        return cursor.rowcount > 0
+        row = cursor.fetchone()
+    return None if row is None else (row[0], row[1])

@@ -23,7 +23,7 @@ from shipwith.votes.identity import (
     voter_cookie_set,
 )
 from shipwith.votes.models import PairChoice, Voter
-from shipwith.votes.widgets import pair_context, tool_context
+from shipwith.votes.widgets import community_html, pair_context, tool_context
 
 LEADERBOARD_PAGE = 100
 
@@ -131,19 +131,23 @@ def _respond(request, new_voter, *, payload, target, key, anchor):
 
 def _figures_html(tools: list[Tool]) -> dict[str, str]:
     return {
-        str(tool.pk): render_to_string("votes/_community.html", {"tool": tool, "figure": figure})
-        for tool in tools
-        for figure in [selectors.community_figure(tool)]
+        str(tool.pk): community_html(tool.pk, selectors.community_figure(tool)) for tool in tools
     }
 
 
-def _tool_figures(tool_id: int) -> dict[str, dict[str, str]]:
-    """The tool's Community figure, short (cards) and detailed (the vote widget), from its tally."""
-    figure = selectors.community_summaries([tool_id])[tool_id]
-    context = {"tool": {"pk": tool_id}, "figure": figure}
-    short = render_to_string("votes/_community.html", context)
-    detail = render_to_string("votes/_community.html", context | {"detail": True})
-    return {"figures": {str(tool_id): short}, "details": {str(tool_id): detail}}
+def _tool_figures(tool_id: int, tally: tuple[int, int] | None) -> dict[str, dict[str, str]]:
+    """The tool's Community figure, short (cards) and detailed (the vote widget).
+
+    From the tally the vote just wrote when it moved one (no query), else read.
+    """
+    if tally is None:
+        figure = selectors.community_summaries([tool_id])[tool_id]
+    else:
+        figure = selectors.CommunityFigure(*tally)
+    return {
+        "figures": {str(tool_id): community_html(tool_id, figure)},
+        "details": {str(tool_id): community_html(tool_id, figure, detail=True)},
+    }
 
 
 def _widget(template: str, context: dict, request: HttpRequest) -> str:
@@ -192,7 +196,7 @@ def tool_vote(request: HttpRequest, slug: str, withdraw: bool = False) -> HttpRe
     return _respond(
         request,
         new_voter,
-        payload=lambda: {"current": changes[0].current} | _tool_figures(tool_id),
+        payload=lambda: {"current": changes[0].current} | _tool_figures(tool_id, changes[0].tally),
         target=target,
         key=slug,
         anchor=f"vote-{slug}",

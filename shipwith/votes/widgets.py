@@ -6,7 +6,10 @@ votes.js then asks the vote URL for the reader's own state.
 
 from urllib.parse import urlencode
 
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from shipwith.votes import selectors
 
@@ -56,3 +59,44 @@ def pair_context(tool_a, tool_b, voter_id: int | None, request, *, personal: boo
         "next": _next(request),
         "state_url": f"{action}?{urlencode({'next': _next(request)})}",
     }
+
+
+def community_html(
+    tool_id: int, figure: selectors.CommunityFigure, detail: bool = False
+) -> SafeString:
+    """The *Community* figure as HTML: a share from the minimum of votes on, else how many more.
+
+    Written in Python, not a template: it is on every card and in every vote's JSON answer.
+    With `detail` it adds the interval (or the count) that the vote widget shows.
+    """
+    attrs = format_html(
+        ' data-votes-figure="{}"{}', tool_id, " data-votes-detail" if detail else ""
+    )
+    if figure.shown:
+        inner = format_html(
+            '<span class="figure-value">{}%</span> <span class="figure-count">{} of {} ship</span>',
+            figure.percent,
+            figure.ships,
+            figure.total,
+        )
+        if detail:
+            low, high = figure.interval
+            inner += format_html(
+                ' <span class="figure-interval" title="Wilson 95% interval">'
+                "95% interval {}–{}%</span>",
+                low,
+                high,
+            )
+    else:
+        inner = format_html(
+            '<span class="figure-value" title="Shown from {} votes">—</span>',
+            figure.total + figure.needed,
+        )
+        if detail:
+            inner += format_html(
+                ' <span class="figure-count">{} vote{}, {} more to show a share</span>',
+                figure.total,
+                pluralize(figure.total),
+                figure.needed,
+            )
+    return format_html('<span class="community-figure"{}>{}</span>', attrs, inner)

@@ -8,7 +8,7 @@ CULL_CHANCE = 0.01
 
 
 class FileCache(FileBasedCache):
-    """Shared by every process on the machine: freshness stamps and rendered pages."""
+    """Shared by every process on the machine: rendered pages (their stamps are rows)."""
 
     def _cull(self) -> None:
         # The stock backend lists every file on each set: O(entries) per page render.

@@ -14,15 +14,15 @@ from django import template
 
 from shipwith.votes import selectors
 from shipwith.votes.identity import request_voter_id_or_none
-from shipwith.votes.widgets import pair_context, tool_context
+from shipwith.votes.widgets import community_html, pair_context, tool_context
 
 register = template.Library()
 
 
-@register.inclusion_tag("votes/_community.html")
+@register.simple_tag
 def community_figure(tool, detail: bool = False):
     """Render the card's *Community* figure for `tool` (with its interval when `detail`)."""
-    return {"tool": tool, "figure": selectors.community_figure(tool), "detail": detail}
+    return community_html(tool.pk, selectors.community_figure(tool), detail)
 
 
 def _personal(context) -> bool:
