@@ -3,7 +3,7 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from shipwith.panel.models import (
@@ -100,11 +100,18 @@ def panel_summary(tool_id: int) -> PanelSummary:
 
 
 def tools_lacking_panel() -> list[int]:
-    """Ids of tools that have never had a panel run finish with at least one review."""
+    """Ids of tools that have never had a panel run finish with a review or a seat to retry.
+
+    A run that ended with every seat failed or recused is finished in place by
+    `runs_to_finish` (its seats asked again), never replaced by a new run on each `up`.
+    """
     from shipwith.catalog.models import Tool
     from shipwith.panel.models import PanelRun, RunStatus
 
-    reviewed = PanelRun.objects.filter(status__in=[RunStatus.COMPLETE, RunStatus.INCOMPLETE])
+    reviewed = PanelRun.objects.filter(
+        Q(status__in=[RunStatus.COMPLETE, RunStatus.INCOMPLETE])
+        | Q(status=RunStatus.FAILED, seats__isnull=False)
+    )
     rows = Tool.objects.exclude(pk__in=reviewed.values("tool_id")).values_list(
         "pk", "category_id", "name"
     )

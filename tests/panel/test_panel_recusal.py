@@ -113,3 +113,23 @@ def test_setting_an_alternate_later_finishes_the_panel_with_review_incomplete(
     assert "2 of 2 panels complete." in out
     statuses = {seat.status for run in tool.panel_runs.all() for seat in run.seats.all()}
     assert statuses == {SeatStatus.DONE}
+
+
+def test_an_all_recused_panel_is_finished_in_place_not_opened_again_on_each_up(
+    gpt4o, settings, personas, make_tool
+):
+    from shipwith.panel.models import PanelRun
+    from shipwith.panel.progress import panels_run_with_progress
+    from shipwith.panel.selectors import runs_to_finish, tools_lacking_panel
+
+    tool = make_tool(slug="gpt-4o", vendor="OpenAI")
+    for _ in range(3):  # three `shipwith up`s before an editor sets an alternate
+        missing = tools_lacking_panel()
+        panels_run_with_progress(
+            tool_ids=missing, run_ids=runs_to_finish(exclude_tools=missing), write=lambda _: None
+        )
+    assert PanelRun.objects.filter(tool=tool).count() == 1
+    settings.SHIPWITH_LLM_ALTERNATE = "openai:qwen2.5-72b-instruct"
+    assert tools_lacking_panel() == []
+    (run,) = panels_run_with_progress(tool_ids=[], run_ids=runs_to_finish(), write=lambda _: None)
+    assert run.status == RunStatus.COMPLETE and PanelRun.objects.filter(tool=tool).count() == 1
