@@ -77,3 +77,37 @@ def test_review_all_runs_every_tool(run_command, mock_model, personas, make_tool
     assert "2 of 2 panels complete." in out
     with pytest.raises(CommandError, match="not both"):
         run_command("review", "quillstack", "--all")
+
+
+def test_compare_shows_the_claims_the_split_risks_and_the_evidence(
+    run_command, mock_model, personas, make_tool
+):
+    a, b = make_tool("quillstack"), make_tool("rivalbase")
+    mock_model.concurrent = False
+    quotes = ["indexes a repository in under a minute", "a sentence no source holds"]
+    mock_model.enqueue(
+        good_review(claim_to_pressure="Beats every open-source alternative."),
+        *[good_review(claim_to_pressure="")] * 3,
+    )
+    run_command("review", a.slug, "--model", "mock:m")
+    mock_model.enqueue(
+        good_review(
+            "skip",
+            key_risk="Pricing jumps past ten seats.",
+            claim_to_pressure="",
+            evidence_quotes=quotes,
+        ),
+        *[good_review(claim_to_pressure="")] * 3,
+    )
+    run_command("review", b.slug, "--model", "mock:m")
+
+    out = run_command("compare", a.slug, b.slug)
+    assert "Claims to pressure — Quillstack:\n  Builder: Beats every open-source alternative." in out
+    assert "Claims to pressure — Rivalbase" not in out  # no claim named there
+    risks = out.split("Key risks as the Builder sees them:\n", 1)[1]
+    assert risks.startswith(
+        "  Quillstack: Indexing cost grows with the monorepo.\n"
+        "  Rivalbase: Pricing jumps past ten seats.\n"
+    )
+    assert "Evidence — Quillstack: 4 quotes found in its sources\n" in out
+    assert "Evidence — Rivalbase: 4 quotes found in its sources, 1 dropped as unverified" in out

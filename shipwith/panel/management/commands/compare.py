@@ -42,8 +42,31 @@ class Command(BaseCommand):
             self.stdout.write(f"Same call from: {', '.join(agree)}")
         if split:
             self.stdout.write(f"Split: {', '.join(split)} judge the two differently")
+        self._evidence((left, one), (right, two), by_persona=by_persona, split=split)
         if any(r.is_low_capability for s in (one, two) for r in s.reviews):
             self.stdout.write(self.style.WARNING(f"\nNote: {LOW_CAPABILITY_NOTE}"))
+
+    def _evidence(self, *sides, by_persona, split: list[str]) -> None:
+        """What the page shows beside the verdicts: claims, the split's key risks, the quotes."""
+        for tool, summary in sides:
+            claims = [r for r in summary.reviews if r.claim_to_pressure]
+            if claims:
+                self.stdout.write(f"\nClaims to pressure — {tool.name}:")
+                for review in claims:
+                    self.stdout.write(f"  {review.persona.name}: {review.claim_to_pressure}")
+        for persona in Persona.objects.filter(active=True, name__in=split):
+            self.stdout.write(f"\nKey risks as the {persona.name} sees them:")
+            for (tool, _), reviews in zip(sides, by_persona, strict=True):
+                risk = reviews[persona.pk].key_risk or "none named"
+                self.stdout.write(f"  {tool.name}: {risk}")
+        self.stdout.write("")
+        for tool, summary in sides:
+            kept = sum(len(r.evidence_quotes) for r in summary.reviews)
+            dropped = sum(len(r.dropped_quotes) for r in summary.reviews)
+            self.stdout.write(
+                f"Evidence — {tool.name}: {kept} quote{'s' * (kept != 1)} found in its sources"
+                + (f", {dropped} dropped as unverified" if dropped else "")
+            )
 
     def _row(self, label: str, left: str, right: str) -> None:
         self.stdout.write(f"{label:<10} {left[:WIDTH]:<{WIDTH}} {right[:WIDTH]}")
