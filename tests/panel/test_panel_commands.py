@@ -102,7 +102,9 @@ def test_compare_shows_the_claims_the_split_risks_and_the_evidence(
     run_command("review", b.slug, "--model", "mock:m")
 
     out = run_command("compare", a.slug, b.slug)
-    assert "Claims to pressure — Quillstack:\n  Builder: Beats every open-source alternative." in out
+    assert (
+        "Claims to pressure — Quillstack:\n  Builder: Beats every open-source alternative." in out
+    )
     assert "Claims to pressure — Rivalbase" not in out  # no claim named there
     risks = out.split("Key risks as the Builder sees them:\n", 1)[1]
     assert risks.startswith(
