@@ -35,15 +35,24 @@ def slow_model():
 
 
 def up_env(tmp_path, server) -> dict:
-    return os.environ | {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'shipwith.sqlite3'}",
-        "SHIPWITH_HOME": str(tmp_path),
-        "SHIPWITH_LLM": "openai:fake",
-        "OPENAI_BASE_URL": server.base_url,
-        "OPENAI_API_KEY": "test",
-        "SHIPWITH_WEB_WORKERS": "1",
-        "SHIPWITH_PANEL_SEAT_BACKOFF": "0.5",
-    }
+    """`up` on a database of its own, reviewing with the fake server (the embedded model: None)."""
+    model = {"SHIPWITH_LLM": "local"}
+    if server is not None:
+        model = {
+            "SHIPWITH_LLM": "openai:fake",
+            "OPENAI_BASE_URL": server.base_url,
+            "OPENAI_API_KEY": "test",
+        }
+    return (
+        os.environ
+        | {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'shipwith.sqlite3'}",
+            "SHIPWITH_HOME": str(tmp_path),
+            "SHIPWITH_WEB_WORKERS": "1",
+            "SHIPWITH_PANEL_SEAT_BACKOFF": "0.5",
+        }
+        | model
+    )
 
 
 def start_up(tmp_path, server, *flags: str, env: dict | None = None):
@@ -153,3 +162,30 @@ def test_up_hands_a_failed_seat_to_the_worker_which_finishes_the_panel(tmp_path,
     with sqlite3.connect(db) as connection:
         assert connection.execute(retried).fetchall() == [(2, "")]  # asked again once, stored
     assert len(slow_model.seen("Operator")) == tools + 1
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_an_embedded_review_stops_at_once_and_cleanly(tmp_path):
+    """Ctrl-C, then Ctrl-C again, while the embedded model generates: a prompt, clean exit."""
+    up, url = start_up(tmp_path, None)
+    try:
+        wait_for_site(up, url)
+        db = tmp_path / "shipwith.sqlite3"
+        deadline = time.monotonic() + 60  # the model is loaded and asked once a seat is claimed
+        while not count(db, "select count(*) from panel_seat where claimed_until is not null"):
+            assert time.monotonic() < deadline and up.poll() is None
+            time.sleep(0.2)
+        time.sleep(2)  # generating now
+        up.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        up.send_signal(signal.SIGINT)
+        out, _ = up.communicate(timeout=20)
+    finally:
+        if up.poll() is None:
+            up.kill()
+    assert up.returncode == 130  # not a wait for the generation, not a crash (-11)
+    assert "Stopping: reviews done so far are kept" in out.decode()
+    # The seats it was asking are given back: the next `up` resumes them at once.
+    assert count(db, "select count(*) from panel_seat where claimed_until is not null") == 0
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(url, timeout=2)  # the server it started is gone

@@ -47,19 +47,29 @@ class Command(BaseCommand):
         children = [self._spawn_worker(), self._spawn_server(bind, workers)]
         self.stdout.write(self.style.SUCCESS(f"shipwith is serving at http://{bind}/"))
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `finally` stops the children
+        interrupted = False
         try:
             # Review in the foreground while the site is already browsable; reviews fill in.
             if not no_review:
                 self._review()
             self._wait(children)
         except KeyboardInterrupt:
+            interrupted = True
             self.stdout.write("\nStopping: reviews done so far are kept; the next `up` resumes.")
         finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
             for child in children:
                 if child.poll() is None:
                     child.terminate()
             for child in children:
                 child.wait(timeout=15)
+        if interrupted:
+            # Every stored seat is committed. The embedded model may still be generating in a
+            # thread: leave now rather than wait for it, or tear the model down under it (that
+            # crashed inside llama.cpp).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
 
     def _review(self) -> None:
         """Review tools lacking a panel, then finish incomplete panels; never stop serving."""
