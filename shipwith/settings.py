@@ -45,6 +45,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Only the admin shows messages: keep them in its session, so a public request builds no
+# cookie signer for them (the default cookie storage derives one on every request).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 ROOT_URLCONF = "shipwith.urls"
 WSGI_APPLICATION = "shipwith.wsgi.application"

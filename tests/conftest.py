@@ -36,3 +36,13 @@ def run_command():
         return out.getvalue()
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def rate_limit_blocks_forgotten():
+    """Each test's database starts with no rate counters: no process may hold claimed hits."""
+    from shipwith.core import limits
+
+    limits._blocks.forget()
+    yield
+    limits._blocks.forget()

@@ -31,6 +31,36 @@ def test_one_call_counts_several_keys_and_says_which_are_over():
 
 
 @pytest.mark.django_db
+def test_a_generous_limit_is_counted_in_blocks_not_a_write_per_hit(django_assert_num_queries):
+    # 1,000 a minute: a process claims 10 hits at a time from the shared counter.
+    with django_assert_num_queries(3):
+        assert {limit_exceeded("api:203.0.113.7", (1000, 60)) for _ in range(25)} == {0}
+    assert RateWindow.objects.get(key__startswith="api:203.0.113.7@").hits == 30
+
+
+@pytest.mark.django_db
+def test_blocks_never_let_several_processes_past_the_limit(monkeypatch):
+    # Three processes (each its own blocks) share a limit of 300 a minute, in blocks of 3.
+    processes = [limits._Blocks() for _ in range(3)]
+    allowed = 0
+    for hit in range(400):
+        monkeypatch.setattr(limits, "_blocks", processes[hit % 3])
+        allowed += limit_exceeded("votes:ip:203.0.113.7", (300, 60)) == 0
+    # Never past the limit; early by at most the other processes' unused numbers (2 × 2).
+    assert 296 <= allowed <= 300
+    # A window's hit numbers are unique across processes: the counter holds every claim.
+    assert RateWindow.objects.get().hits >= 400
+
+
+@pytest.mark.django_db
+def test_a_forked_process_claims_its_own_block(monkeypatch):
+    assert limit_exceeded("api:x", (1000, 60)) == 0  # this process holds numbers 2..10
+    monkeypatch.setattr(limits._blocks, "pid", -1)  # as seen from a child forked now
+    assert limit_exceeded("api:x", (1000, 60)) == 0
+    assert RateWindow.objects.get().hits == 20  # the child claimed anew, reusing none
+
+
+@pytest.mark.django_db
 def test_expired_windows_are_pruned(monkeypatch):
     RateWindow.objects.create(key="old@1", hits=9, expires_at=int(time.time()) - 10)
     monkeypatch.setattr(limits, "_pruned_at", 0.0)
