@@ -8,7 +8,8 @@ check and the connect cannot move it); connect/read/total timeouts; a size cap c
 the body streams in; a content-type check for what the caller expects; hand-followed
 redirects with a limit and loop detection; bounded retries that honour Retry-After; a delay
 between requests to one host; robots.txt for page fetches; conditional GETs with stored
-validators; a User-Agent naming the instance.
+validators; a User-Agent naming the instance. Credentials a caller sends (an API token) go
+only to the origin it asked for: a redirect to another origin drops them.
 """
 
 import ipaddress
@@ -59,6 +60,8 @@ ACCEPT = {
     "text": "text/plain, text/*;q=0.9",
 }
 REDIRECTS = {301, 302, 303, 307, 308}
+CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
 RETRIED = {429, 502, 503, 504}
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 lets a crawler stop reading robots.txt at 500 KiB
 ROBOTS_TOKEN = "shipwith"
@@ -167,6 +170,20 @@ def _type_fits(content_type: str, expect: Expect) -> bool:
     """Whether a media type is one `expect` accepts ("application/vnd.github+json" is JSON)."""
     accepted = CONTENT_TYPES[expect]
     return not content_type or content_type.startswith(accepted) or content_type.endswith(accepted)
+
+
+def same_origin(url: str, other: str) -> bool:
+    """Whether two URLs share scheme, host and port (a URL with a bad port shares nothing)."""
+
+    def origin(address: str) -> tuple[str, str | None, int | None]:
+        parts = urlsplit(address)
+        scheme = parts.scheme.lower()
+        return scheme, parts.hostname, parts.port or DEFAULT_PORTS.get(scheme)
+
+    try:
+        return origin(url) == origin(other)
+    except ValueError:
+        return False
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -328,6 +345,9 @@ class Fetcher:
                 raise FetchError(url, f"more than {self.max_redirects} redirects")
             if robots and not self._robots_allow(target, deadline):
                 raise FetchError(url, f"redirected to {target}, which robots.txt disallows")
+            if not same_origin(url, target):
+                # A token is for the origin it was given for, never for where that redirects.
+                headers = {k: v for k, v in headers.items() if k.lower() not in CREDENTIALS}
             seen.append(target)
             current = target
 

@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from shipwith.ingest.fetch import Fetcher, FetchError
-from tests.ingest.server import Reply, fixture
+from tests.ingest.server import FixtureServer, Reply, fixture
 
 JSON = "application/json; charset=utf-8"
 
@@ -127,6 +127,23 @@ def test_redirects_are_followed_and_the_final_url_kept(server, fetcher):
     fetched = fetcher.get(server.url("/old"), expect="json")
     assert fetched.body == b"[]"
     assert fetched.url == server.url("/old") and fetched.final_url == server.url("/new")
+
+
+def test_credentials_go_only_to_the_origin_they_were_given_for(server, fetcher):
+    other = FixtureServer().start()  # the same host on another port: another origin
+    try:
+        server.route("/a", Reply(redirect="/b"))
+        server.route("/b", Reply(redirect=other.url("/c")))
+        other.route("/c", Reply(redirect=server.url("/d")))
+        server.serve("/d", b"[]")
+        secrets = {"Authorization": "Bearer s3cret", "Cookie": "session=s3cret"}
+        fetcher.get(server.url("/a"), expect="json", headers=secrets)
+    finally:
+        other.stop()
+    carried = [
+        (seen.path, "s3cret" in str(seen.headers)) for seen in [*server.requests, *other.requests]
+    ]
+    assert carried == [("/a", True), ("/b", True), ("/d", False), ("/c", False)]
 
 
 def test_redirect_loop_is_reported(server, fetcher):
