@@ -4,7 +4,8 @@ Every adapter and page read goes through `Fetcher.get`, so each request gets the
 only http(s); the host is resolved once and every address checked (no loopback, private,
 link-local, multicast, reserved or unspecified address) before connecting, on every redirect
 hop too, and the connection goes to the checked address (a DNS answer that changes between the
-check and the connect cannot move it); connect/read/total timeouts; a size cap counted while
+check and the connect cannot move it); connect/read/total timeouts, the name's resolution
+bounded by the connect timeout too; a size cap counted while
 the body streams in; a content-type check for what the caller expects; hand-followed
 redirects with a limit and loop detection; bounded retries that honour Retry-After; a delay
 between requests to one host; robots.txt for page fetches; conditional GETs with stored
@@ -18,9 +19,11 @@ import logging
 import math
 import socket
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -244,10 +247,9 @@ class Fetcher:
         self.resolver = resolver
         self.guard = guard
         self.user_agent = user_agent()
+        self.connect_timeout = setting(connect_timeout, "SHIPWITH_INGEST_CONNECT_TIMEOUT")
         read = setting(read_timeout, "SHIPWITH_INGEST_READ_TIMEOUT")
-        self._timeout = httpx.Timeout(
-            read, connect=setting(connect_timeout, "SHIPWITH_INGEST_CONNECT_TIMEOUT")
-        )
+        self._timeout = httpx.Timeout(read, connect=self.connect_timeout)
         # Requests go to the checked IP, so pooled connections are keyed by IP, not host: no
         # keep-alive, so one host's TLS session is never reused for another host on that IP.
         # trust_env=False: a proxy from the environment would connect somewhere unchecked.
@@ -401,10 +403,7 @@ class Fetcher:
             host = httpx.URL(url).raw_host.decode("ascii")  # IDNA: what DNS and TLS see
         except (httpx.InvalidURL, UnicodeError):
             raise FetchError(url, "invalid host name") from None
-        try:
-            addresses = self.resolver(host, port)
-        except (OSError, UnicodeError) as exc:
-            raise FetchError(url, f"cannot resolve {host}: {exc}") from None
+        addresses = self._resolve(url, host, port)
         if not addresses:
             raise FetchError(url, f"cannot resolve {host}")
         if not self.allow_private:
@@ -417,6 +416,31 @@ class Fetcher:
                         "(SHIPWITH_INGEST_ALLOW_PRIVATE=1 allows it, for tests only)",
                     )
         return _Hop(url=url, host=host, port=port, addresses=addresses)
+
+    def _resolve(self, url: str, host: str, port: int) -> list[str]:
+        """The resolver's answer within the connect timeout.
+
+        getaddrinfo has no timeout of its own: a DNS server that never answers would hang the
+        run. The lookup runs in a daemon thread, left behind if it hangs (nothing can stop
+        it), so it never holds up the process's exit.
+        """
+        answer: Future[list[str]] = Future()
+
+        def lookup() -> None:
+            try:
+                answer.set_result(self.resolver(host, port))
+            except Exception as exc:  # noqa: BLE001 - raised below, in the fetching thread
+                answer.set_exception(exc)
+
+        threading.Thread(target=lookup, name=f"ingest resolve {host}", daemon=True).start()
+        try:
+            return answer.result(timeout=self.connect_timeout)
+        except TimeoutError:  # before OSError: TimeoutError is one
+            raise FetchError(
+                url, f"resolving {host} timed out after {self.connect_timeout:g} s"
+            ) from None
+        except (OSError, UnicodeError) as exc:
+            raise FetchError(url, f"cannot resolve {host}: {exc}") from None
 
     def _pace(self, url: str, host: str, deadline: float) -> None:
         """Wait until `host` may be asked again, by this Fetcher and by other processes.
