@@ -5,12 +5,12 @@ only http(s); the host is resolved once and every address checked (no loopback, 
 link-local, multicast, reserved or unspecified address) before connecting, on every redirect
 hop too, and the connection goes to the checked address (a DNS answer that changes between the
 check and the connect cannot move it); connect/read/total timeouts, the name's resolution
-bounded by the connect timeout too; a size cap counted while
-the body streams in; a content-type check for what the caller expects; hand-followed
-redirects with a limit and loop detection; bounded retries that honour Retry-After; a delay
-between requests to one host; robots.txt for page fetches; conditional GETs with stored
-validators; a User-Agent naming the instance. Credentials a caller sends (an API token) go
-only to the origin it asked for: a redirect to another origin drops them.
+bounded by the connect timeout too; a size cap counted while the body streams in; a
+content-type check for what the caller expects; hand-followed redirects with a limit and loop
+detection; bounded retries that honour Retry-After; a delay between requests to one host;
+robots.txt for page fetches (its first 500 KiB); conditional GETs with stored validators; a
+User-Agent naming the instance. Credentials a caller sends (an API token) go only to the
+origin it asked for: a redirect to another origin drops them.
 """
 
 import ipaddress
@@ -24,7 +24,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Literal, Protocol
@@ -326,13 +326,17 @@ class Fetcher:
         *,
         max_bytes: int,
         robots: bool = False,
+        truncate: bool = False,
     ) -> Fetched:
-        """Follow redirects by hand, checking each hop before connecting; retry what is worth it."""
+        """Follow redirects by hand, checking each hop before connecting; retry what is worth it.
+
+        A body over `max_bytes` is refused, or with `truncate` cut there and kept.
+        """
         seen = [url]
         current = url
         while True:
             response_status, response = self._request_with_retries(
-                current, headers, deadline, max_bytes=max_bytes
+                current, headers, deadline, max_bytes=max_bytes, truncate=truncate
             )
             if response_status not in REDIRECTS:
                 return self._fetched(url, current, response)
@@ -354,10 +358,16 @@ class Fetcher:
             current = target
 
     def _request_with_retries(
-        self, url: str, headers: dict[str, str], deadline: float, *, max_bytes: int
+        self,
+        url: str,
+        headers: dict[str, str],
+        deadline: float,
+        *,
+        max_bytes: int,
+        truncate: bool = False,
     ) -> tuple[int, "_Response"]:
         for attempt in range(self.retries + 1):
-            response = self._request(url, headers, deadline, max_bytes=max_bytes)
+            response = self._request(url, headers, deadline, max_bytes=max_bytes, truncate=truncate)
             if response.status not in RETRIED or attempt == self.retries:
                 if response.status in RETRIED:
                     raise FetchError(
@@ -472,7 +482,13 @@ class Fetcher:
             return True
 
     def _request(
-        self, url: str, headers: dict[str, str], deadline: float, *, max_bytes: int
+        self,
+        url: str,
+        headers: dict[str, str],
+        deadline: float,
+        *,
+        max_bytes: int,
+        truncate: bool = False,
     ) -> "_Response":
         hop = self._check(url)
         self._pace(url, hop.host, deadline)
@@ -483,7 +499,7 @@ class Fetcher:
             if response.status_code == 304:
                 return _Response.of(response, b"")
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
+            if declared.isdigit() and int(declared) > max_bytes and not truncate:
                 raise FetchError(url, f"body of {int(declared):,} bytes is over {max_bytes:,}")
             inflate = _inflater(url, response.headers.get("content-encoding", ""))
             body = bytearray()
@@ -494,6 +510,8 @@ class Fetcher:
                     for piece in inflate(chunk):
                         body += piece
                         if len(body) > max_bytes:
+                            if truncate:
+                                return _Response.of(response, bytes(body[:max_bytes]))
                             raise FetchError(url, f"body is over {max_bytes:,} bytes; cut off")
                     if time.monotonic() > deadline:
                         raise FetchError(url, f"took longer than {self.total_timeout:.0f} s")
@@ -546,21 +564,24 @@ class Fetcher:
         )
 
     def _robots_allow(self, url: str, deadline: float) -> bool:
-        """RFC 9309: a missing robots.txt (4xx) allows all; an unreachable one (5xx) allows none."""
+        """RFC 9309: a missing robots.txt (4xx) allows all; an unreachable one (5xx) allows none;
+        only the first 500 KiB of a longer one is read."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._robots:
             robots_url = f"{origin}/robots.txt"
             headers = {"Accept": ACCEPT["text"]}
             try:
-                fetched = self._fetch(robots_url, headers, deadline, max_bytes=ROBOTS_MAX_BYTES)
+                fetched = self._fetch(
+                    robots_url, headers, deadline, max_bytes=ROBOTS_MAX_BYTES, truncate=True
+                )
             except FetchError as exc:
                 if "refused before connecting" in exc.reason:
                     raise FetchError(url, exc.reason) from None
                 self._robots[origin] = False
             else:
                 if 200 <= fetched.status < 300:
-                    rules = Protego.parse(fetched.text())
+                    rules = Protego.parse(_robots_text(fetched))
                     self._robots[origin] = rules
                     delay = min(float(rules.crawl_delay(ROBOTS_TOKEN) or 0), MAX_CRAWL_DELAY)
                     self._crawl_delay[httpx.URL(url).raw_host.decode("ascii")] = delay
@@ -570,6 +591,15 @@ class Fetcher:
         if isinstance(rules, bool):
             return rules
         return rules.can_fetch(url, ROBOTS_TOKEN)
+
+
+def _robots_text(fetched: Fetched) -> str:
+    """The robots.txt up to the limit; a body that fills it was cut, and the line the cut
+    went through is dropped ("Allow: /private/b" of "Allow: /private/blog-drafts/" is no rule)."""
+    body = fetched.body
+    if len(body) >= ROBOTS_MAX_BYTES:
+        body = body[: body.rfind(b"\n") + 1]
+    return replace(fetched, body=body).text()
 
 
 @dataclass
