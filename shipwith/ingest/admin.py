@@ -57,6 +57,7 @@ class CandidateAdmin(admin.ModelAdmin):
     readonly_fields = [
         "status",
         "tool",
+        "category_chosen",
         "facts",
         "fact_mentions",
         "changes",
@@ -69,6 +70,11 @@ class CandidateAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("mentions")
+
+    def save_model(self, request, obj, form, change):
+        if "category" in form.changed_data:
+            obj.category_chosen = True  # an editor's choice: runs no longer propose one
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="sources")
     def sources(self, obj: Candidate) -> str:

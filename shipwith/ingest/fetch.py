@@ -4,11 +4,13 @@ Every adapter and page read goes through `Fetcher.get`, so each request gets the
 only http(s); the host is resolved once and every address checked (no loopback, private,
 link-local, multicast, reserved or unspecified address) before connecting, on every redirect
 hop too, and the connection goes to the checked address (a DNS answer that changes between the
-check and the connect cannot move it); connect/read/total timeouts; a size cap counted while
-the body streams in; a content-type check for what the caller expects; hand-followed
-redirects with a limit and loop detection; bounded retries that honour Retry-After; a delay
-between requests to one host; robots.txt for page fetches; conditional GETs with stored
-validators; a User-Agent naming the instance.
+check and the connect cannot move it); connect/read/total timeouts, the name's resolution
+bounded by the connect timeout too; a size cap counted while the body streams in; a
+content-type check for what the caller expects; hand-followed redirects with a limit and loop
+detection; bounded retries that honour Retry-After; a delay between requests to one host;
+robots.txt for page fetches (its first 500 KiB); conditional GETs with stored validators; a
+User-Agent naming the instance. Credentials a caller sends (an API token) go only to the
+origin it asked for: a redirect to another origin drops them.
 """
 
 import ipaddress
@@ -17,10 +19,12 @@ import logging
 import math
 import socket
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Literal, Protocol
@@ -59,6 +63,8 @@ ACCEPT = {
     "text": "text/plain, text/*;q=0.9",
 }
 REDIRECTS = {301, 302, 303, 307, 308}
+CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
 RETRIED = {429, 502, 503, 504}
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 lets a crawler stop reading robots.txt at 500 KiB
 ROBOTS_TOKEN = "shipwith"
@@ -169,6 +175,20 @@ def _type_fits(content_type: str, expect: Expect) -> bool:
     return not content_type or content_type.startswith(accepted) or content_type.endswith(accepted)
 
 
+def same_origin(url: str, other: str) -> bool:
+    """Whether two URLs share scheme, host and port (a URL with a bad port shares nothing)."""
+
+    def origin(address: str) -> tuple[str, str | None, int | None]:
+        parts = urlsplit(address)
+        scheme = parts.scheme.lower()
+        return scheme, parts.hostname, parts.port or DEFAULT_PORTS.get(scheme)
+
+    try:
+        return origin(url) == origin(other)
+    except ValueError:
+        return False
+
+
 def resolve(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for `host` (IP literals come back as they are)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -227,10 +247,9 @@ class Fetcher:
         self.resolver = resolver
         self.guard = guard
         self.user_agent = user_agent()
+        self.connect_timeout = setting(connect_timeout, "SHIPWITH_INGEST_CONNECT_TIMEOUT")
         read = setting(read_timeout, "SHIPWITH_INGEST_READ_TIMEOUT")
-        self._timeout = httpx.Timeout(
-            read, connect=setting(connect_timeout, "SHIPWITH_INGEST_CONNECT_TIMEOUT")
-        )
+        self._timeout = httpx.Timeout(read, connect=self.connect_timeout)
         # Requests go to the checked IP, so pooled connections are keyed by IP, not host: no
         # keep-alive, so one host's TLS session is never reused for another host on that IP.
         # trust_env=False: a proxy from the environment would connect somewhere unchecked.
@@ -307,13 +326,17 @@ class Fetcher:
         *,
         max_bytes: int,
         robots: bool = False,
+        truncate: bool = False,
     ) -> Fetched:
-        """Follow redirects by hand, checking each hop before connecting; retry what is worth it."""
+        """Follow redirects by hand, checking each hop before connecting; retry what is worth it.
+
+        A body over `max_bytes` is refused, or with `truncate` cut there and kept.
+        """
         seen = [url]
         current = url
         while True:
             response_status, response = self._request_with_retries(
-                current, headers, deadline, max_bytes=max_bytes
+                current, headers, deadline, max_bytes=max_bytes, truncate=truncate
             )
             if response_status not in REDIRECTS:
                 return self._fetched(url, current, response)
@@ -328,14 +351,23 @@ class Fetcher:
                 raise FetchError(url, f"more than {self.max_redirects} redirects")
             if robots and not self._robots_allow(target, deadline):
                 raise FetchError(url, f"redirected to {target}, which robots.txt disallows")
+            if not same_origin(url, target):
+                # A token is for the origin it was given for, never for where that redirects.
+                headers = {k: v for k, v in headers.items() if k.lower() not in CREDENTIALS}
             seen.append(target)
             current = target
 
     def _request_with_retries(
-        self, url: str, headers: dict[str, str], deadline: float, *, max_bytes: int
+        self,
+        url: str,
+        headers: dict[str, str],
+        deadline: float,
+        *,
+        max_bytes: int,
+        truncate: bool = False,
     ) -> tuple[int, "_Response"]:
         for attempt in range(self.retries + 1):
-            response = self._request(url, headers, deadline, max_bytes=max_bytes)
+            response = self._request(url, headers, deadline, max_bytes=max_bytes, truncate=truncate)
             if response.status not in RETRIED or attempt == self.retries:
                 if response.status in RETRIED:
                     raise FetchError(
@@ -381,10 +413,7 @@ class Fetcher:
             host = httpx.URL(url).raw_host.decode("ascii")  # IDNA: what DNS and TLS see
         except (httpx.InvalidURL, UnicodeError):
             raise FetchError(url, "invalid host name") from None
-        try:
-            addresses = self.resolver(host, port)
-        except (OSError, UnicodeError) as exc:
-            raise FetchError(url, f"cannot resolve {host}: {exc}") from None
+        addresses = self._resolve(url, host, port)
         if not addresses:
             raise FetchError(url, f"cannot resolve {host}")
         if not self.allow_private:
@@ -397,6 +426,31 @@ class Fetcher:
                         "(SHIPWITH_INGEST_ALLOW_PRIVATE=1 allows it, for tests only)",
                     )
         return _Hop(url=url, host=host, port=port, addresses=addresses)
+
+    def _resolve(self, url: str, host: str, port: int) -> list[str]:
+        """The resolver's answer within the connect timeout.
+
+        getaddrinfo has no timeout of its own: a DNS server that never answers would hang the
+        run. The lookup runs in a daemon thread, left behind if it hangs (nothing can stop
+        it), so it never holds up the process's exit.
+        """
+        answer: Future[list[str]] = Future()
+
+        def lookup() -> None:
+            try:
+                answer.set_result(self.resolver(host, port))
+            except Exception as exc:  # noqa: BLE001 - raised below, in the fetching thread
+                answer.set_exception(exc)
+
+        threading.Thread(target=lookup, name=f"ingest resolve {host}", daemon=True).start()
+        try:
+            return answer.result(timeout=self.connect_timeout)
+        except TimeoutError:  # before OSError: TimeoutError is one
+            raise FetchError(
+                url, f"resolving {host} timed out after {self.connect_timeout:g} s"
+            ) from None
+        except (OSError, UnicodeError) as exc:
+            raise FetchError(url, f"cannot resolve {host}: {exc}") from None
 
     def _pace(self, url: str, host: str, deadline: float) -> None:
         """Wait until `host` may be asked again, by this Fetcher and by other processes.
@@ -428,7 +482,13 @@ class Fetcher:
             return True
 
     def _request(
-        self, url: str, headers: dict[str, str], deadline: float, *, max_bytes: int
+        self,
+        url: str,
+        headers: dict[str, str],
+        deadline: float,
+        *,
+        max_bytes: int,
+        truncate: bool = False,
     ) -> "_Response":
         hop = self._check(url)
         self._pace(url, hop.host, deadline)
@@ -439,7 +499,7 @@ class Fetcher:
             if response.status_code == 304:
                 return _Response.of(response, b"")
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
+            if declared.isdigit() and int(declared) > max_bytes and not truncate:
                 raise FetchError(url, f"body of {int(declared):,} bytes is over {max_bytes:,}")
             inflate = _inflater(url, response.headers.get("content-encoding", ""))
             body = bytearray()
@@ -450,6 +510,8 @@ class Fetcher:
                     for piece in inflate(chunk):
                         body += piece
                         if len(body) > max_bytes:
+                            if truncate:
+                                return _Response.of(response, bytes(body[:max_bytes]))
                             raise FetchError(url, f"body is over {max_bytes:,} bytes; cut off")
                     if time.monotonic() > deadline:
                         raise FetchError(url, f"took longer than {self.total_timeout:.0f} s")
@@ -502,21 +564,24 @@ class Fetcher:
         )
 
     def _robots_allow(self, url: str, deadline: float) -> bool:
-        """RFC 9309: a missing robots.txt (4xx) allows all; an unreachable one (5xx) allows none."""
+        """RFC 9309: a missing robots.txt (4xx) allows all; an unreachable one (5xx) allows none;
+        only the first 500 KiB of a longer one is read."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._robots:
             robots_url = f"{origin}/robots.txt"
             headers = {"Accept": ACCEPT["text"]}
             try:
-                fetched = self._fetch(robots_url, headers, deadline, max_bytes=ROBOTS_MAX_BYTES)
+                fetched = self._fetch(
+                    robots_url, headers, deadline, max_bytes=ROBOTS_MAX_BYTES, truncate=True
+                )
             except FetchError as exc:
                 if "refused before connecting" in exc.reason:
                     raise FetchError(url, exc.reason) from None
                 self._robots[origin] = False
             else:
                 if 200 <= fetched.status < 300:
-                    rules = Protego.parse(fetched.text())
+                    rules = Protego.parse(_robots_text(fetched))
                     self._robots[origin] = rules
                     delay = min(float(rules.crawl_delay(ROBOTS_TOKEN) or 0), MAX_CRAWL_DELAY)
                     self._crawl_delay[httpx.URL(url).raw_host.decode("ascii")] = delay
@@ -526,6 +591,15 @@ class Fetcher:
         if isinstance(rules, bool):
             return rules
         return rules.can_fetch(url, ROBOTS_TOKEN)
+
+
+def _robots_text(fetched: Fetched) -> str:
+    """The robots.txt up to the limit; a body that fills it was cut, and the line the cut
+    went through is dropped ("Allow: /private/b" of "Allow: /private/blog-drafts/" is no rule)."""
+    body = fetched.body
+    if len(body) >= ROBOTS_MAX_BYTES:
+        body = body[: body.rfind(b"\n") + 1]
+    return replace(fetched, body=body).text()
 
 
 @dataclass

@@ -105,6 +105,11 @@ class Candidate(models.Model):
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    category_chosen = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="An editor chose the category: runs no longer propose one.",
+    )
     tool = models.ForeignKey(
         Tool,
         null=True,

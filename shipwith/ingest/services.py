@@ -341,13 +341,14 @@ def _item_store(
     if " " not in candidate.name and " " in name:
         candidate.name = name
     # What all its sources say now may fit another category better ("open_weights" from
-    # the Hub for a model first seen on OpenRouter).
-    merged = item.model_copy(update={"facts": Facts.model_validate(candidate.facts)})
-    hint = source.category_hint if source else None
-    candidate.category = (
-        run.categoriser.propose(merged, kind=source.kind if source else "", hint=hint)
-        or candidate.category
-    )
+    # the Hub for a model first seen on OpenRouter), unless an editor chose one.
+    if not candidate.category_chosen:
+        merged = item.model_copy(update={"facts": Facts.model_validate(candidate.facts)})
+        hint = source.category_hint if source else None
+        candidate.category = (
+            run.categoriser.propose(merged, kind=source.kind if source else "", hint=hint)
+            or candidate.category
+        )
     candidate.save()
     run.remember(candidate)
     return "updated", candidate
@@ -644,6 +645,7 @@ def candidate_accept(
                 )
             tool = _tool_create(candidate, category)
             candidate.category = category
+            candidate.category_chosen = candidate.category_chosen or bool(category_slug)
             review = True
         else:
             tool = Tool.objects.select_for_update().get(pk=candidate.tool_id)

@@ -6,9 +6,12 @@ from shipwith.ingest.adapters import adapter_for
 from shipwith.ingest.adapters.base import SourceFormatError
 from shipwith.ingest.adapters.github import api_url
 from shipwith.ingest.items import Item
-from tests.ingest.server import Reply, fixture
+from shipwith.ingest.models import Candidate, IngestSource, Mention, Validator
+from shipwith.ingest.services import ingest_run
+from tests.ingest.server import FixtureServer, Reply, fixture
 
 REPO = "/repos/vllm-project/vllm"
+TOKEN = "ghp_0123456789abcdefTESTTOKEN"
 
 
 def serve(server, *, release=True):
@@ -39,6 +42,7 @@ def test_repository_and_latest_release(server, fetcher):
     assert item.release == "v0.14.0"
     assert item.seen_at.isoformat() == "2026-11-27T18:21:05+00:00"
     assert server.seen(REPO)[0].headers["Accept"] == "application/vnd.github+json"
+    assert "Authorization" not in server.seen(REPO)[0].headers  # no token configured
 
 
 def test_repository_without_releases(server, fetcher):
@@ -82,3 +86,62 @@ def test_page_urls_become_api_urls():
     )
     with pytest.raises(SourceFormatError, match="not a GitHub repository URL"):
         api_url("https://gitlab.com/acme/tool")
+
+
+@pytest.fixture
+def elsewhere():
+    """A second host (127.0.0.2) that redirects from the API host may point at."""
+    with FixtureServer("127.0.0.2") as running:
+        yield running
+
+
+def authorization(requests) -> list[tuple[str, str | None]]:
+    return [(request.path, request.headers.get("Authorization")) for request in requests]
+
+
+def test_the_token_goes_to_the_api_host_and_never_to_another(server, elsewhere, fetcher, settings):
+    settings.SHIPWITH_GITHUB_TOKEN = TOKEN
+    # A renamed repository answers 301 with its new API URL on the same host; the latest
+    # release here has moved to another host.
+    server.route(REPO, Reply(redirect="/repositories/599547518", status=301))
+    server.serve("/repositories/599547518", fixture("github_repo.json"))
+    server.route(f"{REPO}/releases/latest", Reply(redirect=elsewhere.url("/latest"), status=302))
+    elsewhere.serve("/latest", fixture("github_release_latest.json"))
+
+    [item] = run(server, fetcher)
+    # A page fetch through the same Fetcher, to the API host itself: no token either.
+    server.serve("/vllm/", b"<p>vLLM</p>", content_type="text/html")
+    fetcher.get(server.url("/vllm/"), expect="html", robots=True)
+
+    assert item.release == "v0.14.0"
+    assert authorization(server.requests) == [
+        (REPO, f"Bearer {TOKEN}"),
+        ("/repositories/599547518", f"Bearer {TOKEN}"),
+        (f"{REPO}/releases/latest", f"Bearer {TOKEN}"),
+        ("/robots.txt", None),
+        ("/vllm/", None),
+    ]
+    assert authorization(elsewhere.requests) == [("/latest", None)]
+
+
+@pytest.mark.django_db
+def test_the_token_is_never_stored_or_reported(server, elsewhere, settings, caplog):
+    settings.SHIPWITH_GITHUB_TOKEN = TOKEN
+    settings.SHIPWITH_INGEST_ALLOW_PRIVATE = True
+    settings.SHIPWITH_INGEST_HOST_DELAY = 0
+    settings.SHIPWITH_INGEST_RETRIES = 0
+    serve(server)
+    server.route("/repos/acme-labs/agentkit", Reply(redirect=elsewhere.url("/gone"), status=301))
+    elsewhere.route("/gone", Reply(status=401, body=b'{"message": "Bad credentials"}'))
+    for name, path in [("vllm", REPO), ("agentkit", "/repos/acme-labs/agentkit")]:
+        IngestSource.objects.create(name=name, kind="github", url=server.url(path))
+
+    good, bad = ingest_run(names=["vllm", "agentkit"])
+
+    assert not good.error and good.created == 1
+    assert bad.error.startswith("source 'agentkit': FetchError: ") and "HTTP 401" in bad.error
+    assert server.seen(REPO)[0].headers["Authorization"] == f"Bearer {TOKEN}"
+    assert authorization(elsewhere.requests) == [("/gone", None)]
+    rows = [list(model.objects.values()) for model in (IngestSource, Candidate, Mention, Validator)]
+    assert all(rows) and TOKEN not in repr(rows)
+    assert TOKEN not in caplog.text and TOKEN not in str(good) + str(bad)

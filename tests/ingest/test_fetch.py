@@ -7,8 +7,8 @@ import tracemalloc
 
 import pytest
 
-from shipwith.ingest.fetch import Fetcher, FetchError
-from tests.ingest.server import Reply, fixture
+from shipwith.ingest.fetch import ROBOTS_MAX_BYTES, Fetcher, FetchError
+from tests.ingest.server import FixtureServer, Reply, fixture
 
 JSON = "application/json; charset=utf-8"
 
@@ -129,6 +129,23 @@ def test_redirects_are_followed_and_the_final_url_kept(server, fetcher):
     assert fetched.url == server.url("/old") and fetched.final_url == server.url("/new")
 
 
+def test_credentials_go_only_to_the_origin_they_were_given_for(server, fetcher):
+    other = FixtureServer().start()  # the same host on another port: another origin
+    try:
+        server.route("/a", Reply(redirect="/b"))
+        server.route("/b", Reply(redirect=other.url("/c")))
+        other.route("/c", Reply(redirect=server.url("/d")))
+        server.serve("/d", b"[]")
+        secrets = {"Authorization": "Bearer s3cret", "Cookie": "session=s3cret"}
+        fetcher.get(server.url("/a"), expect="json", headers=secrets)
+    finally:
+        other.stop()
+    carried = [
+        (seen.path, "s3cret" in str(seen.headers)) for seen in [*server.requests, *other.requests]
+    ]
+    assert carried == [("/a", True), ("/b", True), ("/d", False), ("/c", False)]
+
+
 def test_redirect_loop_is_reported(server, fetcher):
     server.route("/a", Reply(redirect="/b"))
     server.route("/b", Reply(redirect="/a"))
@@ -237,6 +254,40 @@ def test_failing_robots_txt_allows_nothing(server, fetcher):
     server.serve("/page.html", b"<p>hello</p>")
     with pytest.raises(FetchError, match="robots.txt disallows"):
         fetcher.get(server.url("/page.html"), expect="html", robots=True)
+
+
+def comment_lines(size: int) -> bytes:
+    """`size` bytes of robots.txt comments, in lines of 80 bytes (the last one shorter)."""
+    full, rest = divmod(size, 80)
+    return (b"#" * 79 + b"\n") * full + (b"#" * (rest - 1) + b"\n" if rest else b"")
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_robots_txt_over_500_kib_is_read_up_to_500_kib(server, fetcher, chunked):
+    # RFC 9309 2.5: a crawler parses at least the first 500 KiB; what comes after may be ignored.
+    head = b"User-agent: shipwith\nDisallow: /private/\n"
+    straddling = b"Allow: /private/blog-drafts/\n"  # the limit falls inside this line
+    before_cut = b"Allow: /private/b"
+    body = head + comment_lines(ROBOTS_MAX_BYTES - len(head) - len(before_cut) - 80)
+    body += comment_lines(80) + straddling + b"Disallow: /late/\n" + comment_lines(100_000)
+    assert body[:ROBOTS_MAX_BYTES].endswith(before_cut) and len(body) > ROBOTS_MAX_BYTES
+    server.serve("/robots.txt", body, content_type="text/plain", chunked=chunked)
+    for path in ("/public/page.html", "/late/page.html", "/private/blog.html"):
+        server.serve(path, b"<p>hello</p>")
+
+    def allowed(path: str) -> bool:
+        try:
+            return bool(fetcher.get(server.url(path), expect="html", robots=True).body)
+        except FetchError as exc:
+            assert "robots.txt disallows shipwith" in str(exc)
+            return False
+
+    assert allowed("/public/page.html")
+    assert not allowed("/private/page.html")  # a rule in the first 500 KiB
+    assert allowed("/late/page.html")  # a rule past them: ignored
+    # Half a rule is no rule: "Allow: /private/b" would open /private/blog.html.
+    assert not allowed("/private/blog.html")
+    assert len(server.seen("/robots.txt")) == 1
 
 
 def test_fixture_body_is_served_byte_for_byte(server, fetcher):

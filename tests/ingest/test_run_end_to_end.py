@@ -1,6 +1,9 @@
 """`shipwith ingest run` over sources in their real shapes, served from a loopback server."""
 
 import json
+import socket
+import threading
+import time
 
 import pytest
 from django.core.management import CommandError
@@ -8,7 +11,7 @@ from django.utils import timezone
 
 from shipwith.catalog.models import PriceChange, Source, Tool
 from shipwith.ingest.models import Candidate, IngestSource, Mention
-from shipwith.ingest.services import candidate_accept
+from shipwith.ingest.services import candidate_accept, ingest_run
 from tests.ingest.server import Reply, fixture
 
 pytestmark = pytest.mark.django_db
@@ -238,3 +241,40 @@ def test_page_text_is_kept_as_plain_text_data(server, loopback, run_command, cat
     [source] = tool.sources.all()
     assert "Ignore previous instructions" in source.snapshot  # data, quoted or not, never obeyed
     assert "<script" not in source.snapshot and "<" not in tool.description
+
+
+def test_a_hanging_dns_lookup_fails_its_source_fast_and_names_the_host(
+    server, loopback, settings, monkeypatch, categories
+):
+    settings.SHIPWITH_INGEST_CONNECT_TIMEOUT = 0.5
+    server.serve(HUB, fixture("huggingface_models.json"))
+    IngestSource.objects.create(name="hf-hub", kind="huggingface", url=server.url(HUB))
+    IngestSource.objects.create(
+        name="slow-dns", kind="openrouter", url="https://models.slow-dns.example/api/v1/models"
+    )
+    # The system resolver's DNS server does not answer for this one name.
+    released = threading.Event()
+    system_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host == "models.slow-dns.example":
+            released.wait(10)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return system_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    started = time.monotonic()
+    try:
+        reports = {report.name: report for report in ingest_run()}
+    finally:
+        released.set()
+
+    assert time.monotonic() - started < 5
+    expected = (
+        "source 'slow-dns': FetchError: https://models.slow-dns.example/api/v1/models: "
+        "resolving models.slow-dns.example timed out after 0.5 s"
+    )
+    assert reports["slow-dns"].error == expected
+    row = IngestSource.objects.get(name="slow-dns")
+    assert (row.last_error, row.failures_in_row, row.running) == (expected, 1, False)
+    assert not reports["hf-hub"].error and reports["hf-hub"].created == 3

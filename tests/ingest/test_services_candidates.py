@@ -219,3 +219,45 @@ def test_a_release_feed_proposes_only_releases_newer_than_the_last_accepted(
     [fresh] = Candidate.objects.filter(status=Status.UPDATE)
     assert fresh.changes == {"release": ["v0.14.0", "v0.15.0"]}
     assert report.created == 1
+
+
+def admin_save(admin_client, candidate: Candidate, **changes) -> None:
+    """Open the candidate's change page in the admin, change `changes`, save."""
+    url = f"/admin/ingest/candidate/{candidate.pk}/change/"
+    page = admin_client.get(url)
+    data = {}
+    forms = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    for form in forms:
+        data |= {form.add_prefix(name): form[name].value() for name in form.fields}
+    data = {name: "" if value is None else value for name, value in data.items()}
+    response = admin_client.post(url, data | changes)
+    assert response.status_code == 302, response.content.decode()
+
+
+def test_an_editors_category_is_kept_when_another_source_mentions_the_tool(
+    admin_client, categories, make_source
+):
+    items_ingest(source=make_source("openrouter", "openrouter"), items=[openrouter_llama()])
+    candidate = Candidate.objects.get()
+    admin_save(admin_client, candidate, category=categories["inference-servers"].pk)
+
+    # The Hub's licence would make it an open-weight model: the editor said otherwise.
+    items_ingest(source=make_source("hf-hub", "huggingface"), items=[hub_llama()])
+    candidate.refresh_from_db()
+    assert candidate.mentions.count() == 2 and candidate.facts["licence"] == "llama3.3"
+    assert candidate.category.slug == "inference-servers"
+
+
+def test_a_category_nobody_chose_is_proposed_afresh_after_an_edit_of_something_else(
+    admin_client, categories, make_source
+):
+    items_ingest(source=make_source("openrouter", "openrouter"), items=[openrouter_llama()])
+    candidate = Candidate.objects.get()
+    proposed = candidate.category.slug
+    admin_save(admin_client, candidate, name="Llama 3.3 70B Instruct")
+
+    items_ingest(source=make_source("hf-hub", "huggingface"), items=[hub_llama()])
+    candidate.refresh_from_db()
+    assert (proposed, candidate.category.slug) == ("hosted-models", "open-weight-models")

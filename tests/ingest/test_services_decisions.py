@@ -101,6 +101,7 @@ def test_a_new_candidate_without_a_category_needs_one(categories, make_source):
         candidate_accept(candidate_id=candidate.pk)
     tool = candidate_accept(candidate_id=candidate.pk, category_slug="inference-servers")
     assert tool.category.slug == "inference-servers"
+    assert Candidate.objects.get().category_chosen  # the editor's, shown so in the admin
 
 
 def test_accepting_a_price_change_applies_it_keeps_history_and_queues_a_re_review(

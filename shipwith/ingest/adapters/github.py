@@ -5,11 +5,15 @@ Format looked up in GitHub's REST API reference ("Get a repository": `name`, `fu
 when GitHub cannot tell), `created_at`, `archived`…; "Get the latest release": `tag_name`,
 `name`, `html_url`, `published_at`, `draft`, `prerelease`; 404 when there is no release).
 The source URL may be the repository page (`https://github.com/OWNER/REPO`) or an API URL
-ending in `/repos/OWNER/REPO`.
+ending in `/repos/OWNER/REPO`. With SHIPWITH_GITHUB_TOKEN set, its requests carry
+`Authorization: Bearer TOKEN` (5,000 requests an hour instead of 60): only these requests, to
+the source's API host; the Fetcher drops it on a redirect to another origin.
 """
 
 from collections.abc import Iterator
 from urllib.parse import urlsplit
+
+from django.conf import settings
 
 from shipwith.ingest import normalise as n
 from shipwith.ingest.adapters.base import Adapter, SourceFormatError
@@ -49,14 +53,18 @@ class GitHubAdapter(Adapter):
         super().__init__(**kwargs)
         options_check(self.options, self.options_known, self.kind)
         self.api = api_url(self.url)
+        token = settings.SHIPWITH_GITHUB_TOKEN.strip()
+        self.headers = {**HEADERS, "Authorization": f"Bearer {token}"} if token else HEADERS
 
     def items(self) -> Iterator[Item | ItemProblem]:
-        repo = self.fetcher.get(self.api, expect="json", headers=HEADERS)
+        repo = self.fetcher.get(self.api, expect="json", headers=self.headers)
         release = self._latest_release()
         if repo.not_modified and (release is None or release.not_modified):
             return
         if repo.not_modified:  # a new release of an unchanged repository: its facts are needed
-            repo = self.fetcher.get(self.api, expect="json", headers=HEADERS, conditional=False)
+            repo = self.fetcher.get(
+                self.api, expect="json", headers=self.headers, conditional=False
+            )
         record = json_body(repo)
         release_record = json_body(release) if release and not release.not_modified else None
         key = self.api.rsplit("/repos/", 1)[-1].lower()
@@ -64,7 +72,9 @@ class GitHubAdapter(Adapter):
 
     def _latest_release(self) -> Fetched | None:
         try:
-            return self.fetcher.get(f"{self.api}/releases/latest", expect="json", headers=HEADERS)
+            return self.fetcher.get(
+                f"{self.api}/releases/latest", expect="json", headers=self.headers
+            )
         except FetchError as exc:
             if exc.status == 404:  # no release published yet
                 return None
