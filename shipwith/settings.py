@@ -205,6 +205,13 @@ SHIPWITH_INGEST_RETRIES = int(env("SHIPWITH_INGEST_RETRIES", "2"))
 SHIPWITH_INGEST_RETRY_AFTER_MAX = float(env("SHIPWITH_INGEST_RETRY_AFTER_MAX", "30"))
 SHIPWITH_INGEST_MAX_REDIRECTS = int(env("SHIPWITH_INGEST_MAX_REDIRECTS", "5"))
 SHIPWITH_GITHUB_TOKEN = env("SHIPWITH_GITHUB_TOKEN")  # github sources: 5,000 requests/h, not 60
+# The API hosts the token may go to (a GitHub Enterprise host can be added): a github source
+# with any other host is read without it.
+SHIPWITH_GITHUB_TOKEN_HOSTS = [
+    host.strip().lower()
+    for host in env("SHIPWITH_GITHUB_TOKEN_HOSTS", "api.github.com").split(",")
+    if host.strip()
+]
 
 # api: the JSON API at /api/v1/ (django-ninja; "ninja" serves the docs page's own static files).
 # CORS is open for reads under /api/ only (django-cors-headers); a per-client rate limit

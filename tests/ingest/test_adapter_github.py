@@ -101,6 +101,7 @@ def authorization(requests) -> list[tuple[str, str | None]]:
 
 def test_the_token_goes_to_the_api_host_and_never_to_another(server, elsewhere, fetcher, settings):
     settings.SHIPWITH_GITHUB_TOKEN = TOKEN
+    settings.SHIPWITH_GITHUB_TOKEN_HOSTS = ["127.0.0.1"]  # this test's API host
     # A renamed repository answers 301 with its new API URL on the same host; the latest
     # release here has moved to another host.
     server.route(REPO, Reply(redirect="/repositories/599547518", status=301))
@@ -124,9 +125,18 @@ def test_the_token_goes_to_the_api_host_and_never_to_another(server, elsewhere, 
     assert authorization(elsewhere.requests) == [("/latest", None)]
 
 
+def test_a_source_on_a_host_not_listed_is_read_without_the_token(server, fetcher, settings):
+    settings.SHIPWITH_GITHUB_TOKEN = TOKEN  # SHIPWITH_GITHUB_TOKEN_HOSTS: api.github.com only
+    serve(server)
+    [item] = run(server, fetcher)
+    assert item.release == "v0.14.0"
+    assert {header for _, header in authorization(server.requests)} == {None}
+
+
 @pytest.mark.django_db
 def test_the_token_is_never_stored_or_reported(server, elsewhere, settings, caplog):
     settings.SHIPWITH_GITHUB_TOKEN = TOKEN
+    settings.SHIPWITH_GITHUB_TOKEN_HOSTS = ["127.0.0.1"]
     settings.SHIPWITH_INGEST_ALLOW_PRIVATE = True
     settings.SHIPWITH_INGEST_HOST_DELAY = 0
     settings.SHIPWITH_INGEST_RETRIES = 0

@@ -6,8 +6,9 @@ when GitHub cannot tell), `created_at`, `archived`…; "Get the latest release":
 `name`, `html_url`, `published_at`, `draft`, `prerelease`; 404 when there is no release).
 The source URL may be the repository page (`https://github.com/OWNER/REPO`) or an API URL
 ending in `/repos/OWNER/REPO`. With SHIPWITH_GITHUB_TOKEN set, its requests carry
-`Authorization: Bearer TOKEN` (5,000 requests an hour instead of 60): only these requests, to
-the source's API host; the Fetcher drops it on a redirect to another origin.
+`Authorization: Bearer TOKEN` (5,000 requests an hour instead of 60): only these requests, and
+only when the source's API host is one of SHIPWITH_GITHUB_TOKEN_HOSTS (api.github.com); the
+Fetcher drops it on a redirect to another origin.
 """
 
 from collections.abc import Iterator
@@ -54,7 +55,11 @@ class GitHubAdapter(Adapter):
         options_check(self.options, self.options_known, self.kind)
         self.api = api_url(self.url)
         token = settings.SHIPWITH_GITHUB_TOKEN.strip()
-        self.headers = {**HEADERS, "Authorization": f"Bearer {token}"} if token else HEADERS
+        host = (urlsplit(self.api).hostname or "").lower()
+        if token and host in settings.SHIPWITH_GITHUB_TOKEN_HOSTS:
+            self.headers = {**HEADERS, "Authorization": f"Bearer {token}"}
+        else:  # an editor's typo or a look-alike host never receives the token
+            self.headers = HEADERS
 
     def items(self) -> Iterator[Item | ItemProblem]:
         repo = self.fetcher.get(self.api, expect="json", headers=self.headers)
