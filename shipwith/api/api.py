@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 DESCRIPTION = """Verdicts of shipwith's four-reviewer panel, readers' votes and comparisons.
 
 Reads are open to everyone (CORS allows any origin), answer with `ETag` and `Last-Modified`,
-and honour `If-None-Match`. Lists page in a stable order: follow `next` until it is null.
+and honour `If-None-Match`; `HEAD` answers like `GET`, without the body.
+Lists page in a stable order: follow `next` until it is null.
 Each client may make `SHIPWITH_API_RATE` requests (429 with `Retry-After` beyond).
 Editors' endpoints need `Authorization: Bearer <token>` with the right scope.
 Every 4xx and 5xx answer is `{"error": {"status", "code", "message", "details"}}`.

@@ -1,5 +1,6 @@
-"""Around every /api/ request: the per-client rate limit, and the API's error shape for errors
-raised outside the API's views (an unknown path, a wrong method, a crash)."""
+"""Around every /api/ request: the per-client rate limit, HEAD answered as GET, and the API's
+error shape for errors raised outside the API's views (an unknown path, a wrong method, a
+crash)."""
 
 import logging
 from collections.abc import Callable
@@ -21,6 +22,21 @@ class ApiMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(PREFIX):
             return self.get_response(request)
+        if request.method != "HEAD":
+            return self._answer(request)
+        # HEAD is GET without the body (RFC 9110 section 9.3.2): answered as a GET, it counts
+        # against the rate and gets the GET's status, validators, 304s and Content-Length.
+        request.method = "GET"
+        try:
+            response = self._answer(request)
+        finally:
+            request.method = "HEAD"
+        if not response.streaming:
+            response["Content-Length"] = str(len(response.content))
+            response.content = b""
+        return response
+
+    def _answer(self, request: HttpRequest) -> HttpResponse:
         rate = rate_parse(getattr(settings, "SHIPWITH_API_RATE", "300/m"))
         if wait := limit_exceeded(f"api:ip:{client_ip(request)}", rate):
             response = error_response(429, f"Too many requests: retry in {wait} s.")
@@ -31,7 +47,9 @@ class ApiMiddleware:
             replaced = error_response(response.status_code)
             if "Allow" in response:
                 replaced["Allow"] = response["Allow"]
-            return replaced
+            response = replaced
+        if "GET" in response.get("Allow", "").split(", "):
+            response["Allow"] += ", HEAD"
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception):

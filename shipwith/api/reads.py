@@ -108,10 +108,11 @@ def tool(request: HttpRequest, slug: str = Path(..., max_length=120, pattern=SLU
     if page is None:
         raise Http404(f"No tool {slug!r}.")
     tool = page.card.tool
+    sources = {row.pk: row for row in tool.sources.all()}  # prefetched: no query
     return {
         **schemas.tool_card(page.card, absolute),
-        "reviews": [schemas.review(row) for row in page.card.panel.reviews],
-        "verdict_history": [schemas.review(row) for row in page.history],
+        "reviews": [schemas.review(row, sources) for row in page.card.panel.reviews],
+        "verdict_history": [schemas.review(row, sources) for row in page.history],
         "tiers": [schemas.tier(row) for row in tool.tiers.all()],
         "sources": [schemas.source(row) for row in tool.sources.all()],
         "price_history": [schemas.price_change(row) for row in tool.price_changes.all()],
@@ -178,7 +179,9 @@ def comparison(request: HttpRequest, pair: str = Path(..., max_length=250, patte
             reverse("api-1:comparison", args=[f"{a.slug}-vs-{b.slug}"])
         )
     page_depends(request, a.pk, b.pk)
-    return schemas.comparison_detail(selectors.comparison_page(a, b), RULE, absolute)
+    page = selectors.comparison_page(a, b)
+    sources = api_selectors.quote_sources(page.a.panel.reviews + page.b.panel.reviews)
+    return schemas.comparison_detail(page, RULE, absolute, sources)
 
 
 @router.get("/categories", response={200: list[schemas.CategoryOut], **READ_ERRORS})
@@ -284,7 +287,7 @@ def changes(request: HttpRequest, query: Query[ChangesQuery]):
                 "kind": change.kind,
                 "at": change.at,
                 "tool": schemas.named(change.tool),
-                "review": change.review and schemas.review(change.review),
+                "review": change.review and schemas.review(change.review, found.sources),
             }
             for change in found.items
         ],

@@ -1,5 +1,6 @@
 """The API's documents: typed schemas (they write the OpenAPI file) and how rows become them."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -107,6 +108,19 @@ class Model(Schema):
     low_capability: bool = Field(description="Written by the tiny embedded default model.")
 
 
+class SourceOut(Schema):
+    url: str
+    title: str
+    checked_on: date | None
+
+
+class EvidenceOut(Schema):
+    quote: str
+    source: SourceOut | None = Field(
+        description="The source page the quote was found in; null: the catalog entry itself."
+    )
+
+
 class ReviewOut(Schema):
     persona: str = Field(description="The reviewer's key: builder, skeptic, futurist, operator…")
     persona_name: str
@@ -118,7 +132,13 @@ class ReviewOut(Schema):
     confidence: int
     key_risk: str
     claim_to_pressure: str
-    evidence_quotes: list[str] = Field(description="Quotes found in the tool's sources.")
+    evidence: list[EvidenceOut] = Field(
+        description="Quotes found in the tool's sources, each with the source it was found in."
+    )
+    evidence_quotes: list[str] = Field(
+        description="The same quotes without their sources (kept for clients older than "
+        "`evidence`)."
+    )
     dropped_quotes: int = Field(description="Quotes the model gave that are not in the sources.")
     competitors: list[str]
     flags: list[str]
@@ -130,12 +150,6 @@ class ReviewOut(Schema):
     prompt_version: int
     prompt_layout: str
     created_at: datetime
-
-
-class SourceOut(Schema):
-    url: str
-    title: str
-    checked_on: date | None
 
 
 class Tier(Schema):
@@ -376,7 +390,19 @@ def tool_card(card: Card, absolute) -> dict:
     )
 
 
-def review(row: Review) -> ReviewOut:
+def evidence(row: Review, sources: Mapping[int, Source]) -> list[EvidenceOut]:
+    """Each verified quote with the source it was found in, as the pages link it."""
+    return [
+        EvidenceOut(
+            quote=str(quote),
+            source=source(sources[source_id]) if source_id in sources else None,
+        )
+        for quote, source_id in row.evidence
+    ]
+
+
+def review(row: Review, sources: Mapping[int, Source]) -> ReviewOut:
+    """A review; `sources` holds (by id) at least the sources its quotes were found in."""
     return ReviewOut(
         persona=row.persona.key,
         persona_name=row.persona.name,
@@ -388,6 +414,7 @@ def review(row: Review) -> ReviewOut:
         confidence=row.confidence,
         key_risk=row.key_risk,
         claim_to_pressure=row.claim_to_pressure,
+        evidence=evidence(row, sources),
         evidence_quotes=[str(quote) for quote in row.evidence_quotes],
         dropped_quotes=len(row.dropped_quotes),
         competitors=[str(name) for name in row.competitors],
@@ -461,7 +488,9 @@ def pricing_side(tool: Tool, tiers: list[PaidTier]) -> PricingSide:
     )
 
 
-def comparison_detail(page: ComparisonPage, rule: str, absolute) -> dict:
+def comparison_detail(
+    page: ComparisonPage, rule: str, absolute, sources: Mapping[int, Source]
+) -> dict:
     a, b = page.a, page.b
     comparison = page.comparison
     return dict(
@@ -476,8 +505,8 @@ def comparison_detail(page: ComparisonPage, rule: str, absolute) -> dict:
         split=[split_row(row) for row in page.rows],
         agree=page.agree_count,
         splits=page.split_count,
-        reviews_a=[review(row) for row in a.panel.reviews],
-        reviews_b=[review(row) for row in b.panel.reviews],
+        reviews_a=[review(row, sources) for row in a.panel.reviews],
+        reviews_b=[review(row, sources) for row in b.panel.reviews],
         moderator_read=(comparison.moderator_read or None) if comparison else None,
         moderator_model=(comparison.moderator_model or None) if comparison else None,
     )

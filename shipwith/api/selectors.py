@@ -1,5 +1,6 @@
 """Reads behind the API: the pages' own selectors, in a fixed number of queries per request."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -8,7 +9,7 @@ from django.db.models import Q, QuerySet, Subquery
 
 from shipwith.api.models import ApiToken
 from shipwith.api.services import token_digest
-from shipwith.catalog.models import Category, Tool
+from shipwith.catalog.models import Category, Source, Tool
 from shipwith.panel.models import Review
 from shipwith.panel.selectors import tools_with_panel
 from shipwith.votes.models import Rating, RatingFit
@@ -156,6 +157,14 @@ def leaderboard_listing(*, category: str | None, after: int | None, limit: int) 
     return Leaderboard(fit, page, count, next_after, category_obj is not None)
 
 
+def quote_sources(reviews: Iterable[Review]) -> dict[int, Source]:
+    """The sources the reviews' quotes were found in, by id: one query, whatever their number."""
+    ids = {source_id for review in reviews for _, source_id in review.evidence}
+    ids.discard(None)
+    # Not the snapshot: the page's whole text is no part of a quote's link.
+    return Source.objects.only("url", "title", "checked_on").in_bulk(ids) if ids else {}
+
+
 @dataclass
 class Change:
     """One thing an agent polling for news should hear about."""
@@ -174,6 +183,7 @@ KIND_ORDER = {"tool": 0, "review": 1}
 class Changes:
     items: list[Change] = field(default_factory=list)
     next_after: str | None = None
+    sources: dict[int, Source] = field(default_factory=dict)  # where the reviews' quotes are
 
 
 def _after(at: datetime, kind: str, key: int, mine: str) -> Q:
@@ -210,8 +220,9 @@ def changes_since(
     stream.sort(key=lambda c: (c.at, KIND_ORDER["tool" if c.kind == "tool" else "review"], c.key))
     more = len(stream) > limit
     items = stream[:limit]
+    sources = quote_sources(change.review for change in items if change.review)
     if not more:
-        return Changes(items)
+        return Changes(items, None, sources)
     last = items[-1]
     kind = "tool" if last.kind == "tool" else "review"
-    return Changes(items, f"{last.at.isoformat()}|{kind}|{last.key}")
+    return Changes(items, f"{last.at.isoformat()}|{kind}|{last.key}", sources)

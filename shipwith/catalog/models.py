@@ -159,6 +159,8 @@ class Tool(models.Model):
                 for field in ("huggingface_id", "openrouter_slug", "github_repo")
             ),
         ]
+        # The API's /changes: tools added since a time, oldest first.
+        indexes = [models.Index(fields=["created_at", "id"], name="catalog_tool_created_idx")]
 
     def __str__(self) -> str:
         return self.name

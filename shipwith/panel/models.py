@@ -174,7 +174,11 @@ class Review(models.Model):
                 name="one_current_review",
             ),
         ]
-        indexes = [models.Index(fields=["tool", "is_current"])]
+        indexes = [
+            models.Index(fields=["tool", "is_current"]),
+            # The API's /changes: reviews since a time, oldest first.
+            models.Index(fields=["created_at", "id"], name="panel_review_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.persona} on {self.tool} v{self.version}: {self.verdict}"

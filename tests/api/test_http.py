@@ -1,6 +1,8 @@
 """HTTP behaviour every client relies on: validators and 304s, CORS, rate limits, error shape."""
 
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.test import RequestFactory
 
 from shipwith.api import selectors as api_selectors
 from shipwith.core.freshness import tools_touch
@@ -30,6 +32,62 @@ def test_every_read_answers_304_while_unchanged(client, catalog, url):
     again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304 and again.content == b""
     assert again["ETag"] == first["ETag"]
+
+
+@pytest.mark.parametrize("url", READS)
+def test_head_answers_like_get_without_a_body(client, catalog, url):
+    head = client.head(url)  # first: a cold HEAD renders the page like a cold GET
+    get = client.get(url)
+    assert head.status_code == get.status_code == 200
+    assert dict(head.headers) == dict(get.headers)
+    assert int(head["Content-Length"]) == len(get.content) > 0
+    assert head.content == b""
+    again = client.head(url, HTTP_IF_NONE_MATCH=get["ETag"])
+    assert again.status_code == 304 and again["ETag"] == get["ETag"]
+
+
+def test_the_app_hands_the_server_no_body_for_head(catalog):
+    """Not left to the server: Django's ASGI handler, for one, sends whatever it is given."""
+    response = WSGIHandler().get_response(RequestFactory().head("/api/v1/tools/vllm"))
+    assert response.status_code == 200
+    assert response.content == b"" and int(response["Content-Length"]) > 100
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/v1/tools/no-such-tool", 404),
+        ("/api/v1/tools?limit=0", 422),
+        ("/api/v1/comparisons/vllm-vs-ollama", 301),
+        ("/api/v1/panel-runs/1", 401),  # an editors' GET: HEAD needs the token too
+    ],
+)
+def test_head_gets_the_status_a_get_would(client, catalog, url, status):
+    head, get = client.head(url), client.get(url)
+    assert head.status_code == get.status_code == status
+    assert head["Content-Type"] == get["Content-Type"] and head.content == b""
+
+
+def test_head_is_no_way_into_a_write(client, catalog):
+    response = client.head("/api/v1/tools/vllm/panel-runs")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    # A read says it takes HEAD as well as GET.
+    assert "HEAD" in client.delete("/api/v1/categories")["Allow"].split(", ")
+
+
+def test_head_is_open_to_any_origin_and_counts_against_the_rate(client, catalog, api_settings):
+    response = client.head("/api/v1/tools", HTTP_ORIGIN="https://vendor.example")
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in response["Access-Control-Expose-Headers"]
+    api_settings.SHIPWITH_API_RATE = "3/m"
+    client.get("/api/v1/categories", REMOTE_ADDR="10.9.9.9")
+    assert client.head("/api/v1/categories", REMOTE_ADDR="10.9.9.9").status_code == 200
+    assert client.head("/api/v1/tools", REMOTE_ADDR="10.9.9.9").status_code == 200
+    limited = client.head("/api/v1/tools", REMOTE_ADDR="10.9.9.9")
+    assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
+    assert client.get("/api/v1/tools", REMOTE_ADDR="10.9.9.9").status_code == 429
 
 
 def test_a_new_review_changes_the_etag_of_the_tool(client, catalog):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from shipwith.catalog.models import Tool
 from shipwith.core import limits
+from shipwith.panel.models import Review
 from shipwith.votes.models import Rating, RatingFit, ToolTally
 from shipwith.web.services import comparisons_publish
 from tests.api.conftest import forget
@@ -72,17 +73,20 @@ def rate(tools: list[Tool]) -> None:
 def test_api_query_counts_do_not_grow_with_the_catalog(client, catalog):
     comparisons_publish()
     rate(list(Tool.objects.all()))
+    vllm_docs = catalog["vllm"].sources.get()
+    quoted = {"evidence_quotes": ["serves models"], "evidence_sources": [vllm_docs.pk]}
+    Review.objects.filter(tool=catalog["vllm"]).update(**quoted)
     small = cold_counts(client)
     personas = make_personas()
     for n in range(30):
         tool = make_tool(f"more-{n}", description="more serves models")
-        make_panel(tool, "ssss")
+        docs = add_source(tool)
+        make_panel(tool, "ssss", evidence_quotes=["more", "serves"], evidence_sources=[docs.pk])
         add_tier(tool)
-        add_source(tool)
         ToolTally.objects.create(tool=tool, ships=8, skips=4)
     for _ in range(3):
         for persona in personas:
-            make_review(Tool.objects.get(slug="vllm"), persona, "skip")
+            make_review(Tool.objects.get(slug="vllm"), persona, "skip", **quoted)
     comparisons_publish()
     Tool.objects.filter(slug__startswith="more-").update(created_at=timezone.now())
     rate(list(Tool.objects.all()))

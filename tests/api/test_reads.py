@@ -157,6 +157,41 @@ def test_a_tool_in_full(client, catalog):
     ]
 
 
+def test_each_quote_links_the_source_it_was_found_in(client, catalog):
+    start = timezone.now()
+    vllm, builder = catalog["vllm"], make_personas()[0]
+    docs = vllm.sources.get()
+    make_review(vllm, builder, evidence_quotes=["batches requests"], evidence_sources=[docs.pk])
+    make_review(
+        vllm,
+        builder,
+        evidence_quotes=["pages attention", "serves models over HTTP"],
+        evidence_sources=[docs.pk, None],  # the second is in the catalog entry itself
+    )
+    found_in_docs = {"url": "https://example.com/docs", "title": "Docs", "checked_on": "2026-11-01"}
+    now = [
+        {"quote": "pages attention", "source": found_in_docs},
+        {"quote": "serves models over HTTP", "source": None},
+    ]
+    earlier = [{"quote": "batches requests", "source": found_in_docs}]
+    first = [{"quote": "serves models over HTTP", "source": None}]
+
+    tool = client.get("/api/v1/tools/vllm").json()
+    (current,) = [r for r in tool["reviews"] if r["persona"] == "builder"]
+    assert current["evidence"] == now
+    assert current["evidence_quotes"] == ["pages attention", "serves models over HTTP"]
+    history = [r["evidence"] for r in tool["verdict_history"] if r["persona"] == "builder"]
+    assert history == [earlier, first]
+
+    pair = client.get("/api/v1/comparisons/ollama-vs-vllm").json()
+    assert [r["evidence"] for r in pair["reviews_b"] if r["persona"] == "builder"] == [now]
+    assert all(r["evidence"] == [] for r in pair["reviews_a"])
+
+    since = start.isoformat().replace("+", "%2B")
+    changes = client.get(f"/api/v1/changes?since={since}").json()["items"]
+    assert [c["review"]["evidence"] for c in changes] == [earlier, now]
+
+
 def test_a_slug_no_tool_can_have_is_refused_where_it_is(client, catalog):
     response = client.get("/api/v1/tools/vl%00lm")
     assert response.status_code == 422

@@ -10,6 +10,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from shipwith.api.models import Scope
 from shipwith.api.services import api_token_create
+from shipwith.panel.models import Review
 from shipwith.votes.models import Rating, RatingFit
 from shipwith.web.services import comparisons_publish
 
@@ -23,6 +24,11 @@ def api_schema(live_server, transactional_db, catalog, api_settings):
     """The schema as a client reads it, from a server holding reviewed tools and comparisons."""
     api_settings.SHIPWITH_API_WRITE_RATE = "100000/m"
     comparisons_publish()
+    docs = catalog["vllm"].sources.get()  # quotes linked to a source as well as to the entry
+    Review.objects.filter(tool=catalog["vllm"]).update(
+        evidence_quotes=["serves models over HTTP", "Fast LLM serving"],
+        evidence_sources=[docs.pk, None],
+    )
     fit = RatingFit.objects.create(votes=40, tools=2, rounds=10, seconds=0.1)
     for rank, tool in enumerate([catalog["vllm"], catalog["ollama"]], 1):
         Rating.objects.create(
