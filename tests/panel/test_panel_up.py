@@ -185,6 +185,32 @@ def test_ctrl_c_during_an_embedded_review_stops_at_once_and_cleanly(tmp_path):
             up.kill()
     assert up.returncode == 130  # not a wait for the generation, not a crash (-11)
     assert "Stopping: reviews done so far are kept" in out.decode()
+    assert_seats_given_back_and_server_gone(db, url)
+
+
+@pytest.mark.slow
+def test_a_stop_request_during_an_embedded_review_stops_at_once(tmp_path):
+    """SIGTERM (systemd, docker stop) while the embedded model generates: exit 0 at once."""
+    up, url = start_up(tmp_path, None)
+    try:
+        wait_for_site(up, url)
+        db = tmp_path / "shipwith.sqlite3"
+        deadline = time.monotonic() + 60
+        while not count(db, "select count(*) from panel_seat where claimed_until is not null"):
+            assert time.monotonic() < deadline and up.poll() is None
+            time.sleep(0.2)
+        time.sleep(2)  # generating now
+        up.send_signal(signal.SIGTERM)
+        out, _ = up.communicate(timeout=10)
+    finally:
+        if up.poll() is None:
+            up.kill()
+    assert up.returncode == 0
+    assert "Stopping: reviews done so far are kept" in out.decode()
+    assert_seats_given_back_and_server_gone(db, url)
+
+
+def assert_seats_given_back_and_server_gone(db, url: str) -> None:
     # The seats it was asking are given back: the next `up` resumes them at once.
     assert count(db, "select count(*) from panel_seat where claimed_until is not null") == 0
     with pytest.raises(httpx.HTTPError):

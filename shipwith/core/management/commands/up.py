@@ -13,6 +13,14 @@ from shipwith.ingest.tasks import daily_schedule
 from shipwith.web.services import comparisons_publish
 
 
+class Terminated(Exception):
+    """`up` was asked to stop (SIGTERM, e.g. by systemd or `docker stop`)."""
+
+
+def _terminate(*_) -> None:
+    raise Terminated
+
+
 class Command(BaseCommand):
     help = (
         "Run shipwith: migrate, load the starter catalog into an empty database, "
@@ -46,15 +54,15 @@ class Command(BaseCommand):
             return
         children = [self._spawn_worker(), self._spawn_server(bind, workers)]
         self.stdout.write(self.style.SUCCESS(f"shipwith is serving at http://{bind}/"))
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `finally` stops the children
-        interrupted = False
+        signal.signal(signal.SIGTERM, _terminate)  # so `finally` stops the children
+        interrupted = None
         try:
             # Review in the foreground while the site is already browsable; reviews fill in.
             if not no_review:
                 self._review()
             self._wait(children)
-        except KeyboardInterrupt:
-            interrupted = True
+        except (KeyboardInterrupt, Terminated) as stop:
+            interrupted = 130 if isinstance(stop, KeyboardInterrupt) else 0
             self.stdout.write("\nStopping: reviews done so far are kept; the next `up` resumes.")
         finally:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
@@ -63,13 +71,13 @@ class Command(BaseCommand):
                     child.terminate()
             for child in children:
                 child.wait(timeout=15)
-        if interrupted:
+        if interrupted is not None:
             # Every stored seat is committed. The embedded model may still be generating in a
             # thread: leave now rather than wait for it, or tear the model down under it (that
-            # crashed inside llama.cpp).
+            # crashed inside llama.cpp). Ctrl-C exits 130; a stop request (SIGTERM) exits 0.
             sys.stdout.flush()
             sys.stderr.flush()
-            os._exit(130)
+            os._exit(interrupted)
 
     def _review(self) -> None:
         """Review tools lacking a panel, then finish incomplete panels; never stop serving."""
@@ -120,7 +128,6 @@ class Command(BaseCommand):
         return subprocess.Popen(command)
 
     def _wait(self, children: list[subprocess.Popen]) -> None:
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while all(child.poll() is None for child in children):
             try:
                 children[1].wait(timeout=1)
