@@ -20,6 +20,7 @@ from tests.web.factories import (
     make_personas,
     make_review,
     make_tool,
+    stamp_reads,
     stamps_age,
 )
 
@@ -47,7 +48,7 @@ def cold_counts(client) -> dict[str, int]:
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200, url
         # Reads of the freshness stamps (core_stamp) apart: at most a few, however many tools.
-        stamps = sum("core_stamp" in query["sql"] for query in captured.captured_queries)
+        stamps = stamp_reads(captured)
         assert stamps <= 3, (url, stamps)
         counts[url] = len(captured) - stamps
     return counts

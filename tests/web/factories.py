@@ -101,3 +101,8 @@ def make_panel(tool: Tool, verdicts: str = "ssks", **fields) -> list[Review]:
 def stamps_age() -> None:
     """Every page's tools last changed long ago (a cold list then renders once, not twice)."""
     Stamp.objects.update(value=1)
+
+
+def stamp_reads(captured) -> int:
+    """How many of the captured queries read freshness stamps (the page-cache check)."""
+    return sum("core_stamp" in query["sql"] for query in captured.captured_queries)

@@ -14,7 +14,14 @@ from shipwith.web import caching
 from shipwith.web.caching import CSRF_MARKER, PROXY_HEADER
 from shipwith.web.services import comparisons_publish
 from tests.web.conftest import forget_pages
-from tests.web.factories import make_category, make_panel, make_personas, make_review, make_tool
+from tests.web.factories import (
+    make_category,
+    make_panel,
+    make_personas,
+    make_review,
+    make_tool,
+    stamp_reads,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,10 +36,6 @@ def pair():
 
 def without_tokens(body: bytes) -> bytes:
     return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", body)
-
-
-def stamp_reads(captured) -> int:
-    return sum("core_stamp" in query["sql"] for query in captured.captured_queries)
 
 
 def queries(client, url):
