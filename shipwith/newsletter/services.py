@@ -237,16 +237,24 @@ def _deliveries_plan(issue: Issue) -> None:
 
 
 def _claim_batch(issue: Issue, claim: str, size: int) -> list[Delivery]:
-    ids = list(
-        Delivery.objects.filter(issue=issue, status=DeliveryStatus.PENDING)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:size]
-    )
-    if not ids:
-        return []
-    Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.SENDING, claim=claim, touched_at=Now()
-    )
+    """Claim up to `size` pending rows; empty only when no row is left pending.
+
+    Another sender may claim the rows read here before this UPDATE reaches them; then the
+    UPDATE takes none and the next pending rows are read again (each miss means another sender
+    made progress, so this ends).
+    """
+    while True:
+        ids = list(
+            Delivery.objects.filter(issue=issue, status=DeliveryStatus.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:size]
+        )
+        if not ids:
+            return []
+        if Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.SENDING, claim=claim, touched_at=Now()
+        ):
+            break
     return list(
         Delivery.objects.filter(pk__in=ids, claim=claim, status=DeliveryStatus.SENDING)
         .select_related("subscriber")

@@ -174,3 +174,36 @@ def test_provider_backends_get_the_same_treatment(issue, make_subscriber, settin
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message.alternatives[0][1] == "text/html"
     assert statuses()["refused@example.com"] == DeliveryStatus.BOUNCED
+
+
+def test_a_sender_that_loses_the_race_for_a_batch_claims_the_next_one(
+    issue, smtp_server, make_subscriber
+):
+    """Another sender claims the rows this one just read, before this one's UPDATE lands.
+
+    This sender must go on to the rows still pending, not conclude that nothing is left (seen
+    in CI: of two senders started together, one sent 0 and the other everything).
+    """
+    from django.db import connection
+
+    for n in range(4):
+        make_subscriber(f"r{n}@example.com")
+    raced = []
+
+    def rival_claims_first(execute, sql, params, many, context):
+        if not raced and sql.startswith("UPDATE") and DeliveryStatus.SENDING in (params or ()):
+            raced.append(True)
+            # The rival takes the two lowest pending rows: the ones this sender just read.
+            rows = Delivery.objects.filter(status=DeliveryStatus.PENDING).order_by("pk")[:2]
+            Delivery.objects.filter(pk__in=list(rows.values_list("pk", flat=True))).update(
+                status=DeliveryStatus.SENDING, claim="rival"
+            )
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(rival_claims_first):
+        report = issue_send(issue_id=issue.pk, batch_size=2)
+    assert raced
+    assert report.sent == 2
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["r2@example.com"], ["r3@example.com"]]
+    claims = dict(Delivery.objects.values_list("subscriber__email", "claim"))
+    assert claims["r0@example.com"] == claims["r1@example.com"] == "rival"

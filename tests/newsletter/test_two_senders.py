@@ -111,7 +111,7 @@ def start_server(handler) -> Controller:
     return controller
 
 
-def environment(tmp_path, database, port: int, batch: int) -> dict:
+def environment(tmp_path, database, port: int, batch: int, lease: int = LEASE) -> dict:
     return {
         **os.environ,
         "DATABASE_URL": database,
@@ -122,7 +122,7 @@ def environment(tmp_path, database, port: int, batch: int) -> dict:
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(port),
         "EMAIL_USE_TLS": "",
-        "SHIPWITH_NEWSLETTER_CLAIM_LEASE": str(LEASE),
+        "SHIPWITH_NEWSLETTER_CLAIM_LEASE": str(lease),
         "SHIPWITH_NEWSLETTER_BATCH_SIZE": str(batch),
     }
 
@@ -171,12 +171,17 @@ def assert_clean_runs(results: list[tuple[int, str]], count: int) -> None:
 
 def test_two_senders_started_together_share_the_readers(tmp_path, database):
     count = 32
-    handler = PacedServer(delay=0.1)
+    # Whichever sender mails first is held at its first 250 until the other has a message in
+    # too, however much later its process got going; the lease outlasts that wait.
+    handler = PacedServer(delay=0.05, hold=1)
     controller = start_server(handler)
     try:
-        env = environment(tmp_path, database, handler.port, batch=8)
+        env = environment(tmp_path, database, handler.port, batch=8, lease=60)
         slug = seed(env, count)
-        results = [finish(process) for process in [sender(env, slug), sender(env, slug)]]
+        processes = [sender(env, slug), sender(env, slug)]
+        handler.wait_for(2, *processes)
+        handler.release.set()
+        results = [finish(process) for process in processes]
     finally:
         controller.stop()
     assert_clean_runs(results, count)
