@@ -43,6 +43,7 @@ Rate = tuple[int, int]
 _pruned_at = 0.0
 
 
+@functools.lru_cache(maxsize=64)  # read from settings on every request; parsed once
 def rate_parse(rate: str) -> Rate:
     """Parse "30/m" into (30, 60); the unit is s, m, h or d (or a word starting with one)."""
     count, _, unit = rate.partition("/")
@@ -208,6 +209,7 @@ def trusted_proxies(value: str) -> int | tuple[Network, ...]:
     return tuple(networks)
 
 
+@functools.lru_cache(maxsize=4096)  # a hot client's address is parsed once, not per request
 def _address(text: str) -> Address | None:
     try:
         address = ipaddress.ip_address(text.strip().strip("[]"))
