@@ -195,6 +195,57 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
+LOOKUPS_MOST = 8  # DNS lookups in flight at once, per process (hung ones included)
+
+
+class _TooManyLookups(Exception):
+    pass
+
+
+class _Lookups:
+    """The DNS lookups in flight in this process, each in a daemon thread of its own.
+
+    getaddrinfo has no timeout of its own: a DNS server that never answers would hang the run.
+    A caller waits on its lookup up to its connect timeout and leaves the thread behind if it
+    hangs (nothing can stop it; as a daemon it never holds up the process's exit). So that
+    hung lookups cannot pile up, a name already being looked up is not looked up again (the
+    next caller waits on the same answer), and past LOOKUPS_MOST lookups in flight no new one
+    starts: the fetch fails at once, saying so.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running: dict[tuple, Future[list[str]]] = {}
+
+    def start(self, resolver: Callable[[str, int], list[str]], host: str, port: int):
+        key = (resolver, host, port)
+        with self.lock:
+            if (running := self.running.get(key)) is not None:
+                return running
+            if len(self.running) >= LOOKUPS_MOST:
+                hosts = ", ".join(sorted({name for _, name, _ in self.running}))
+                raise _TooManyLookups(
+                    f"{len(self.running)} DNS lookups are still unanswered ({hosts})"
+                )
+            answer: Future[list[str]] = Future()
+            self.running[key] = answer
+
+        def lookup() -> None:
+            try:
+                answer.set_result(resolver(host, port))
+            except Exception as exc:  # noqa: BLE001 - raised in the callers' threads
+                answer.set_exception(exc)
+            finally:
+                with self.lock:
+                    self.running.pop(key, None)
+
+        threading.Thread(target=lookup, name=f"ingest resolve {host}", daemon=True).start()
+        return answer
+
+
+_lookups = _Lookups()
+
+
 def user_agent() -> str:
     try:
         release = version("shipwith")
@@ -428,21 +479,11 @@ class Fetcher:
         return _Hop(url=url, host=host, port=port, addresses=addresses)
 
     def _resolve(self, url: str, host: str, port: int) -> list[str]:
-        """The resolver's answer within the connect timeout.
-
-        getaddrinfo has no timeout of its own: a DNS server that never answers would hang the
-        run. The lookup runs in a daemon thread, left behind if it hangs (nothing can stop
-        it), so it never holds up the process's exit.
-        """
-        answer: Future[list[str]] = Future()
-
-        def lookup() -> None:
-            try:
-                answer.set_result(self.resolver(host, port))
-            except Exception as exc:  # noqa: BLE001 - raised below, in the fetching thread
-                answer.set_exception(exc)
-
-        threading.Thread(target=lookup, name=f"ingest resolve {host}", daemon=True).start()
+        """The resolver's answer within the connect timeout (see _Lookups)."""
+        try:
+            answer = _lookups.start(self.resolver, host, port)
+        except _TooManyLookups as exc:
+            raise FetchError(url, f"not resolving {host}: {exc}") from None
         try:
             return answer.result(timeout=self.connect_timeout)
         except TimeoutError:  # before OSError: TimeoutError is one
