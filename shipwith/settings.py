@@ -163,9 +163,10 @@ SHIPWITH_VOTES_MIN = int(env("SHIPWITH_VOTES_MIN", "10"))
 SHIPWITH_VOTES_RATE_VOTER = env("SHIPWITH_VOTES_RATE_VOTER", "30/m")
 SHIPWITH_VOTES_RATE_IP = env("SHIPWITH_VOTES_RATE_IP", "300/m")
 SHIPWITH_VOTES_DAILY_CAP = int(env("SHIPWITH_VOTES_DAILY_CAP", "200"))
-# votes and core.limits: new voter identities one address may mint per day, a count of proxies
-# (or their addresses/CIDRs) whose X-Forwarded-For is believed, and where every rate limit is
-# counted: Redis when REDIS_URL is set, else the database; shared by every process either way.
+# votes and core.limits: new voter identities one address may mint in any 24 hours, a count of
+# proxies (or their addresses/CIDRs) whose X-Forwarded-For is believed, and where every rate
+# limit is counted: Redis when REDIS_URL is set, else the database; shared by every process
+# either way.
 SHIPWITH_VOTES_NEW_VOTERS_PER_IP = env("SHIPWITH_VOTES_NEW_VOTERS_PER_IP", "10/d")
 SHIPWITH_TRUSTED_PROXIES = env("SHIPWITH_TRUSTED_PROXIES")
 SHIPWITH_LIMITS_REDIS_URL = _redis_url

@@ -13,6 +13,11 @@ writing again. Every hit has its own number across all processes, so a window ne
 more than the limit; it may refuse early by the unused rest of other processes' blocks (under
 1% of the limit each). A limit under 200 a window is counted hit by hit.
 
+A limit "per day" that must hold for any 24 hours, not per calendar day (whose edge lets twice
+the limit through in two minutes), is a rolling limit (`rolling_limit_exceeded`): the period is
+cut into slices, and a hit is allowed while the current slice and the whole slices before it,
+one period's worth plus the current one, hold fewer hits than the limit.
+
 We wrote these lines rather than use django-ratelimit: it answers 403 where readers should get
 429 with Retry-After, its system check refuses the local-memory cache, and the voter key is
 only known after the signed cookie has been checked.
@@ -22,6 +27,7 @@ import functools
 import hashlib
 import ipaddress
 import logging
+import math
 import os
 import threading
 import time
@@ -29,6 +35,7 @@ import time
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
+from django.db.models import F
 
 from shipwith.core.models import RateWindow
 
@@ -77,6 +84,60 @@ def limits_waits(rates: dict[str, Rate]) -> dict[str, int]:
         key: int(end - now) + 1 if numbers[name] > count else 0
         for key, (name, count, end) in windows.items()
     }
+
+
+ROLLING_SLICES = 24  # a rolling day is counted in hours
+
+
+def rolling_limit_exceeded(key: str, rate: Rate, slices: int = ROLLING_SLICES) -> int:
+    """Count one hit on `key` against the last period, whenever it starts; return the seconds
+    to wait when that would pass the rate (the hit is then not counted), else 0.
+
+    Any stretch of one period lies within the current slice and the `slices` before it, so it
+    never holds more than `count` allowed hits; the price is that a hit may wait up to one
+    slice longer than strictly needed. A refused hit is taken back, so retrying does not push
+    the wait out. Concurrent hits each get their own count from the atomic increment: no two
+    processes can both take the last place.
+    """
+    count, period = rate
+    width = max(1, period // slices)
+    now = time.time()
+    current = int(now // width)
+    names = [_window_key(key, current - back) for back in range(slices + 1)]  # newest first
+    # A slice is kept while it is within the span: until its end plus one period.
+    total = _shared_hits({names[0]: (1, (current + 1) * width + period)}, now)[names[0]]
+    earlier = _shared_read(names[1:])
+    hits = [total, *(earlier.get(name, 0) for name in names[1:])]
+    if sum(hits) <= count:
+        return 0
+    _shared_take_back(names[0])
+    hits[0] -= 1
+    # Wait until enough of the oldest slices have left the span for one more hit to fit.
+    remaining = sum(hits)
+    for back in range(slices, -1, -1):
+        remaining -= hits[back]
+        if remaining < count:
+            leaves = (current - back + slices + 1) * width
+            return max(1, math.ceil(leaves - now))
+    return period  # unreachable while count >= 1: dropping every slice leaves 0
+
+
+def _shared_read(names: list[str]) -> dict[str, int]:
+    """The current hits of several counters, missing ones left out."""
+    if redis_url := getattr(settings, "SHIPWITH_LIMITS_REDIS_URL", ""):
+        prefix = getattr(settings, "SHIPWITH_LIMITS_PREFIX", "shipwith:limit:")
+        values = _redis(redis_url).mget([prefix + name for name in names])
+        return {name: int(value) for name, value in zip(names, values, strict=True) if value}
+    return dict(RateWindow.objects.filter(key__in=names).values_list("key", "hits"))
+
+
+def _shared_take_back(name: str) -> None:
+    """Undo one hit on a counter (a refused hit does not count)."""
+    if redis_url := getattr(settings, "SHIPWITH_LIMITS_REDIS_URL", ""):
+        prefix = getattr(settings, "SHIPWITH_LIMITS_PREFIX", "shipwith:limit:")
+        _redis(redis_url).decr(prefix + name)
+        return
+    RateWindow.objects.filter(key=name).update(hits=F("hits") - 1)
 
 
 def _block_size(count: int) -> int:

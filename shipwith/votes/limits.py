@@ -3,7 +3,14 @@
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from shipwith.core.limits import client_ip, limit_exceeded, limits_waits, rate_parse, rate_setting
+from shipwith.core.limits import (
+    client_ip,
+    limit_exceeded,
+    limits_waits,
+    rate_parse,
+    rate_setting,
+    rolling_limit_exceeded,
+)
 
 __all__ = [
     "client_ip",
@@ -11,6 +18,7 @@ __all__ = [
     "limits_waits",
     "ip_rate",
     "new_voter_rate",
+    "rolling_limit_exceeded",
     "voter_rate",
 ]
 
@@ -24,7 +32,8 @@ def ip_rate() -> tuple[int, int]:
 
 
 def new_voter_rate() -> tuple[int, int]:
-    """Voter identities (cookies) one address may mint: a plain number is per UTC day."""
+    """Voter identities (cookies) one address may mint: a plain number is per day, counted over
+    any 24 hours (a rolling limit), not per calendar day."""
     value = str(getattr(settings, "SHIPWITH_VOTES_NEW_VOTERS_PER_IP", "10/d")).strip()
     try:
         return rate_parse(f"{value}/d" if value.isdigit() else value)

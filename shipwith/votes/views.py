@@ -106,9 +106,14 @@ def _limited(request: HttpRequest, voter_id: int | None) -> Refusal:
     rates = {"ip": (f"votes:ip:{address}", limits.ip_rate())}
     if voter_id is not None:
         rates["voter"] = (f"votes:voter:{voter_id}", limits.voter_rate())
-    elif not request.user.is_authenticated:
-        rates["new"] = (f"votes:new-voter:{address}", limits.new_voter_rate())
     waits = limits.limits_waits(dict(rates.values()))
+    mints = voter_id is None and not request.user.is_authenticated
+    # Only a vote the other limits let through takes one of the address's new voters; they
+    # are counted over any 24 hours, so midnight UTC lets no second batch through.
+    if mints and not any(waits.values()):
+        key = f"votes:new-voter:{address}"
+        if wait := limits.rolling_limit_exceeded(key, limits.new_voter_rate()):
+            return _refuse(request, 429, LIMITED["new"], wait)
     for kind, message in LIMITED.items():
         if kind in rates and (wait := waits[rates[kind][0]]):
             return _refuse(request, 429, message, wait)

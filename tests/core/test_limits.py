@@ -162,3 +162,75 @@ def test_a_bad_trusted_proxies_setting_names_the_entry(rf, settings):
     settings.SHIPWITH_TRUSTED_PROXIES = "127.0.0.1, nginx.internal"
     with pytest.raises(ImproperlyConfigured, match="'nginx.internal' is neither an address"):
         client_ip(forwarded(rf, "127.0.0.1", "203.0.113.7"))
+
+
+class Clock:
+    """Stands in for the `time` module in core.limits: a wall clock the test moves."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+MIDNIGHT = int(time.time()) // 86400 * 86400 + 2 * 86400  # a coming midnight UTC (Redis expires)
+
+
+def rolling_day(store: str, settings):
+    """Ten new voters a day from one address, across midnight UTC, in `store`."""
+    if store == "redis":
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            client.ping()
+        except redis.ConnectionError:
+            pytest.skip("no Redis on 127.0.0.1:6379")
+        settings.SHIPWITH_LIMITS_REDIS_URL = REDIS_URL
+        settings.SHIPWITH_LIMITS_PREFIX = f"shipwith-test-{uuid.uuid4().hex}:"
+        return lambda: [
+            client.delete(key) for key in client.keys(settings.SHIPWITH_LIMITS_PREFIX + "*")
+        ]
+    settings.SHIPWITH_LIMITS_REDIS_URL = ""
+    return lambda: None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("store", ["database", "redis"])
+def test_a_rolling_day_lets_no_second_batch_through_at_midnight(store, settings, monkeypatch):
+    cleanup = rolling_day(store, settings)
+    clock = Clock(MIDNIGHT - 60)
+    monkeypatch.setattr(limits, "time", clock)
+
+    def hit() -> int:
+        return limits.rolling_limit_exceeded("votes:new-voter:203.0.113.7", (10, 86400))
+
+    try:
+        assert [hit() for _ in range(10)] == [0] * 10  # the last minute of a UTC day
+        clock.now = MIDNIGHT + 60  # a calendar-day window would start afresh here
+        waits = [hit() for _ in range(5)]
+        # The ten count until their hour has left the last 24 hours: at the next midnight,
+        # 24 h and 1 min after them. Refused tries are taken back and push nothing out.
+        assert waits == [86400 - 60] * 5
+        clock.now = MIDNIGHT + 86400 - 1
+        assert hit() == 1
+        clock.now = MIDNIGHT + 86400
+        # Ten new ones; the next waits for their hour to leave: 24 h and the hour itself.
+        assert [hit() for _ in range(11)] == [0] * 10 + [86400 + 3600]
+    finally:
+        cleanup()
+
+
+@pytest.mark.django_db
+def test_a_rolling_day_spreads_its_hits_over_any_24_hours(monkeypatch):
+    clock = Clock(MIDNIGHT)
+    monkeypatch.setattr(limits, "time", clock)
+    allowed = []
+    for minute in range(0, 3 * 24 * 60, 7):  # a try every 7 minutes for three days
+        clock.now = MIDNIGHT + minute * 60
+        if limits.rolling_limit_exceeded("k", (10, 86400)) == 0:
+            allowed.append(clock.now)
+    # However the 24 hours are placed, they hold at most ten allowed hits.
+    assert all(sum(start <= t < start + 86400 for t in allowed) <= 10 for start in allowed)
+    assert len(allowed) >= 25  # and the limit does not starve: about ten a day go through
