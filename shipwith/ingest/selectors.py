@@ -10,10 +10,11 @@ from shipwith.ingest.dedupe import Entry
 from shipwith.ingest.models import Candidate, IngestSource, Status
 
 
-def dedupe_entries() -> list[Entry]:
-    """Every catalog tool (names and aliases) and every undecided or rejected new candidate."""
+def dedupe_entries(*, tools_after: int = 0, candidates_after: int = 0) -> list[Entry]:
+    """Every catalog tool (names and aliases) and every undecided or rejected new candidate;
+    with `*_after`, only those added since (ids above it)."""
     entries = []
-    tools = Tool.objects.values_list(
+    tools = Tool.objects.filter(pk__gt=tools_after).values_list(
         "pk",
         "name",
         "aliases",
@@ -32,7 +33,7 @@ def dedupe_entries() -> list[Entry]:
         names = [name, *(line.strip() for line in aliases.splitlines() if line.strip())]
         entries.append(Entry(("tool", pk), names, vendors, hf, openrouter, github, domain))
     candidates = Candidate.objects.filter(
-        tool__isnull=True, status__in=[Status.NEW, Status.REJECTED]
+        pk__gt=candidates_after, tool__isnull=True, status__in=[Status.NEW, Status.REJECTED]
     ).values_list(
         "pk",
         "name",

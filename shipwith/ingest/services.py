@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 # A source's run holds a lease this long; a crashed run's lease lapses on its own.
 RUN_LEASE = dt.timedelta(hours=1)
 ERROR_CHARS = 4000
+# The PostgreSQL advisory lock taken to add candidates ("Shipwith" in ASCII).
+CANDIDATES_LOCK = 0x5368_6970_7769_7468
 
 
 class IngestError(Exception):
@@ -134,14 +136,40 @@ class SourceReport:
 
 
 class _Run:
-    """What one run knows: the dedupe index and the categories, built once."""
+    """What one run knows: the dedupe index and the categories, built once and kept up with
+    what other processes (another run, an editor's submission) add meanwhile."""
 
     def __init__(self) -> None:
-        self.index = Index(selectors.dedupe_entries())
+        self.index = Index()
         self.categoriser = Categoriser.current()
+        self._seen = {"tool": 0, "candidate": 0}  # the highest id of each the index holds
+        self._add(selectors.dedupe_entries())
+
+    def _add(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            self.index.add(entry)
+            kind, pk = entry.ref
+            self._seen[kind] = max(self._seen[kind], pk)
+
+    def catch_up(self) -> None:
+        """Take the turn to add candidates, then add to the index what others added since.
+
+        Call inside the item's transaction. Whoever adds candidates holds this turn until its
+        transaction ends, so ids grow in the order they become visible and none is skipped:
+        two runs that meet one new tool at once propose it once.
+        """
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CANDIDATES_LOCK])
+        # SQLite: the item's transaction is IMMEDIATE, so it already holds the only write turn.
+        self._add(
+            selectors.dedupe_entries(
+                tools_after=self._seen["tool"], candidates_after=self._seen["candidate"]
+            )
+        )
 
     def remember(self, candidate: Candidate) -> None:
-        self.index.add(_candidate_entry(candidate))
+        self._add([_candidate_entry(candidate)])
 
 
 def _candidate_entry(candidate: Candidate) -> Entry:
@@ -299,6 +327,7 @@ def _known_tool_item(
 def _item_store(
     item: Item, *, source: IngestSource | None, source_name: str, run: _Run, now
 ) -> tuple[str, Candidate]:
+    run.catch_up()
     ids = item.identifiers
     match = run.index.match(
         name=item.name,

@@ -89,3 +89,63 @@ def test_the_admin_refuses_autopublish_for_hacker_news(admin_client):
     assert response.status_code == 200
     assert "Hacker News (Show HN) sources never autopublish." in response.content.decode()
     assert not IngestSource.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_that_meet_one_new_tool_at_once_propose_it_once(categories, make_source):
+    """Two processes read two sources that both list a tool nobody has proposed yet.
+
+    Run A stops just before it adds its candidate, for as long as run B lets it (2 s at
+    most); then B stores the same tool. B must wait for A's turn and join A's candidate, not
+    add a second one from what it knew when it started.
+    """
+    if connection.vendor != "postgresql":
+        pytest.skip("the in-memory SQLite test database refuses a second writer at once")
+    hub, openrouter = make_source("hf-hub", "huggingface"), make_source("or", "openrouter")
+    hub_item = make_item("Zorblax Coder 7B", key="zorblax/Zorblax-Coder-7B")
+    openrouter_item = make_item("Zorblax Coder 7B", key="zorblax/zorblax-coder-7b")
+    a_inserting, b_done, problems = threading.Event(), threading.Event(), []
+
+    def pause_before_insert(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "ingest_candidate"') and not a_inserting.is_set():
+            a_inserting.set()
+            b_done.wait(2)
+        return execute(sql, params, many, context)
+
+    def run_a():
+        try:
+            with connection.execute_wrapper(pause_before_insert):
+                problems.extend(items_ingest(source=hub, items=[hub_item]).problems)
+        finally:
+            connection.close()
+
+    def run_b():
+        try:
+            assert a_inserting.wait(10)
+            problems.extend(items_ingest(source=openrouter, items=[openrouter_item]).problems)
+            b_done.set()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run_a), threading.Thread(target=run_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not problems
+    [candidate] = Candidate.objects.all()
+    assert sorted(candidate.mentions.values_list("source_name", flat=True)) == ["hf-hub", "or"]
+
+
+@pytest.mark.django_db
+def test_a_run_sees_the_candidates_added_since_it_started(categories, make_source):
+    from shipwith.ingest.services import _Run
+
+    hub, openrouter = make_source("hf-hub", "huggingface"), make_source("or", "openrouter")
+    started_earlier = _Run()  # a long run over another source, started before the hub's
+    items_ingest(source=hub, items=[make_item("Zorblax Coder 7B", key="zorblax/coder")])
+    item = make_item("Zorblax Coder 7B", key="zorblax/zorblax-coder-7b")
+    report = items_ingest(source=openrouter, items=[item], run=started_earlier)
+    assert (report.created, report.updated) == (0, 1)
+    [candidate] = Candidate.objects.all()
+    assert candidate.mentions.count() == 2
