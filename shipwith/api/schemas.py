@@ -117,7 +117,11 @@ class SourceOut(Schema):
 class EvidenceOut(Schema):
     quote: str
     source: SourceOut | None = Field(
-        description="The source page the quote was found in; null: the catalog entry itself."
+        description="The source page the quote was found in; null: the catalog entry itself, "
+        "or a source since removed (then source_removed is true)."
+    )
+    source_removed: bool = Field(
+        description="The quote was found in a source the catalog no longer lists."
     )
 
 
@@ -396,6 +400,7 @@ def evidence(row: Review, sources: Mapping[int, Source]) -> list[EvidenceOut]:
         EvidenceOut(
             quote=str(quote),
             source=source(sources[source_id]) if source_id in sources else None,
+            source_removed=source_id is not None and source_id not in sources,
         )
         for quote, source_id in row.evidence
     ]

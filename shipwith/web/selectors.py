@@ -36,10 +36,12 @@ def cards(tools: list[Tool]) -> list[Card]:
 
 @dataclass
 class Evidence:
-    """A verified quote and the source it was found in (None: the catalog entry)."""
+    """A verified quote and the source it was found in (None: the catalog entry, or a source
+    since removed: `removed`)."""
 
     quote: str
     source: Source | None
+    removed: bool = False
 
     @property
     def href(self) -> str:
@@ -82,7 +84,11 @@ def evidence_attach(reviews: list[Review], sources: dict[int, Source]) -> None:
     tools = _competitor_tools(names)
     for review in reviews:
         review.evidence_items = [
-            Evidence(quote, sources.get(source_id) if source_id is not None else None)
+            Evidence(
+                quote,
+                sources.get(source_id),
+                removed=source_id is not None and source_id not in sources,
+            )
             for quote, source_id in review.evidence
         ]
         review.competitor_links = [

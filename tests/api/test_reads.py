@@ -170,11 +170,11 @@ def test_each_quote_links_the_source_it_was_found_in(client, catalog):
     )
     found_in_docs = {"url": "https://example.com/docs", "title": "Docs", "checked_on": "2026-11-01"}
     now = [
-        {"quote": "pages attention", "source": found_in_docs},
-        {"quote": "serves models over HTTP", "source": None},
+        {"quote": "pages attention", "source": found_in_docs, "source_removed": False},
+        {"quote": "serves models over HTTP", "source": None, "source_removed": False},
     ]
-    earlier = [{"quote": "batches requests", "source": found_in_docs}]
-    first = [{"quote": "serves models over HTTP", "source": None}]
+    earlier = [{"quote": "batches requests", "source": found_in_docs, "source_removed": False}]
+    first = [{"quote": "serves models over HTTP", "source": None, "source_removed": False}]
 
     tool = client.get("/api/v1/tools/vllm").json()
     (current,) = [r for r in tool["reviews"] if r["persona"] == "builder"]
@@ -190,6 +190,16 @@ def test_each_quote_links_the_source_it_was_found_in(client, catalog):
     since = start.isoformat().replace("+", "%2B")
     changes = client.get(f"/api/v1/changes?since={since}").json()["items"]
     assert [c["review"]["evidence"] for c in changes] == [earlier, now]
+
+    # A source removed later: its quotes say so, never that the catalog entry holds them.
+    docs.delete()
+    tools_touch(vllm.pk)  # as the catalog admin does on a delete
+    tool = client.get("/api/v1/tools/vllm").json()
+    (current,) = [r for r in tool["reviews"] if r["persona"] == "builder"]
+    assert current["evidence"] == [
+        {"quote": "pages attention", "source": None, "source_removed": True},
+        {"quote": "serves models over HTTP", "source": None, "source_removed": False},
+    ]
 
 
 def test_a_slug_no_tool_can_have_is_refused_where_it_is(client, catalog):

@@ -69,6 +69,14 @@ def test_verified_quotes_link_to_their_source_with_its_checked_date(client, tool
     assert "the catalog entry" in text(second) and second.find(".//a") is None
 
 
+def test_a_quote_whose_source_was_removed_says_so(client, tool):
+    Source.objects.filter(url="https://example.com/docs").delete()
+    first, second = take(page(client, "/tools/quillstack/"), "skeptic").findall(".//ul/li")
+    assert "a source since removed" in text(first) and first.find(".//a") is None
+    assert "the catalog entry" not in text(first)
+    assert "the catalog entry" in text(second)
+
+
 def test_a_source_never_fetched_says_not_checked_yet(client, tool):
     launch = Source.objects.get(url="https://example.com/launch")
     make_review(
