@@ -113,9 +113,17 @@ def test_the_embedded_model_reviews_a_tool_end_to_end(settings, run_command, per
     settings.SHIPWITH_LLM = "local"
     tool = make_tool()
     out = run_command("review", tool.slug)
-    reviews = list(Review.objects.filter(tool=tool).order_by("persona__position"))
-    failed = [(s.persona.name, s.error) for s in tool.panel_runs.get().seats.exclude(status="done")]
+    # A 135M model now and then writes a take out of bounds even after its one repair (each
+    # run's prompt differs: a fresh source fence). As `up` does, the failed seats are asked
+    # again; the seats that answered are not (every review stays version 1, checked below).
+    for _ in range(2):
+        if not tool.panel_runs.get().seats.exclude(status="done").exists():
+            break
+        out += run_command("review", "--incomplete")
+    run = tool.panel_runs.get()
+    failed = [(s.persona.name, s.error) for s in run.seats.exclude(status="done")]
     assert failed == [], out
+    reviews = list(Review.objects.filter(tool=tool).order_by("persona__position"))
     assert [review.persona.key for review in reviews] == [
         "builder", "skeptic", "futurist", "operator"
     ]  # fmt: skip
