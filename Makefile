@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_OPENMP=OFF
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shipwith
 
-.PHONY: up install install-test browser nginx test test-sqlite test-postgres lint bench python
+.PHONY: up install install-test browser nginx test test-sqlite test-postgres test-latest lint lock bench python
 
 up: install
 	$(BIN)/shipwith up
@@ -21,14 +21,25 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "$(PYTHON) is older than 3.11: shipwith needs Python 3.11 or newer" >&2; exit 1; }
 	@echo "Creating $(VENV) with $$($(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])')"
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "$(PYTHON) -m venv failed: on Debian or Ubuntu install the python3-venv package for this version" >&2; exit 1; }
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e ".[local,anthropic]"
+# Installs come from the lock and nothing else: every package pinned with its hashes, wheels
+# only but for the two locked sdists, built by the locked build tools (no build isolation).
+LOCKED := --require-hashes --no-deps --only-binary :all: --no-binary llama-cpp-python,jstyleson
+$(VENV)/.installed-build: requirements/build.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/build.txt
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e ".[local,anthropic,test]"
+$(VENV)/.installed: requirements/app.txt pyproject.toml $(VENV)/.installed-build
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet $(LOCKED) --no-build-isolation \
+		-r requirements/app.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
+	touch $@
+
+$(VENV)/.installed-test: requirements/test.txt $(VENV)/.installed
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet $(LOCKED) --no-build-isolation \
+		-r requirements/test.txt
+	$(BIN)/pip check
 	touch $@
 
 install: $(VENV)/.installed
@@ -63,3 +74,27 @@ bench: install-test
 # Which Python the venv would be made with (CI and the README use it).
 python:
 	@echo $(PYTHON)
+
+# Refresh the lock (requirements/*.txt) from pyproject.toml's ranges with uv, itself locked.
+# One universal file per set serves Python 3.11 to 3.13 (markers pick per version).
+UV_COMPILE = .venv-lock/bin/uv pip compile --quiet --universal --python-version 3.11 \
+	--generate-hashes --only-binary :all: --no-binary llama-cpp-python --no-binary jstyleson
+lock:
+	test -x .venv-lock/bin/uv || { $(PYTHON) -m venv .venv-lock && \
+		.venv-lock/bin/pip install --quiet --require-hashes --no-deps -r requirements/uv.txt; }
+	$(UV_COMPILE) --upgrade requirements/uv.in -o requirements/uv.txt
+	$(UV_COMPILE) --upgrade requirements/build.in -o requirements/build.txt
+	$(UV_COMPILE) --upgrade pyproject.toml --extra local --extra anthropic --extra test \
+		-o requirements/test.txt
+	$(UV_COMPILE) pyproject.toml --extra local --extra anthropic -c requirements/test.txt \
+		-o requirements/app.txt
+
+# The suite against the newest versions pyproject.toml allows, in a venv of its own: run it
+# before `make lock` and weekly (it is not in .ci/run), so a coming break is seen before users.
+LATEST := .venv-latest
+test-latest: browser nginx
+	test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(LATEST)/bin/pip install --quiet --upgrade --upgrade-strategy eager \
+		-e ".[local,anthropic,test]"
+	env -u DATABASE_URL $(LATEST)/bin/pytest -p no:cacheprovider
+	DATABASE_URL=$(PG_URL) $(LATEST)/bin/pytest -p no:cacheprovider -m "not browser"

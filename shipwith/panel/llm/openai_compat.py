@@ -5,7 +5,6 @@ import json
 import os
 import weakref
 
-import httpx
 import openai
 from django.conf import settings
 
@@ -61,7 +60,8 @@ class OpenAICompatibleModel(Model):
             per_loop[key] = openai.AsyncOpenAI(
                 base_url=self.base_url,
                 api_key=self.api_key,
-                timeout=httpx.Timeout(self.timeout, connect=min(10.0, self.timeout)),
+                # The SDK's own type: openai 3 talks through httpx2, which refuses httpx's.
+                timeout=openai.Timeout(self.timeout, connect=min(10.0, self.timeout)),
                 max_retries=0,  # we retry ourselves, with our bounds and our records
             )
         return per_loop[key]
