@@ -8,4 +8,9 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shipwith.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["shipwith", *(sys.argv[1:] if argv is None else argv)])
+    from shipwith.config import ConfigError
+
+    try:
+        execute_from_command_line(["shipwith", *(sys.argv[1:] if argv is None else argv)])
+    except ConfigError as error:  # a setting we refuse: say which and how to fix, no traceback
+        sys.exit(f"shipwith: {error}")

@@ -10,6 +10,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 SHIPWITH_HOME = home_dir()
 
 SECRET_KEY = secret_key(SHIPWITH_HOME)
+# Keys still accepted when checking signatures (not used to sign): the old key while a rotated
+# one takes over, so unsubscribe links in mailed digests keep working (README: rotating).
+SECRET_KEY_FALLBACKS = env_list("SHIPWITH_SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("SHIPWITH_DEBUG")
 ALLOWED_HOSTS = env_list("SHIPWITH_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("SHIPWITH_CSRF_TRUSTED_ORIGINS")
@@ -176,6 +179,8 @@ SHIPWITH_LLM_TIMEOUT = float(env("SHIPWITH_LLM_TIMEOUT", "120"))
 SHIPWITH_LLM_RETRIES = int(env("SHIPWITH_LLM_RETRIES", "3"))
 SHIPWITH_LLM_CONCURRENCY = int(env("SHIPWITH_LLM_CONCURRENCY", "4"))
 SHIPWITH_LOCAL_THREADS = int(env("SHIPWITH_LOCAL_THREADS", "0")) or None
+# Where `local:PATH` models may live (besides the bundled one): no caller can load other files.
+SHIPWITH_LOCAL_MODELS_DIR = Path(env("SHIPWITH_LOCAL_MODELS_DIR", str(SHIPWITH_HOME / "models")))
 # panel: a model of another family for the seats the default must leave (its vendor's tools),
 # and how often (and how long apart, doubling) the worker retries a failed seat.
 SHIPWITH_LLM_ALTERNATE = env("SHIPWITH_LLM_ALTERNATE", "")

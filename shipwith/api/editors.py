@@ -53,8 +53,7 @@ def _run(run_id: int) -> dict:
 
 
 def _check_model(spec: str) -> None:
-    if spec.split(":", 1)[0].strip().lower() == "local":
-        return  # the embedded model loads lazily; building it here would load the weights
+    # The admin's rule (a `local:` file must be an installed model); building loads no weights.
     try:
         model_for(spec)
     except LLMError as exc:

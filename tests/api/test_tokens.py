@@ -89,6 +89,31 @@ def test_a_bad_model_spec_is_refused_before_anything_is_queued(client, catalog):
     assert not PanelRun.objects.exists()
 
 
+def test_a_local_model_outside_the_installed_ones_is_refused(client, catalog, tmp_path, settings):
+    # A token must not make the worker load any file it names, here a real GGUF file.
+    from shipwith.panel.llm.embedded import gguf_path
+
+    settings.SHIPWITH_LOCAL_MODELS_DIR = tmp_path / "models"
+    (tmp_path / "models").mkdir()
+    elsewhere = tmp_path / "elsewhere" / "model.gguf"
+    elsewhere.parent.mkdir()
+    elsewhere.write_bytes(gguf_path().read_bytes()[:4096])
+    _, raw = api_token_create(name="ci", scopes=[Scope.PANEL_RUN])
+    for spec in (f"local:{elsewhere}", "local:../elsewhere/model.gguf", "local:/etc/passwd"):
+        response = client.post("/api/v1/tools/vllm/panel-runs", {"model": spec}, **bearer(raw))
+        assert response.status_code == 422, spec
+        assert response.json()["error"]["details"][0]["where"] == "body.model"
+    assert "not one of the installed models" in str(response.json()) or "GGUF" in str(
+        response.json()
+    )
+    assert not PanelRun.objects.exists()
+    installed = tmp_path / "models" / "mine.gguf"
+    installed.symlink_to(elsewhere)  # the operator's link in the models folder counts
+    for spec in ("local:mine.gguf", f"local:{installed}", "local"):
+        response = client.post("/api/v1/tools/vllm/panel-runs", {"model": spec}, **bearer(raw))
+        assert response.status_code == 202, (spec, response.json())
+
+
 @pytest.mark.parametrize(
     "headers",
     [

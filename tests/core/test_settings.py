@@ -22,7 +22,8 @@ def read_settings(home, cwd, **env):
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("SHIPWITH_", "DATABASE_URL"))
     }
-    environment.update(SHIPWITH_HOME=str(home), DJANGO_SETTINGS_MODULE="shipwith.settings", **env)
+    environment.update({"SHIPWITH_HOME": str(home), "DJANGO_SETTINGS_MODULE": "shipwith.settings"})
+    environment.update(env)
     result = subprocess.run(
         [sys.executable, "-c", PRINT_SETTINGS],
         cwd=cwd,
@@ -91,3 +92,58 @@ def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path):
 def test_database_url_points_at_postgresql(tmp_path):
     values = read_settings(tmp_path / "var", tmp_path, DATABASE_URL=os.environ["DATABASE_URL"])
     assert values["engine"] == "django.db.backends.postgresql"
+
+
+def test_an_empty_home_or_setting_counts_as_unset(tmp_path):
+    # SHIPWITH_HOME="" once meant the working directory, where a clone kept a published key.
+    shown = read_settings(tmp_path / "ignored", tmp_path, SHIPWITH_HOME="", SHIPWITH_LLM=" ",
+                          SHIPWITH_ALLOWED_HOSTS="")
+    assert shown["name"] == str(tmp_path / "var" / "shipwith.sqlite3")
+    assert (tmp_path / "var" / "secret_key").exists()
+    assert not (tmp_path / "secret_key").exists()
+    assert shown["llm"] == "local"
+    assert shown["hosts"] == ["127.0.0.1", "localhost", "[::1]"]
+
+
+def test_a_new_home_is_ignored_by_git_wherever_it_is(tmp_path):
+    repo = tmp_path / "deploy-repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    read_settings(repo / "state", repo)
+    assert (repo / "state" / "secret_key").stat().st_mode & 0o777 == 0o600
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=repo, capture_output=True, text=True, check=True,
+    ).stdout
+    assert "secret_key" not in status and "sqlite3" not in status
+
+
+def test_a_key_file_left_readable_by_others_is_made_private(tmp_path):
+    home = tmp_path / "var"
+    key = read_settings(home, tmp_path)["key"]
+    (home / "secret_key").chmod(0o644)
+    assert read_settings(home, tmp_path)["key"] == key
+    assert (home / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_published_key_is_refused_with_how_to_fix(tmp_path):
+    published = "7TiIXcd6yv-q7rQBj7nJDs5gHDALQx3K4J0jhF9G_3ZD3ULvoF_i1OxLNtt-6URtO-4"
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SHIPWITH_", "DATABASE_URL"))
+    }
+    environment.update(SHIPWITH_HOME=str(tmp_path / "var"), SHIPWITH_SECRET_KEY=published)
+    result = subprocess.run(
+        [sys.executable, "-m", "shipwith", "check"], cwd=tmp_path, env=environment,
+        capture_output=True, text=True,
+    )
+    assert result.returncode != 0
+    assert "SHIPWITH_SECRET_KEY: this secret key was published" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_repository_holds_no_key_or_database():
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert not [path for path in tracked if path.endswith(("secret_key", ".sqlite3"))]

@@ -24,3 +24,17 @@ def test_local_with_a_path_loads_that_file_and_judges_its_vendor(tmp_path):
 def test_local_with_anything_else_is_refused_with_the_reason(name):
     with pytest.raises(LLMError, match="is not a GGUF file"):
         model_for(f"local:{name}")
+
+
+def test_local_outside_the_models_folder_is_refused_in_the_admin_too(tmp_path, settings):
+    from django.core.exceptions import ValidationError
+
+    from shipwith.panel.llm.registry import model_spec_validate
+
+    settings.SHIPWITH_LOCAL_MODELS_DIR = tmp_path / "models"
+    stray = tmp_path / "stray.gguf"
+    stray.write_bytes(b"GGUF")
+    with pytest.raises(ValidationError, match="not one of the installed models"):
+        model_spec_validate(f"local:{stray}")
+    with pytest.raises(ValidationError, match="not one of the installed models"):
+        model_spec_validate("local:../stray.gguf")

@@ -1,5 +1,6 @@
 """From a spec string ("local", "openai:MODEL", "anthropic:MODEL") to a model."""
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,14 +30,34 @@ def alternate_model_spec() -> str:
 
 
 def _gguf_file(spec: str, name: str) -> Path:
-    # The model id recorded is the file actually loaded, so `local:NAME` must name a real file.
-    path = Path(name).expanduser()
+    # The model id recorded is the file actually loaded, so `local:NAME` must name a real file,
+    # and one of the installed models: an editor's API token must not load any file it names.
+    models_dir = Path(settings.SHIPWITH_LOCAL_MODELS_DIR)
+    path = Path(os.path.normpath(models_dir / Path(name).expanduser()))  # a bare name: in it
     if path.suffix.lower() != ".gguf" or not path.is_file():
         raise LLMError(
             f"model spec {spec!r}: {name!r} is not a GGUF file; use 'local' for the bundled "
             "model or 'local:/path/to/model.gguf'"
         )
+    if not _installed(path, models_dir):
+        raise LLMError(
+            f"model spec {spec!r}: {name!r} is not one of the installed models; put the GGUF "
+            f"file (or a link to it) in {models_dir} (SHIPWITH_LOCAL_MODELS_DIR)"
+        )
     return path
+
+
+def _installed(path: Path, models_dir: Path) -> bool:
+    """Is the file in the models folder (links placed there count) or the bundled package?"""
+    from shipwith.panel.llm.embedded import gguf_path  # lazy: only local specs need it
+
+    if path.is_relative_to(models_dir) or path.is_relative_to(models_dir.resolve()):
+        return True
+    try:
+        bundled = gguf_path().parent.resolve()
+    except LLMError:  # the `local` extra is not installed: no bundled model
+        return False
+    return path.resolve().is_relative_to(bundled)
 
 
 def model_for(spec: str) -> Model:
