@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from shipwith.api import editors, reads
 from shipwith.api.auth import RateLimited
 from shipwith.api.errors import error_response, validation_details
+from shipwith.api.server_answers import server_answers_add
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,9 @@ and honour `If-None-Match`; `HEAD` answers like `GET`, without the body.
 Lists page in a stable order: follow `next` until it is null.
 Each client may make `SHIPWITH_API_RATE` requests (429 with `Retry-After` beyond).
 Editors' endpoints need `Authorization: Bearer <token>` with the right scope.
-Every 4xx and 5xx answer is `{"error": {"status", "code", "message", "details"}}`.
+Every 4xx and 5xx answer of the app is `{"error": {"status", "code", "message", "details"}}`;
+gunicorn and nginx refuse some requests before the app sees them, with an HTML page (an
+over-long request line gets 414): each operation lists those answers too.
 """
 
 # Swagger UI styles some elements inline; its scripts are still our own files.
@@ -66,7 +69,12 @@ def docs_page(view):
     return wrapper
 
 
-api = NinjaAPI(
+class ShipwithAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        return server_answers_add(super().get_openapi_schema(**kwargs))
+
+
+api = ShipwithAPI(
     title="shipwith API",
     version="1",
     description=DESCRIPTION,

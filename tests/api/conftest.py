@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import caches
 
 from shipwith.web import caching
-from tests.web.factories import add_source, add_tier, make_category, make_panel, make_tool
+from tests.api.data import catalog_make
 
 
 def forget() -> None:
@@ -31,22 +31,4 @@ def api_settings(settings):
 @pytest.fixture
 def catalog(db):
     """Two categories; inference servers with complete, split and incomplete panels."""
-    servers = make_category()
-    stores = make_category("vector-stores", "Vector stores")
-    tools = {
-        "vllm": make_tool("vllm", category=servers, tagline="Fast LLM serving"),
-        "ollama": make_tool(
-            "ollama", category=servers, deployment="both", licence_kind="open_source"
-        ),
-        "tgi": make_tool("tgi", category=servers, price_kind="contact", licence_kind="proprietary"),
-        "qdrant": make_tool(
-            "qdrant", category=stores, price_kind="amount", price_amount=25, price_period="month"
-        ),
-    }
-    make_panel(tools["vllm"], "ssss", evidence_quotes=["serves models over HTTP"])
-    make_panel(tools["ollama"], "sskk", competitors=["vLLM"], key_risk="Single-box scale")
-    make_panel(tools["tgi"], "kk")
-    make_panel(tools["qdrant"], "skkk")
-    add_tier(tools["qdrant"], "Cloud", 25)
-    add_source(tools["vllm"])
-    return tools
+    return catalog_make()

@@ -51,6 +51,15 @@ class LiveSite:
                 total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
         return total / os.sysconf("SC_CLK_TCK")
 
+    def shell(self, code: str) -> str:
+        """Run Python in `shipwith shell` on the site's database; return what it printed."""
+        command = [sys.executable, "-m", "shipwith", "shell", "-c", code]
+        result = subprocess.run(
+            command, env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout
+
     def query(self, sql: str) -> list[tuple]:
         """Run one statement on the site's database (committed) and return its rows."""
         if self.database_url.startswith("sqlite"):
@@ -149,6 +158,8 @@ def live_site(
         environment = {
             **os.environ,
             "DATABASE_URL": database_url,
+            # Every process runs this checkout's code, whatever else is installed.
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             "SHIPWITH_HOME": str(tmp / "home"),
             "SHIPWITH_SECRET_KEY": "live-test-" + uuid.uuid4().hex,
             "SHIPWITH_VOTES_RATE_IP": "1000000/m",
