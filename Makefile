@@ -49,7 +49,7 @@ install-test: $(VENV)/.installed-test browser nginx
 # Debian's chromium for the Playwright tests (never a downloaded browser build).
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
-	@test -f node_modules/axe-core/axe.min.js || npm install --silent --no-audit --no-fund
+	@test -f node_modules/axe-core/axe.min.js || npm ci --silent --no-audit --no-fund  # package-lock.json: pinned, with its hash
 
 # Debian's nginx for the deploy tests (tests/deploy run it on loopback with the shipped config);
 # installed only, never started as a service.
