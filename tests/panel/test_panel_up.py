@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +15,9 @@ import pytest
 from tests.panel.conftest import good_review
 from tests.panel.dbfaults import sqlite_trigger
 from tests.panel.fault_server import FaultServer, Reply
+
+# `up` and the children it starts run this checkout's code, whatever the venv has installed.
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -50,18 +54,17 @@ def up_env(tmp_path, server) -> dict:
             "SHIPWITH_HOME": str(tmp_path),
             "SHIPWITH_WEB_WORKERS": "1",
             "SHIPWITH_PANEL_SEAT_BACKOFF": "0.5",
+            "PYTHONPATH": str(ROOT),
         }
         | model
     )
 
 
-def start_up(tmp_path, server, *flags: str, env: dict | None = None):
+def start_up(tmp_path, server, *flags: str, env: dict | None = None, stderr=subprocess.DEVNULL):
     port = free_port()
     env = up_env(tmp_path, server) | (env or {})
     command = [sys.executable, "-m", "shipwith", "up", "--bind", f"127.0.0.1:{port}", *flags]
-    up = subprocess.Popen(
-        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    )
+    up = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=stderr)
     return up, f"http://127.0.0.1:{port}/"
 
 

@@ -1,7 +1,7 @@
 import os
 import signal
-import subprocess
 import sys
+import time
 
 from django.conf import settings
 from django.core.management import call_command
@@ -9,16 +9,33 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 
 from shipwith.catalog.services import catalog_load_starter
+from shipwith.core.processes import STOP_DEADLINE, Children
 from shipwith.ingest.tasks import daily_schedule
 from shipwith.web.services import comparisons_publish
 
 
-class Terminated(Exception):
-    """`up` was asked to stop (SIGTERM, e.g. by systemd or `docker stop`)."""
+class Stopping(BaseException):
+    """Ctrl-C or a stop request (SIGTERM); like KeyboardInterrupt, `except Exception` misses it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _terminate(*_) -> None:
-    raise Terminated
+class StopHandler:
+    """The first stop signal raises Stopping; a later one hurries the children's stop."""
+
+    def __init__(self, children: Children) -> None:
+        self.children = children
+        self.signum: int | None = None
+
+    def __call__(self, signum: int, _frame) -> None:
+        if self.signum is not None:  # asked again: no more waiting
+            self.children.hurry()
+            return
+        self.signum = signum
+        if not self.children.stopping:  # already stopping (`up` failed): carry on
+            raise Stopping(signum)
 
 
 class Command(BaseCommand):
@@ -52,32 +69,30 @@ class Command(BaseCommand):
         self.stdout.write(f"Daily ingest queued for {daily_schedule():%Y-%m-%d %H:%M} UTC.")
         if setup_only:
             return
-        children = [self._spawn_worker(), self._spawn_server(bind, workers)]
-        self.stdout.write(self.style.SUCCESS(f"shipwith is serving at http://{bind}/"))
-        signal.signal(signal.SIGTERM, _terminate)  # so `finally` stops the children
-        interrupted = None
+        children = Children()
+        stop = StopHandler(children)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
         try:
+            self._spawn_worker(children)
+            self._spawn_server(children, bind, workers)
+            self.stdout.write(self.style.SUCCESS(f"shipwith is serving at http://{bind}/"))
             # Review in the foreground while the site is already browsable; reviews fill in.
             if not no_review:
                 self._review()
             self._wait(children)
-        except (KeyboardInterrupt, Terminated) as stop:
-            interrupted = 130 if isinstance(stop, KeyboardInterrupt) else 0
+        except Stopping:
             self.stdout.write("\nStopping: reviews done so far are kept; the next `up` resumes.")
-        finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
-            for child in children:
-                if child.poll() is None:
-                    child.terminate()
-            for child in children:
-                child.wait(timeout=15)
-        if interrupted is not None:
+        finally:  # whatever ends `up`, even a bug of its own, no child outlives it
+            for child in children.stop():
+                self.stderr.write(f"killed {child.args[2:4]}: running after {STOP_DEADLINE:g} s")
+        if stop.signum is not None:
             # Every stored seat is committed. The embedded model may still be generating in a
             # thread: leave now rather than wait for it, or tear the model down under it (that
             # crashed inside llama.cpp). Ctrl-C exits 130; a stop request (SIGTERM) exits 0.
             sys.stdout.flush()
             sys.stderr.flush()
-            os._exit(interrupted)
+            os._exit(130 if stop.signum == signal.SIGINT else 0)
 
     def _review(self) -> None:
         """Review tools lacking a panel, then finish incomplete panels; never stop serving."""
@@ -106,10 +121,10 @@ class Command(BaseCommand):
             self.stderr.write(f"Reviewing stopped by a database error ({exc}); still serving.")
             self.stdout.write("Run `shipwith review --incomplete` to finish the panels.")
 
-    def _spawn_worker(self) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "shipwith", "db_worker", "--interval", "1"])
+    def _spawn_worker(self, children: Children) -> None:
+        children.start([sys.executable, "-m", "shipwith", "worker", "--interval", "1"])
 
-    def _spawn_server(self, bind: str, workers: int) -> subprocess.Popen:
+    def _spawn_server(self, children: Children, bind: str, workers: int) -> None:
         command = [
             sys.executable,
             "-m",
@@ -125,14 +140,11 @@ class Command(BaseCommand):
             "--access-logfile",
             "-" if settings.DEBUG else "/dev/null",
         ]
-        return subprocess.Popen(command)
+        children.start(command)
 
-    def _wait(self, children: list[subprocess.Popen]) -> None:
-        while all(child.poll() is None for child in children):
-            try:
-                children[1].wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                continue
-        failed = [c.args[2:4] for c in children if c.poll() not in (None, 0)]
+    def _wait(self, children: Children) -> None:
+        while len(children.alive()) == len(children.processes):
+            time.sleep(1)
+        failed = [c.args[2:4] for c in children.processes if c.poll() not in (None, 0)]
         if failed:
             self.stderr.write(f"stopped: a child process exited ({failed})")
