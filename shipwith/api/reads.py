@@ -60,8 +60,9 @@ class ToolQuery(schemas.Schema):
     price_kind: schemas.PriceKind | None = Field(None, description="The entry price's kind.")
     panel: schemas.PanelState | None = Field(
         None,
-        description="ship/skip: a complete panel where most reviewers ship/skip; split: a tie; "
-        "incomplete: a reviewer is missing.",
+        description="ship/skip: a verdict (a complete panel, no draft) where most reviewers "
+        "ship/skip; split: a tie; incomplete: a reviewer is missing; draft: a take is by the "
+        "embedded model.",
     )
     q: str | None = Field(
         None, max_length=200, pattern=TEXT, description="Words that must all match."

@@ -18,7 +18,7 @@ from shipwith.web.selectors import Card, ComparisonPage
 LicenceKind = Literal["open_weights", "open_source", "proprietary"]
 Deployment = Literal["self_hosted", "api", "both"]
 PriceKind = Literal["free", "amount", "usage", "contact"]
-PanelState = Literal["ship", "skip", "split", "incomplete"]
+PanelState = Literal["ship", "skip", "split", "incomplete", "draft"]
 VerdictValue = Literal["ship", "skip"]
 
 
@@ -56,11 +56,21 @@ class EntryPrice(Schema):
 
 class Panel(Schema):
     complete: bool = Field(description="Every active reviewer has a current review.")
-    ships: int
+    draft: bool = Field(
+        description="A take is by a low-capability model (the embedded one): the panel is a "
+        "draft, not a verdict, and `ships` and `ship_percent` are null; each take keeps its "
+        "verdict in `reviews`. A capable model's review of every seat makes it a verdict."
+    )
+    ships: int | None = Field(
+        description="Ship verdicts among the current reviews; null for a draft."
+    )
     completed: int = Field(description="Current reviews (the denominator of the share).")
     seats: int = Field(description="Active reviewers.")
-    ship_percent: int | None = Field(description="Only for a complete panel.")
-    label: str = Field(description='"75% ship (3 of 4)" or "2 of 4 reviews: incomplete".')
+    ship_percent: int | None = Field(description="Only for a verdict: complete, and no draft.")
+    label: str = Field(
+        description='"75% ship (3 of 4)", "2 of 4 reviews: incomplete" or "draft, no verdict: '
+        '4 of 4 takes by the embedded model".'
+    )
 
 
 class Community(Schema):
@@ -187,7 +197,10 @@ class ToolDetail(ToolCard):
 
 
 class PickOut(Schema):
-    step: Literal["panel", "community", "toss-up", "incomplete"]
+    step: Literal["panel", "community", "toss-up", "incomplete", "draft"] = Field(
+        description="How the pick was made; incomplete/draft: no pick until both panels are "
+        "verdicts."
+    )
     winner: str | None = Field(description="The picked tool's slug; null for no pick.")
     reason: str
     other_wins: list[str] = Field(description="When the other tool is the better choice.")
@@ -345,7 +358,8 @@ def entry_price(tool: Tool) -> EntryPrice:
 def panel(summary: PanelSummary) -> Panel:
     return Panel(
         complete=summary.is_complete,
-        ships=summary.ships,
+        draft=summary.is_draft,
+        ships=None if summary.is_draft else summary.ships,
         completed=summary.completed,
         seats=summary.seats,
         ship_percent=summary.ship_percent,

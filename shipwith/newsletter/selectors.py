@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from shipwith.ingest.models import Candidate, Status
 from shipwith.newsletter.links import comparison_path, tool_path
-from shipwith.panel.models import Review
+from shipwith.panel.models import LOW_CAPABILITY, Review
 from shipwith.panel.selectors import PanelSummary, panel_summaries
 from shipwith.votes.models import PairTally
 from shipwith.votes.selectors import CommunityFigure, community_summaries
@@ -92,6 +92,8 @@ def _pair_votes(comparisons: list[Comparison]) -> dict[frozenset[int], int]:
 
 
 def _panel_text(summary: PanelSummary) -> str:
+    if summary.is_draft:
+        return "panel a draft by the embedded model, no verdict yet"
     if not summary.is_complete:
         return f"panel incomplete ({summary.completed} of {summary.seats} reviews)"
     return f"panel {summary.ships} of {summary.completed} ship"
@@ -124,7 +126,7 @@ def _comparison_items(week: Week) -> list[dict]:
     for comparison, votes_score in zip(comparisons, _votes_scores(votes), strict=True):
         panel_a, panel_b = panels[comparison.tool_a_id], panels[comparison.tool_b_id]
         score = _recency(comparison.published_at, week) + votes_score
-        complete = panel_a.is_complete and panel_b.is_complete
+        complete = panel_a.is_verdict and panel_b.is_verdict
         if complete:
             score += COMPLETE_BONUS
             if (panel_a.ship_share >= 0.5) != (panel_b.ship_share >= 0.5):
@@ -157,10 +159,19 @@ def _comparison_items(week: Week) -> list[dict]:
 
 
 def _flip_items(week: Week) -> list[dict]:
+    """Verdict changes: a take that differs from the one before, neither of them a draft."""
+    drafted = Review.objects.filter(
+        LOW_CAPABILITY,
+        tool=OuterRef("tool"),
+        persona=OuterRef("persona"),
+        version=OuterRef("version") - 1,
+    )
     reviews = (
         Review.objects.filter(created_at__gte=week.start, created_at__lt=week.end)
         .exclude(previous_verdict="")
         .exclude(previous_verdict=F("verdict"))
+        .exclude(LOW_CAPABILITY)
+        .exclude(Exists(drafted))
         .select_related("tool__category", "persona")
         .order_by("created_at", "pk")
     )
@@ -230,7 +241,7 @@ def _new_tool_items(week: Week) -> list[dict]:
 
 
 def _decided(items: list[dict]) -> tuple[list[dict], dict | None]:
-    """The best comparisons whose two panels are complete, at most the setting's number;
+    """The best comparisons whose two panels are verdicts, at most the setting's number;
     the others become one "more on the site" item."""
     limit = getattr(settings, "NEWSLETTER_MAX_COMPARISONS", 10)
     ranked = sorted(items, key=lambda item: -item["score"])
@@ -256,7 +267,8 @@ KIND_ORDER = {"new_tool": 0, "flip": 1, "comparison": 2, "more": 3}
 
 def week_items(week: Week) -> list[dict]:
     """What is new and decided this week: new tools, verdict changes, then at most
-    NEWSLETTER_MAX_COMPARISONS comparisons whose two panels are complete; the rest is one link.
+    NEWSLETTER_MAX_COMPARISONS comparisons whose two panels are verdicts (complete, no draft);
+    the rest is one link.
 
     Comparisons rank by recency, reader votes (pair and tool votes, log scale) and panel
     figures: split pairs above agreeing ones.

@@ -5,8 +5,11 @@ from django.db import models
 from shipwith.catalog.models import Tool
 from shipwith.panel.llm.registry import model_spec_validate
 
-# Providers whose text is of little value (see shipwith.panel.llm.LOW_CAPABILITY_NOTE).
+# Providers whose text is of little value (see shipwith.panel.llm.LOW_CAPABILITY_NOTE): a
+# panel with a take from one is a draft (shipwith.panel.selectors.PanelSummary.is_draft).
 LOW_CAPABILITY_PROVIDERS = frozenset({"local"})
+# Review.is_low_capability, in SQL.
+LOW_CAPABILITY = models.Q(provider__in=LOW_CAPABILITY_PROVIDERS)
 
 
 class Persona(models.Model):

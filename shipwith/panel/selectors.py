@@ -3,10 +3,11 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from shipwith.panel.models import (
+    LOW_CAPABILITY,
     PanelRun,
     Persona,
     Review,
@@ -38,9 +39,25 @@ class PanelSummary:
         return self.seats > 0 and self.completed >= self.seats
 
     @property
+    def drafts(self) -> int:
+        """Current takes written by a low-capability model (the embedded one)."""
+        return sum(review.is_low_capability for review in self.reviews)
+
+    @property
+    def is_draft(self) -> bool:
+        """Any take from a low-capability model makes the panel a draft, complete or not:
+        shown with its takes and how to get a verdict, never as a headline figure."""
+        return self.drafts > 0
+
+    @property
+    def is_verdict(self) -> bool:
+        """Complete and no draft: the only panel shown as a figure, picked from or sent."""
+        return self.is_complete and not self.is_draft
+
+    @property
     def ship_share(self) -> float | None:
-        """Ship ÷ completed reviews, only for a complete panel."""
-        return self.ships / self.completed if self.is_complete else None
+        """Ship ÷ completed reviews, only for a verdict (complete, not a draft)."""
+        return self.ships / self.completed if self.is_verdict else None
 
     @property
     def ship_percent(self) -> int | None:
@@ -62,37 +79,67 @@ def panel_summaries(tool_ids: list[int]) -> dict[int, PanelSummary]:
     return summaries
 
 
-PANEL_STATES = ("ship", "skip", "split", "incomplete")
+PANEL_STATES = ("ship", "skip", "split", "incomplete", "draft")
+
+
+def _current_reviews(tool) -> QuerySet:
+    return Review.objects.filter(tool=tool, is_current=True, persona__active=True)
 
 
 def tools_with_panel(tools: QuerySet, state: str) -> QuerySet:
     """Keep the tools whose panel is in `state`, by PanelSummary's rule, in SQL.
 
-    "ship"/"skip": a complete panel where most reviewers ship/skip; "split": a complete panel
-    that ties; "incomplete": a reviewer is missing.
+    "ship"/"skip": a verdict (complete, no draft take) where most reviewers ship/skip; "split":
+    a verdict that ties; "incomplete": a reviewer is missing; "draft": a take is from a
+    low-capability model.
     """
     if state not in PANEL_STATES:
         raise ValueError(f"unknown panel state {state!r}")
     seats = Persona.objects.filter(active=True).count()
-    current = Review.objects.filter(tool=OuterRef("pk"), is_current=True, persona__active=True)
+    current = _current_reviews(OuterRef("pk"))
 
     def counted(reviews: QuerySet) -> Coalesce:
         total = reviews.order_by().values("tool").annotate(n=Count("pk")).values("n")
         return Coalesce(Subquery(total), 0)
 
     tools = tools.annotate(
-        panel_done=counted(current), panel_ships=counted(current.filter(verdict=Verdict.SHIP))
+        panel_done=counted(current),
+        panel_ships=counted(current.filter(verdict=Verdict.SHIP)),
+        panel_drafts=counted(current.filter(LOW_CAPABILITY)),
     )
+    if state == "draft":
+        return tools.filter(panel_drafts__gt=0)
     if state == "incomplete":
         return tools.filter(panel_done__lt=seats) if seats else tools
     if not seats:
         return tools.none()
-    tools = tools.filter(panel_done__gte=seats)
+    tools = tools.filter(panel_done__gte=seats, panel_drafts=0)
     if state == "ship":
         return tools.filter(panel_done__lt=2 * F("panel_ships"))
     if state == "skip":
         return tools.filter(panel_done__gt=2 * F("panel_ships"))
     return tools.filter(panel_done=2 * F("panel_ships"))
+
+
+def verdict_since(tool: OuterRef) -> Subquery:
+    """When the tool's panel became the verdict it is now, by PanelSummary's rule, in SQL.
+
+    The newest of its current takes (the last one in made it complete, or replaced a draft);
+    null while the panel is incomplete or a draft.
+    """
+    seats = Persona.objects.filter(active=True).count()
+    verdicts = (
+        _current_reviews(tool)
+        .order_by()
+        .values("tool")
+        .annotate(
+            done=Count("pk"),
+            drafts=Count("pk", filter=LOW_CAPABILITY),
+            newest=Max("created_at"),
+        )
+        .filter(done__gte=max(seats, 1), drafts=0)
+    )
+    return Subquery(verdicts.values("newest")[:1])
 
 
 def panel_summary(tool_id: int) -> PanelSummary:
@@ -163,9 +210,15 @@ def empty_seats(tool_ids: list[int]) -> dict[int, dict[int, Seat]]:
 
 
 def panel_label(summary: PanelSummary) -> str:
-    """The panel figure as text: "75% ship (3 of 4)" only when complete."""
-    if summary.is_complete:
+    """The panel figure as text: "75% ship (3 of 4)" only for a verdict."""
+    if summary.is_verdict:
         return f"{summary.ship_percent}% ship ({summary.ships} of {summary.completed})"
+    if summary.is_draft:
+        missing = "" if summary.is_complete else f", {summary.completed} of {summary.seats} reviews"
+        return (
+            f"draft, no verdict: {summary.drafts} of {summary.completed} takes by the embedded "
+            f"model{missing}"
+        )
     return f"{summary.completed} of {summary.seats} reviews: incomplete"
 
 

@@ -18,7 +18,10 @@ def _width(text: str) -> int:
 
 def badge_parts(panel: PanelSummary) -> dict:
     """Text, colours and geometry of a tool's badge."""
-    if panel.ship_percent is None:
+    if panel.is_draft:  # a draft's ships are no verdict: no figure, whatever its count
+        message = "draft · no verdict yet"
+        colour = GREY
+    elif panel.ship_percent is None:
         message = f"incomplete · {panel.completed} of {panel.seats}"
         colour = GREY
     else:

@@ -1,4 +1,4 @@
-"""Atom feeds: newly published comparisons, and new verdicts from the panel.
+"""Atom feeds: comparisons as their two panels become verdicts, and new takes from the panel.
 
 Links are absolute from SHIPWITH_BASE_URL, never from the request's Host: the feeds are cached
 by path, so one client's Host header must not end up in everybody's copy. Summaries are plain
@@ -15,11 +15,17 @@ from django.utils.html import escape
 
 from shipwith.core.text import plain_text_or_empty
 from shipwith.panel.models import Review
-from shipwith.web.models import Comparison
-from shipwith.web.selectors import latest_comparisons, latest_verdicts
+from shipwith.web.caching import page_shows
+from shipwith.web.selectors import Decided, comparisons_decided, latest_verdicts
 
 # Characters XML 1.0 cannot carry: one stray control character would fail the whole feed.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+DRAFT_TAKE = (
+    "A draft take by the embedded model, not a verdict: the tool gets one when a capable model "
+    "reviews it."
+)
 
 
 def absolute(path: str) -> str:
@@ -47,28 +53,43 @@ class SiteFeed(Feed):
 
 
 class ComparisonsFeed(SiteFeed):
+    """A comparison enters once both its panels are verdicts (never a draft or an incomplete
+    panel), dated then, with the pick in its summary: like the digest."""
+
     url_name = "web:feed-comparisons"
     title = "shipwith: new comparisons"
-    subtitle = "Two AI tools side by side: the panel's verdicts, the pricing read, the pick."
+    subtitle = "Two AI tools side by side, once the panel has a verdict on both: the pick."
 
-    def items(self) -> list[Comparison]:
-        return latest_comparisons(limit=50)
+    def get_object(self, request) -> list[Decided]:
+        decided = comparisons_decided(limit=50)
+        # The pick may turn on reader votes, which touch only the tools they move.
+        page_shows(
+            request,
+            *[pk for d in decided for pk in (d.comparison.tool_a_id, d.comparison.tool_b_id)],
+        )
+        return decided
 
-    def item_title(self, item: Comparison) -> str:
-        names = f"{as_title(item.tool_a.name)} vs {as_title(item.tool_b.name)}"
-        return f"{names}: which one should you ship with?"
+    def items(self, decided: list[Decided]) -> list[Decided]:
+        return decided
 
-    def item_description(self, item: Comparison) -> str:
-        return as_summary(item.tool_a.tagline, "versus", item.tool_b.tagline)
+    def item_title(self, item: Decided) -> str:
+        a, b = item.comparison.tool_a, item.comparison.tool_b
+        return f"{as_title(a.name)} vs {as_title(b.name)}: which one should you ship with?"
 
-    def item_link(self, item: Comparison) -> str:
-        return absolute(item.get_absolute_url())
+    def item_description(self, item: Decided) -> str:
+        """The pick and its reason, as the page's answer puts it."""
+        winner = item.pick.winner
+        answer = f"Ship with {winner.name}. " if winner else ""
+        return as_summary(answer + item.pick.reason)
 
-    def item_pubdate(self, item: Comparison):
-        return item.published_at
+    def item_link(self, item: Decided) -> str:
+        return absolute(item.comparison.get_absolute_url())
 
-    def item_updateddate(self, item: Comparison):
-        return item.moderator_written_at or item.published_at
+    def item_pubdate(self, item: Decided):
+        return item.decided_at
+
+    def item_updateddate(self, item: Decided):
+        return max(item.decided_at, item.comparison.moderator_written_at or item.decided_at)
 
 
 class VerdictsFeed(SiteFeed):
@@ -81,9 +102,13 @@ class VerdictsFeed(SiteFeed):
 
     def item_title(self, item: Review) -> str:
         flip = f" (was {item.previous_verdict})" if item.flipped else ""
-        return f"{as_title(item.persona.name)}: {item.verdict} {as_title(item.tool.name)}{flip}"
+        draft = " (draft)" if item.is_low_capability else ""
+        title = f"{as_title(item.persona.name)}: {item.verdict} {as_title(item.tool.name)}"
+        return f"{title}{flip}{draft}"
 
     def item_description(self, item: Review) -> str:
+        if item.is_low_capability:
+            return as_summary(item.take, DRAFT_TAKE)
         return as_summary(item.take)
 
     def item_link(self, item: Review) -> str:

@@ -10,7 +10,8 @@ from shipwith.web.community import Community
 RULE = (
     "We pick the tool that more of the four panel reviewers would ship. If the panels tie, the "
     "community breaks the tie, but only when both tools have enough reader votes to show a "
-    "figure. If they still tie, we call it a toss-up. We never pick from an incomplete panel."
+    "figure. If they still tie, we call it a toss-up. We never pick from an incomplete panel, nor "
+    "from a draft (a panel with a take by the embedded model)."
 )
 
 
@@ -25,7 +26,7 @@ class Side:
 class Pick:
     winner: Tool | None
     other: Tool | None
-    step: str  # "panel", "community", "toss-up" or "incomplete"
+    step: str  # "panel", "community", "toss-up", "incomplete" or "draft"
     reason: str
     other_wins: list[str] = field(default_factory=list)
 
@@ -96,17 +97,27 @@ def _other_wins(winner: Side, other: Side, rows: list[SplitRow]) -> list[str]:
     return cases
 
 
+def _no_pick(a: Side, b: Side) -> Pick:
+    """Why there is no pick: a panel is a draft (said first: the fix differs) or incomplete."""
+    drafts = [s.tool.name for s in (a, b) if s.panel.is_draft]
+    if drafts:
+        reason = (
+            f"No pick yet: the panel on {' and '.join(drafts)} is a draft, written in part by the "
+            "embedded model, and we only pick between verdicts of a capable model."
+        )
+        return Pick(None, None, "draft", reason)
+    waiting = [s.tool.name for s in (a, b) if not s.panel.is_complete]
+    reason = (
+        f"No pick yet: the panel on {' and '.join(waiting)} is incomplete, and we only pick "
+        "between complete panels."
+    )
+    return Pick(None, None, "incomplete", reason)
+
+
 def pick(a: Side, b: Side, rows: list[SplitRow]) -> Pick:
     """Apply RULE to two tools and explain the outcome."""
-    if not (a.panel.is_complete and b.panel.is_complete):
-        waiting = [s.tool.name for s in (a, b) if not s.panel.is_complete]
-        return Pick(
-            None,
-            None,
-            "incomplete",
-            f"No pick yet: the panel on {' and '.join(waiting)} is incomplete, and we only pick "
-            "between complete panels.",
-        )
+    if not (a.panel.is_verdict and b.panel.is_verdict):
+        return _no_pick(a, b)
     share_a, share_b = a.panel.ship_share, b.panel.ship_share
     if share_a != share_b:
         winner, other = (a, b) if share_a > share_b else (b, a)

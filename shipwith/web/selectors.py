@@ -1,15 +1,16 @@
 """Reads behind the pages, each in a fixed number of queries whatever the catalog's size."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, OuterRef, Q, QuerySet
+from django.db.models.functions import Greatest, Lower
 
 from shipwith.catalog.models import Category, PaidTier, Source, Tool
 from shipwith.core.text import web_url
-from shipwith.panel.models import PanelEval, Persona, Review, Seat
-from shipwith.panel.selectors import PanelSummary, empty_seats, panel_summaries
+from shipwith.panel.models import LOW_CAPABILITY, PanelEval, Persona, Review, Seat
+from shipwith.panel.selectors import PanelSummary, empty_seats, panel_summaries, verdict_since
 from shipwith.web.community import Community, community_figures
 from shipwith.web.models import Comparison
 from shipwith.web.pick import Pick, Side, SplitRow, pick, split_rows
@@ -164,6 +165,11 @@ class ComparisonPage:
         return [self.a, self.b]
 
     @property
+    def drafts(self) -> list[Card]:
+        """The cards whose panel is a draft (the page says once how to make them verdicts)."""
+        return [card for card in self.cards if card.panel.is_draft]
+
+    @property
     def tier_lists(self) -> list[list]:
         return [self.tiers[self.a.tool.pk], self.tiers[self.b.tool.pk]]
 
@@ -208,6 +214,11 @@ class ToolPage:
     peers: list[Tool]
     empty_seats: list[Seat] = field(default_factory=list)
 
+    @property
+    def drafts(self) -> list[Card]:
+        """The card when its panel is a draft (the page says once how to make it a verdict)."""
+        return [self.card] if self.card.panel.is_draft else []
+
 
 def tool_page(slug: str) -> ToolPage | None:
     """The tool page's data, or None for an unknown slug."""
@@ -246,10 +257,51 @@ def latest_comparisons(limit: int = 12) -> list[Comparison]:
     return list(Comparison.objects.published().select_related("tool_a", "tool_b")[:limit])
 
 
+@dataclass
+class Decided:
+    """A published comparison whose two panels are verdicts, and when that became true."""
+
+    comparison: Comparison
+    decided_at: datetime
+    pick: Pick
+
+
+def comparisons_decided(limit: int = 50) -> list[Decided]:
+    """Published comparisons whose two panels are verdicts, newest first, with their pick.
+
+    Dated by the later of the two panels' newest current takes (when the pair last became
+    two verdicts), or when published if that came later. A constant number of queries.
+    """
+    comparisons = list(
+        Comparison.objects.published()
+        .annotate(
+            a_since=verdict_since(OuterRef("tool_a")), b_since=verdict_since(OuterRef("tool_b"))
+        )
+        .filter(a_since__isnull=False, b_since__isnull=False)
+        .annotate(decided_at=Greatest("published_at", "a_since", "b_since"))
+        .select_related("tool_a", "tool_b")
+        .order_by("-decided_at", "-pk")[:limit]
+    )
+    tools = {tool.pk: tool for c in comparisons for tool in (c.tool_a, c.tool_b)}
+    by_id = {card.tool.pk: card for card in cards(list(tools.values()))}
+    personas = active_personas()
+    decided = []
+    for comparison in comparisons:
+        a, b = by_id[comparison.tool_a_id], by_id[comparison.tool_b_id]
+        rows = split_rows(personas, a.panel, b.panel)
+        verdict = pick(Side(a.tool, a.panel, a.community), Side(b.tool, b.panel, b.community), rows)
+        decided.append(Decided(comparison, comparison.decided_at, verdict))
+    return decided
+
+
 def most_shipped(limit: int = 8) -> list[Card]:
-    """Tools with the most current ship verdicts, complete panels first."""
+    """Tools with the most current ship verdicts, complete panels first; never a draft, whose
+    ships are no verdict (the section ranks by the figure a draft does not have)."""
+    current = Review.objects.filter(is_current=True, persona__active=True)
+    drafts = current.filter(LOW_CAPABILITY).values("tool_id")
     top = (
-        Review.objects.filter(is_current=True, verdict="ship", persona__active=True)
+        current.filter(verdict="ship")
+        .exclude(tool_id__in=drafts)
         .values("tool_id")
         .annotate(ships=Count("pk"))
         .order_by("-ships", "tool_id")[: limit * 2]
@@ -257,7 +309,7 @@ def most_shipped(limit: int = 8) -> list[Card]:
     tools = list(_tools().filter(pk__in=[row["tool_id"] for row in top]))
     ranked = sorted(
         cards(tools),
-        key=lambda c: (not c.panel.is_complete, -(c.panel.ship_share or 0), c.tool.name),
+        key=lambda c: (not c.panel.is_verdict, -(c.panel.ship_share or 0), c.tool.name),
     )
     return ranked[:limit]
 

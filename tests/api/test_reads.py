@@ -29,6 +29,7 @@ def test_inference_servers_are_listed_with_their_figures(client, catalog):
     vllm = by_slug["vllm"]
     assert vllm["panel"] == {
         "complete": True,
+        "draft": False,
         "ships": 4,
         "completed": 4,
         "seats": 4,

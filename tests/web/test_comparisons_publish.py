@@ -2,9 +2,10 @@
 
 import pytest
 
+from shipwith.core.freshness import tools_touch
 from shipwith.web.models import Comparison
 from shipwith.web.similarity import Doc, nearest_pairs
-from tests.web.factories import make_category, make_tool
+from tests.web.factories import make_category, make_panel, make_tool
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,11 @@ def test_published_comparisons_show_on_home_tool_page_and_feed(catalog, client, 
     home = client.get("/").content.decode()
     assert "/compare/sglang-vs-vllm/" in home
     assert "/compare/sglang-vs-vllm/" in client.get("/tools/vllm/").content.decode()
+    feed = client.get("/feeds/comparisons.atom").content.decode()
+    assert "Sglang vs Vllm" not in feed  # the feed waits for a verdict on both
+    make_panel(catalog["sglang"], "sskk")
+    make_panel(catalog["vllm"], "sssk")
+    tools_touch(catalog["sglang"].pk, catalog["vllm"].pk)
     feed = client.get("/feeds/comparisons.atom").content.decode()
     assert "Sglang vs Vllm: which one should you ship with?" in feed
     assert "/compare/sglang-vs-vllm/" in client.get("/sitemap-comparisons.xml").content.decode()

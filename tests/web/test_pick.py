@@ -77,6 +77,16 @@ def test_incomplete_panel_gets_no_pick():
     assert "Beta is incomplete" in result.reason
 
 
+def test_a_draft_panel_gets_no_pick_however_it_votes():
+    a = Side(tool(1, "Alpha"), panel(1, ["ship"] * 4), Community(percent=90))
+    b = Side(tool(2, "Beta"), panel(2, ["skip"] * 4), Community(percent=10))
+    a.panel.reviews[2].provider = "local"  # one take by the embedded model
+    result = pick(a, b, split_rows(PERSONAS, a.panel, b.panel))
+    assert result.winner is None and result.step == "draft"
+    assert "Alpha is a draft" in result.reason and "Beta" not in result.reason
+    assert result.other_wins == []
+
+
 def test_split_rows_mark_agreement():
     a, b = panel(1, ["ship", "skip", "ship", "ship"]), panel(2, ["ship", "ship", "skip"])
     states = [row.state for row in split_rows(PERSONAS, a, b)]

@@ -96,6 +96,8 @@ def test_query_counts_do_not_grow_with_the_catalog(client):
     make_panel(alpha, "sssk", **evidence(alpha, "Beta", "Unknown"))
     make_panel(beta, "ss", **evidence(beta, "alpha"))
     fail_a_seat(beta)
+    # Two verdicts (alpha's and gamma's): the comparisons feed lists a pair from the start.
+    make_panel(make_tool("gamma"), "skss")
     comparisons_publish()
     small = cold_counts(client)
     grow(extra_tools=25, versions=3)

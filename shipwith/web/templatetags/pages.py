@@ -41,8 +41,10 @@ def panel_split(panel: PanelSummary, personas: list | None = None):
         seat["x"] = index * (SEAT + GAP)
         seat["text_x"] = index * (SEAT + GAP) + SEAT / 2
     width = max(len(seats) * (SEAT + GAP) - GAP, SEAT)
-    if panel.is_complete:
+    if panel.is_verdict:
         label = f"Panel split: {panel.ships} of {panel.completed} ship"
+    elif panel.is_draft:
+        label = f"Draft panel, no verdict: {panel.completed} of {panel.seats} takes"
     else:
         label = f"Panel incomplete: {panel.completed} of {panel.seats} reviews, {panel.ships} ship"
     return {"seats": seats, "width": width, "size": SEAT, "label": label}
