@@ -48,7 +48,7 @@ def site_wide_touch(*tool_ids: int, lists: bool = True) -> None:
 
 def pages(tools, comparisons) -> list[str]:
     urls = [f"/tools/{tool.slug}/" for tool in tools]
-    urls += [f"/compare/{a}-vs-{b}/" for a, b in comparisons]
+    urls += [f"/compare/{comparison.slug}/" for comparison in comparisons]
     urls += sorted({f"/categories/{tool.category.slug}/" for tool in tools}) + ["/"]
     return urls
 
@@ -96,7 +96,7 @@ def main() -> None:
     comparisons_publish()
     from shipwith.web.models import Comparison
 
-    pairs = Comparison.objects.published().values_list("tool_a__slug", "tool_b__slug")
+    pairs = Comparison.objects.published().select_related("tool_a", "tool_b")
     urls = pages(tools, list(pairs))
     client = Client(HTTP_HOST="127.0.0.1")
 

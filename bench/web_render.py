@@ -36,6 +36,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import path  # noqa: E402
 from web_data import populate  # noqa: E402
 
+from shipwith.catalog.pairs import pair_slug  # noqa: E402
 from shipwith.web import caching  # noqa: E402
 from shipwith.web.services import comparisons_publish  # noqa: E402
 
@@ -67,7 +68,7 @@ def main() -> None:
     client = Client(HTTP_HOST="127.0.0.1")
 
     tiny = populate(2, categories=1, seed=1)
-    small_url = f"/compare/{tiny[0].slug}-vs-{tiny[1].slug}/"
+    small_url = f"/compare/{pair_slug(tiny[0], tiny[1])}/"
     _, small_queries, _ = cold_get(client, small_url)
     call_command("flush", interactive=False, verbosity=0)
 
@@ -78,7 +79,7 @@ def main() -> None:
     report = comparisons_publish()
     published = time.perf_counter() - started
     a, b = tools[0], tools[8]  # same category
-    url = f"/compare/{a.slug}-vs-{b.slug}/"
+    url = f"/compare/{pair_slug(a, b)}/"
     cold_get(client, url)  # warm Python-level caches (templates, URL resolver)
     ours, counts, html = [], set(), b""
     for _ in range(args.runs):

@@ -136,7 +136,7 @@ def main() -> None:
         "call_command('migrate', verbosity=0); call_command('collectstatic', verbosity=0,"
         " interactive=False);"
         f"from web_data import populate; t = populate({args.tools});"
-        "print(f'/compare/{t[0].slug}-vs-{t[8].slug}/')"
+        "from shipwith.catalog.pairs import pair_slug; print(f'/compare/{pair_slug(t[0], t[8])}/')"
     )
     page = (
         subprocess.run(

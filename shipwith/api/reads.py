@@ -14,6 +14,7 @@ from shipwith.api import schemas
 from shipwith.api import selectors as api_selectors
 from shipwith.api.errors import error_response
 from shipwith.catalog.models import Category
+from shipwith.catalog.pairs import canonical, pair_slug
 from shipwith.web import selectors
 from shipwith.web.caching import freshness_cached, page_depends, page_shows
 from shipwith.web.pick import RULE
@@ -171,14 +172,12 @@ def comparisons(request: HttpRequest, query: Query[ComparisonQuery]):
 @decorate_view(freshness_cached)
 def comparison(request: HttpRequest, pair: str = Path(..., max_length=250, pattern=SLUG)):
     """Both panels, the pricing read, the reviewer split and the pick; B-vs-A redirects."""
-    found = selectors.pair_resolve(pair)
+    found = selectors.pair_tools(pair)
     if found is None:
         raise Http404(f"No pair of tools {pair!r}: use /comparisons/<a>-vs-<b>.")
-    a, b = selectors.canonical_pair(*found)
+    a, b = canonical(*found)
     if (a, b) != found:
-        return HttpResponsePermanentRedirect(
-            reverse("api-1:comparison", args=[f"{a.slug}-vs-{b.slug}"])
-        )
+        return HttpResponsePermanentRedirect(reverse("api-1:comparison", args=[pair_slug(a, b)]))
     page_depends(request, a.pk, b.pk)
     page = selectors.comparison_page(a, b)
     sources = api_selectors.quote_sources(page.a.panel.reviews + page.b.panel.reviews)

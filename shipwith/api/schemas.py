@@ -9,6 +9,7 @@ from ninja import Schema
 from pydantic import AnyHttpUrl, Field
 
 from shipwith.catalog.models import PaidTier, PriceChange, Source, Tool
+from shipwith.catalog.pairs import pair_slug
 from shipwith.panel.models import Review
 from shipwith.panel.selectors import PanelSummary, panel_label
 from shipwith.votes.selectors import community_figure
@@ -513,12 +514,12 @@ def comparison_detail(
     a, b = page.a, page.b
     comparison = page.comparison
     return dict(
-        slug=f"{a.tool.slug}-vs-{b.tool.slug}",
+        slug=pair_slug(a.tool, b.tool),
         a=tool_card(a, absolute),
         b=tool_card(b, absolute),
         pick=pick_out(page.pick),
         published_at=comparison.published_at if comparison else None,
-        url=absolute(f"/compare/{a.tool.slug}-vs-{b.tool.slug}/"),
+        url=absolute(f"/compare/{pair_slug(a.tool, b.tool)}/"),
         rule=rule,
         pricing=[pricing_side(card.tool, page.tiers[card.tool.pk]) for card in (a, b)],
         split=[split_row(row) for row in page.rows],

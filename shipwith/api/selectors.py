@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet, Subquery
 from shipwith.api.models import ApiToken
 from shipwith.api.services import token_digest
 from shipwith.catalog.models import Category, Source, Tool
+from shipwith.catalog.pairs import pair_resolve, pair_splits
 from shipwith.panel.models import Review
 from shipwith.panel.selectors import tools_with_panel
 from shipwith.votes.models import Rating, RatingFit
@@ -91,6 +92,14 @@ class ComparisonItem:
     pick: Pick
 
 
+def _cursor_slugs(after: str) -> tuple[str, str]:
+    """The two slugs of the last "a-vs-b" seen (a pair since deleted: its first reading)."""
+    if found := pair_resolve(after):
+        return found[0].slug, found[1].slug
+    splits = pair_splits(after)
+    return splits[0] if splits else (after, "")
+
+
 def comparisons_listing(
     *, tool: str | None, category: str | None, after: str | None, limit: int
 ) -> Listing[ComparisonItem]:
@@ -102,7 +111,7 @@ def comparisons_listing(
         comparisons = comparisons.filter(tool_a__category__slug=category)
     count = comparisons.count()
     if after:
-        a, _, b = after.partition("-vs-")
+        a, b = _cursor_slugs(after)
         comparisons = comparisons.filter(
             Q(tool_a__slug__gt=a) | Q(tool_a__slug=a, tool_b__slug__gt=b)
         )

@@ -152,21 +152,6 @@ def pair_tally(tool_a_id: int, tool_b_id: int) -> PairTally:
     return tally or PairTally(tool_a_id=tool_a_id, tool_b_id=tool_b_id)
 
 
-def pair_from_slug(text: str) -> tuple[Tool, Tool] | None:
-    """Resolve "a-vs-b" to its two tools in canonical order, or None.
-
-    Slugs may themselves contain "-vs-", so every split is tried.
-    """
-    parts = text.split("-vs-")
-    candidates = [("-vs-".join(parts[:n]), "-vs-".join(parts[n:])) for n in range(1, len(parts))]
-    slugs = {slug for pair in candidates for slug in pair}
-    tools = {tool.slug: tool for tool in Tool.objects.filter(slug__in=slugs)}
-    for a, b in candidates:
-        if a in tools and b in tools and a < b:
-            return tools[a], tools[b]
-    return None
-
-
 def leaderboard(category: Category | None = None) -> tuple[RatingFit | None, QuerySet]:
     """The latest fit and its ratings, best first (within a category when given)."""
     fit = RatingFit.objects.first()

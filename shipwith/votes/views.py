@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shipwith.catalog.models import Category, Tool
+from shipwith.catalog.pairs import canonical, pair_resolve, pair_slug
 from shipwith.core.csrf import fetch_metadata_protect
 from shipwith.votes import limits, selectors, services, statements
 from shipwith.votes.identity import (
@@ -215,8 +216,8 @@ def tool_withdraw(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _pair(pair: str) -> tuple[Tool, Tool]:
-    tools = selectors.pair_from_slug(pair)
-    if tools is None:
+    tools = pair_resolve(pair)
+    if tools is None or canonical(*tools) != tools:
         raise Http404("No such pair in canonical order (slug A < slug B).")
     return tools
 
@@ -226,7 +227,7 @@ def _pair(pair: str) -> tuple[Tool, Tool]:
 def pair_vote(request: HttpRequest, pair: str, withdraw: bool = False) -> HttpResponse:
     """GET: the reader's pick for a pair. POST: "which would you ship with?" A, B or neither."""
     tool_a, tool_b = _pair(pair)
-    key = f"{tool_a.slug}-vs-{tool_b.slug}"
+    key = pair_slug(tool_a, tool_b)
     data = request.POST if request.method == "POST" else request.GET
     target = _safe_next(request, data.get("next", ""), f"/compare/{key}/")
 

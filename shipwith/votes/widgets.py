@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from shipwith.catalog.pairs import canonical, pair_slug
 from shipwith.votes import selectors
 
 
@@ -42,9 +43,8 @@ def tool_context(tool, voter_id: int | None, request, *, personal: bool, current
 
 
 def pair_context(tool_a, tool_b, voter_id: int | None, request, *, personal: bool) -> dict:
-    if tool_b.slug < tool_a.slug:
-        tool_a, tool_b = tool_b, tool_a
-    pair = f"{tool_a.slug}-vs-{tool_b.slug}"
+    tool_a, tool_b = canonical(tool_a, tool_b)
+    pair = pair_slug(tool_a, tool_b)
     action = reverse("votes:pair", args=[pair])
     return {
         "tool_a": tool_a,

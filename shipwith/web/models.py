@@ -4,6 +4,7 @@ from django.db import models
 from django.urls import reverse
 
 from shipwith.catalog.models import Tool
+from shipwith.catalog.pairs import pair_slug
 
 
 class ComparisonQuerySet(models.QuerySet):
@@ -49,4 +50,4 @@ class Comparison(models.Model):
 
     @property
     def slug(self) -> str:
-        return f"{self.tool_a.slug}-vs-{self.tool_b.slug}"
+        return pair_slug(self.tool_a, self.tool_b)

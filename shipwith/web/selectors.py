@@ -8,14 +8,13 @@ from django.db.models import Count, OuterRef, Q, QuerySet
 from django.db.models.functions import Greatest, Lower
 
 from shipwith.catalog.models import Category, PaidTier, Source, Tool
+from shipwith.catalog.pairs import pair_resolve
 from shipwith.core.text import web_url
 from shipwith.panel.models import LOW_CAPABILITY, PanelEval, Persona, Review, Seat
 from shipwith.panel.selectors import PanelSummary, empty_seats, panel_summaries, verdict_since
 from shipwith.web.community import Community, community_figures
 from shipwith.web.models import Comparison
 from shipwith.web.pick import Pick, Side, SplitRow, pick, split_rows
-
-SEPARATOR = "-vs-"
 
 
 @dataclass
@@ -105,23 +104,9 @@ def tool_id(slug: str) -> int | None:
     return Tool.objects.filter(slug=slug).values_list("pk", flat=True).first()
 
 
-def pair_resolve(pair: str) -> tuple[Tool, Tool] | None:
-    """Find the two tools named by "<a>-vs-<b>"; slugs may themselves contain "-vs-"."""
-    splits = []
-    start = pair.find(SEPARATOR)
-    while start > 0:
-        splits.append((pair[:start], pair[start + len(SEPARATOR) :]))
-        start = pair.find(SEPARATOR, start + 1)
-    slugs = {slug for split in splits for slug in split if slug}
-    found = {tool.slug: tool for tool in _tools().filter(slug__in=slugs)} if slugs else {}
-    for left, right in splits:
-        if left in found and right in found and left != right:
-            return found[left], found[right]
-    return None
-
-
-def canonical_pair(a: Tool, b: Tool) -> tuple[Tool, Tool]:
-    return (a, b) if a.slug < b.slug else (b, a)
+def pair_tools(pair: str) -> tuple[Tool, Tool] | None:
+    """The two tools "<a>-vs-<b>" names, in the order named, with what their cards show."""
+    return pair_resolve(pair, _tools())
 
 
 def active_personas() -> list[Persona]:

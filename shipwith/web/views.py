@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from shipwith.catalog.pairs import canonical, pair_slug
 from shipwith.ingest.selectors import tools_new_this_week
 from shipwith.panel.selectors import panel_summary
 from shipwith.web import selectors, seo
@@ -57,12 +58,12 @@ def tool_detail(request, slug: str):
 @require_safe
 @freshness_cached
 def compare(request, pair: str):
-    found = selectors.pair_resolve(pair)
+    found = selectors.pair_tools(pair)
     if found is None:
         raise Http404("No such pair of tools")
-    a, b = selectors.canonical_pair(*found)
+    a, b = canonical(*found)
     if (a, b) != found:
-        return HttpResponsePermanentRedirect(reverse("web:compare", args=[f"{a.slug}-vs-{b.slug}"]))
+        return HttpResponsePermanentRedirect(reverse("web:compare", args=[pair_slug(a, b)]))
     page_depends(request, a.pk, b.pk)
     page = selectors.comparison_page(a, b)
     moderator_read_request(page.comparison, page.a.panel, page.b.panel)

@@ -256,6 +256,16 @@ def test_published_comparisons_list_their_picks(client, catalog):
     assert detail["comparisons"] == ["http://shipwith.test/api/v1/comparisons/ollama-vs-vllm"]
 
 
+def test_comparisons_page_past_a_slug_that_contains_the_separator(client, catalog):
+    odd = make_tool("a-vs-b", category=catalog["vllm"].category)
+    for tool_a, tool_b in [(odd, catalog["ollama"]), (odd, catalog["vllm"])]:
+        Comparison.objects.create(tool_a=tool_a, tool_b=tool_b, published_at=timezone.now())
+    first = client.get("/api/v1/comparisons?limit=1").json()
+    assert first["items"][0]["slug"] == "a-vs-b-vs-ollama"
+    second = client.get(first["next"].removeprefix("http://shipwith.test")).json()
+    assert [item["slug"] for item in second["items"]] == ["a-vs-b-vs-vllm"]
+
+
 def test_categories_count_their_tools(client, catalog):
     body = client.get("/api/v1/categories").json()
     assert [(c["slug"], c["tools"]) for c in body] == [

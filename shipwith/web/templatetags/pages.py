@@ -6,6 +6,7 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from shipwith.catalog.pairs import pair_slug
 from shipwith.core.text import web_url
 from shipwith.panel.selectors import PanelSummary
 from shipwith.web.community import Community
@@ -66,8 +67,7 @@ def community_bar(community: Community, name: str = ""):
 @register.simple_tag
 def compare_url(a, b) -> str:
     """The canonical comparison URL of two tools, in either order."""
-    first, second = (a, b) if a.slug < b.slug else (b, a)
-    return reverse("web:compare", args=[f"{first.slug}-vs-{second.slug}"])
+    return reverse("web:compare", args=[pair_slug(a, b)])
 
 
 @register.filter
