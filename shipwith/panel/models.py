@@ -12,6 +12,11 @@ LOW_CAPABILITY_PROVIDERS = frozenset({"local"})
 LOW_CAPABILITY = models.Q(provider__in=LOW_CAPABILITY_PROVIDERS)
 
 
+def is_low_capability(provider_or_spec: str) -> bool:
+    """Is text by this provider ("local") or model ("local:NAME.gguf") of little value?"""
+    return provider_or_spec.partition(":")[0].strip().lower() in LOW_CAPABILITY_PROVIDERS
+
+
 class Persona(models.Model):
     key = models.SlugField(max_length=40, unique=True, help_text="builder, skeptic, futurist…")
     name = models.CharField(max_length=60)
@@ -203,7 +208,7 @@ class Review(models.Model):
     @property
     def is_low_capability(self) -> bool:
         """Written by the tiny embedded model: pages show LOW_CAPABILITY_NOTE beside it."""
-        return self.provider in LOW_CAPABILITY_PROVIDERS
+        return is_low_capability(self.provider)
 
 
 class PanelEval(models.Model):

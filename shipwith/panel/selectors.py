@@ -15,6 +15,7 @@ from shipwith.panel.models import (
     Seat,
     SeatStatus,
     Verdict,
+    is_low_capability,
 )
 
 
@@ -239,7 +240,7 @@ def methodology() -> Methodology:
 
     spec = default_model_spec()
     try:
-        low = model_for(spec).low_capability
+        low = is_low_capability(model_for(spec).provider)
     except LLMError:
         low = False
     return Methodology(

@@ -10,7 +10,14 @@ from django.db.models.functions import Greatest, Lower
 from shipwith.catalog.models import Category, PaidTier, Source, Tool
 from shipwith.catalog.pairs import pair_resolve
 from shipwith.core.text import web_url
-from shipwith.panel.models import LOW_CAPABILITY, PanelEval, Persona, Review, Seat
+from shipwith.panel.models import (
+    LOW_CAPABILITY,
+    PanelEval,
+    Persona,
+    Review,
+    Seat,
+    is_low_capability,
+)
 from shipwith.panel.selectors import PanelSummary, empty_seats, panel_summaries, verdict_since
 from shipwith.web.community import Community, community_figures
 from shipwith.web.models import Comparison
@@ -159,8 +166,8 @@ class ComparisonPage:
         return [self.tiers[self.a.tool.pk], self.tiers[self.b.tool.pk]]
 
     @property
-    def moderator_is_local(self) -> bool:
-        return bool(self.comparison) and self.comparison.moderator_model.startswith("local:")
+    def moderator_is_low_capability(self) -> bool:
+        return bool(self.comparison) and is_low_capability(self.comparison.moderator_model)
 
     @property
     def agree_count(self) -> int:

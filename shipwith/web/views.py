@@ -8,6 +8,8 @@ from django.views.decorators.http import require_safe
 
 from shipwith.catalog.pairs import canonical, pair_slug
 from shipwith.ingest.selectors import tools_new_this_week
+from shipwith.panel.llm import LOW_CAPABILITY_NOTE
+from shipwith.panel.models import is_low_capability
 from shipwith.panel.selectors import panel_summary
 from shipwith.web import selectors, seo
 from shipwith.web.badges import badge_parts
@@ -15,11 +17,13 @@ from shipwith.web.caching import freshness_cached, page_depends, page_shows, ren
 from shipwith.web.pick import RULE
 from shipwith.web.services import moderator_read_request
 
-LOCAL_PROVIDER = "local"
-
 
 def _common(**context) -> dict:
-    return {"base_url": settings.SHIPWITH_BASE_URL, "local_provider": LOCAL_PROVIDER, **context}
+    return {
+        "base_url": settings.SHIPWITH_BASE_URL,
+        "low_capability_note": LOW_CAPABILITY_NOTE,
+        **context,
+    }
 
 
 @require_safe
@@ -103,6 +107,7 @@ def methodology(request):
             personas=selectors.active_personas(),
             models=selectors.models_in_use(),
             default_model=settings.SHIPWITH_LLM,
+            default_is_low_capability=is_low_capability(settings.SHIPWITH_LLM),
             alternate_model=settings.SHIPWITH_LLM_ALTERNATE,
             evaluation=selectors.latest_eval(settings.SHIPWITH_LLM),
             rule=RULE,

@@ -213,6 +213,15 @@ def test_methodology_is_built_from_live_personas(client, pair):
     assert "openai:gpt-4o-mini" in html
 
 
+@pytest.mark.parametrize(
+    ("spec", "noted"), [("local", True), ("local:other.gguf", True), ("openai:gpt-4o", False)]
+)
+def test_methodology_notes_a_low_capability_default(client, settings, spec, noted):
+    settings.SHIPWITH_LLM = spec
+    html = client.get("/methodology/").content.decode()
+    assert ("writes text of little value" in html) is noted
+
+
 def test_badge_is_svg_with_cache_headers(client, pair):
     response = client.get("/tools/sglang/badge.svg")
     assert response["Content-Type"].startswith("image/svg+xml")

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from shipwith.catalog.models import Tool
 from shipwith.panel.llm import LOW_CAPABILITY_NOTE, LLMError, default_model_spec, model_for
+from shipwith.panel.models import is_low_capability
 from shipwith.panel.progress import panels_run_with_progress
 from shipwith.panel.selectors import runs_to_finish
 
@@ -56,7 +57,7 @@ class Command(BaseCommand):
             tool_ids = list(tools.values_list("pk", flat=True))
         spec = model or default_model_spec()
         try:
-            low = model_for(spec).low_capability
+            low = is_low_capability(model_for(spec).provider)
         except LLMError as exc:
             raise CommandError(str(exc)) from exc
         if low:
