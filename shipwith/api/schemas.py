@@ -12,7 +12,7 @@ from shipwith.catalog.models import PaidTier, PriceChange, Source, Tool
 from shipwith.catalog.pairs import pair_slug
 from shipwith.panel.models import Review
 from shipwith.panel.selectors import PanelSummary, panel_label
-from shipwith.votes.selectors import community_figure
+from shipwith.votes.selectors import CommunityFigure
 from shipwith.web.pick import Pick, SplitRow
 from shipwith.web.selectors import Card, ComparisonPage
 
@@ -368,8 +368,7 @@ def panel(summary: PanelSummary) -> Panel:
     )
 
 
-def community(tool: Tool, summary: PanelSummary) -> Community:
-    figure = community_figure(tool)  # attached by `cards`: no query
+def community(figure: CommunityFigure, summary: PanelSummary) -> Community:
     figure.panel_share = summary.ship_share
     return Community(
         shown=figure.shown,
@@ -403,7 +402,7 @@ def tool_card(card: Card, absolute) -> dict:
         tags=[tag.name for tag in tool.tags.all()],
         entry_price=entry_price(tool),
         panel=panel(card.panel),
-        community=community(tool, card.panel),
+        community=community(card.community, card.panel),
         url=absolute(tool.get_absolute_url()),
         updated_at=tool.updated_at,
     )

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from shipwith.catalog.models import Deployment, PriceKind, Tool
 from shipwith.panel.models import Persona, Review, Verdict
 from shipwith.panel.selectors import PanelSummary
-from shipwith.web.community import Community
+from shipwith.votes.selectors import CommunityFigure
 
 RULE = (
     "We pick the tool that more of the four panel reviewers would ship. If the panels tie, the "
@@ -19,7 +19,7 @@ RULE = (
 class Side:
     tool: Tool
     panel: PanelSummary
-    community: Community
+    community: CommunityFigure
 
 
 @dataclass

@@ -19,7 +19,7 @@ from shipwith.panel.models import (
     is_low_capability,
 )
 from shipwith.panel.selectors import PanelSummary, empty_seats, panel_summaries, verdict_since
-from shipwith.web.community import Community, community_figures
+from shipwith.votes.selectors import CommunityFigure, community_figures
 from shipwith.web.models import Comparison
 from shipwith.web.pick import Pick, Side, SplitRow, pick, split_rows
 
@@ -30,7 +30,7 @@ class Card:
 
     tool: Tool
     panel: PanelSummary
-    community: Community
+    community: CommunityFigure
 
 
 def cards(tools: list[Tool]) -> list[Card]:

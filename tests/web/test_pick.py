@@ -3,7 +3,7 @@
 from shipwith.catalog.models import Tool
 from shipwith.panel.models import Persona, Review
 from shipwith.panel.selectors import PanelSummary
-from shipwith.web.community import Community
+from shipwith.votes.selectors import CommunityFigure
 from shipwith.web.pick import Side, pick, split_rows
 
 PERSONAS = [Persona(pk=n, key=k, name=k.title()) for n, k in enumerate(["builder", "skeptic"], 1)]
@@ -25,9 +25,14 @@ def panel(tool_id, verdicts, seats=4):
     return PanelSummary(reviews=reviews, seats=seats)
 
 
+def community(percent: int | None) -> CommunityFigure:
+    """Readers' figure with this share of 100 votes (None: too few votes to show one)."""
+    return CommunityFigure() if percent is None else CommunityFigure(percent, 100 - percent)
+
+
 def decide(a_verdicts, b_verdicts, ca=None, cb=None, a_fields=None, b_fields=None):
-    a = Side(tool(1, "Alpha", **(a_fields or {})), panel(1, a_verdicts), Community(percent=ca))
-    b = Side(tool(2, "Beta", **(b_fields or {})), panel(2, b_verdicts), Community(percent=cb))
+    a = Side(tool(1, "Alpha", **(a_fields or {})), panel(1, a_verdicts), community(ca))
+    b = Side(tool(2, "Beta", **(b_fields or {})), panel(2, b_verdicts), community(cb))
     return pick(a, b, split_rows(PERSONAS, a.panel, b.panel))
 
 
@@ -78,8 +83,8 @@ def test_incomplete_panel_gets_no_pick():
 
 
 def test_a_draft_panel_gets_no_pick_however_it_votes():
-    a = Side(tool(1, "Alpha"), panel(1, ["ship"] * 4), Community(percent=90))
-    b = Side(tool(2, "Beta"), panel(2, ["skip"] * 4), Community(percent=10))
+    a = Side(tool(1, "Alpha"), panel(1, ["ship"] * 4), community(90))
+    b = Side(tool(2, "Beta"), panel(2, ["skip"] * 4), community(10))
     a.panel.reviews[2].provider = "local"  # one take by the embedded model
     result = pick(a, b, split_rows(PERSONAS, a.panel, b.panel))
     assert result.winner is None and result.step == "draft"

@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from shipwith.catalog.pairs import pair_slug
 from shipwith.core.text import web_url
 from shipwith.panel.selectors import PanelSummary
-from shipwith.web.community import Community
+from shipwith.votes.selectors import CommunityFigure
 
 register = template.Library()
 register.filter("web_url", web_url)
@@ -52,13 +52,13 @@ def panel_split(panel: PanelSummary, personas: list | None = None):
 
 
 @register.inclusion_tag("web/charts/community_bar.svg")
-def community_bar(community: Community, name: str = ""):
+def community_bar(community: CommunityFigure, name: str = ""):
     """A bar of readers' ship share, or an empty track until the figure shows."""
     width = 160
     shown = community.percent is not None
     filled = round(width * community.percent / 100) if shown else 0
     if shown:
-        label = f"{name} community: {community.percent}% ship of {community.votes} votes"
+        label = f"{name} community: {community.percent}% ship of {community.total} votes"
     else:
         label = f"{name} community: not enough votes yet"
     return {"width": width, "filled": filled, "shown": shown, "label": label.strip()}
