@@ -53,10 +53,10 @@ def seed(size: int):
     from django.utils import timezone
 
     from shipwith.catalog.models import Category, Tool
+    from shipwith.comparisons.models import Comparison
     from shipwith.newsletter.models import Subscriber
     from shipwith.newsletter.selectors import Week
     from shipwith.panel.models import Persona, Review
-    from shipwith.web.models import Comparison
 
     week = Week.last_complete()
     categories = [

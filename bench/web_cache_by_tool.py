@@ -94,7 +94,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     tools = populate(args.tools)
     comparisons_publish()
-    from shipwith.web.models import Comparison
+    from shipwith.comparisons.models import Comparison
 
     pairs = Comparison.objects.published().select_related("tool_a", "tool_b")
     urls = pages(tools, list(pairs))

@@ -33,9 +33,10 @@ INSTALLED_APPS = [
     "shipwith.catalog",
     "shipwith.panel",
     "shipwith.votes",
+    "shipwith.ingest",
+    "shipwith.comparisons",
     "shipwith.newsletter",
     "shipwith.web",
-    "shipwith.ingest",
 ]
 
 MIDDLEWARE = [

@@ -9,13 +9,13 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from shipwith.comparisons.models import Comparison
 from shipwith.ingest.models import Candidate, Status
 from shipwith.newsletter.links import comparison_path, tool_path
 from shipwith.panel.models import LOW_CAPABILITY, Review
 from shipwith.panel.selectors import PanelSummary, panel_summaries
 from shipwith.votes.models import PairTally
 from shipwith.votes.selectors import CommunityFigure, community_summaries
-from shipwith.web.models import Comparison
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-w(\d{1,2})$")
 SUMMARY_CHARS = 280

@@ -9,6 +9,7 @@ from django.db.models.functions import Greatest, Lower
 
 from shipwith.catalog.models import Category, PaidTier, Source, Tool
 from shipwith.catalog.pairs import pair_resolve
+from shipwith.comparisons.models import Comparison
 from shipwith.core.text import web_url
 from shipwith.panel.models import (
     LOW_CAPABILITY,
@@ -20,7 +21,6 @@ from shipwith.panel.models import (
 )
 from shipwith.panel.selectors import PanelSummary, empty_seats, panel_summaries, verdict_since
 from shipwith.votes.selectors import CommunityFigure, community_figures
-from shipwith.web.models import Comparison
 from shipwith.web.pick import Pick, Side, SplitRow, pick, split_rows
 
 

@@ -11,10 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from shipwith.catalog.models import Tool
+from shipwith.comparisons.models import Comparison
 from shipwith.core.freshness import tools_touch
 from shipwith.core.text import plain_text_or_empty
 from shipwith.panel.selectors import PanelSummary, panel_summaries
-from shipwith.web.models import Comparison
 from shipwith.web.similarity import Doc, nearest_pairs
 
 PEERS = 3

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from shipwith.catalog.models import Category, Tool
-from shipwith.web.models import Comparison
+from shipwith.comparisons.models import Comparison
 
 
 class SiteSitemap(Sitemap):

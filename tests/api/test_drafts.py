@@ -3,8 +3,8 @@
 import pytest
 from django.utils import timezone
 
+from shipwith.comparisons.models import Comparison
 from shipwith.core.freshness import tools_touch
-from shipwith.web.models import Comparison
 from tests.web.factories import make_panel, make_tool
 
 pytestmark = pytest.mark.django_db

@@ -196,8 +196,8 @@ def test_readers_votes_show_in_the_lists_at_once(
 ):
     from django.utils import timezone
 
+    from shipwith.comparisons.models import Comparison
     from shipwith.votes.services import vote_cast, voter_create
-    from shipwith.web.models import Comparison
 
     Comparison.objects.create(
         tool_a=catalog["ollama"], tool_b=catalog["vllm"], published_at=timezone.now()

@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from shipwith.catalog.models import Tool
+from shipwith.comparisons.models import Comparison
 from shipwith.core.freshness import tools_touch
 from shipwith.votes.models import Rating, RatingFit, ToolTally
-from shipwith.web.models import Comparison
 from tests.web.factories import make_personas, make_review, make_tool
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,8 @@
 import pytest
 
 from shipwith.catalog.models import Category, Tool
+from shipwith.comparisons.models import Comparison
 from shipwith.panel.selectors import tools_lacking_panel
-from shipwith.web.models import Comparison
 
 pytestmark = pytest.mark.django_db
 

@@ -46,7 +46,7 @@ from django.utils import timezone
 from shipwith.catalog.models import Tool
 from shipwith.newsletter import services
 from shipwith.newsletter.selectors import Week
-from shipwith.web.models import Comparison
+from shipwith.comparisons.models import Comparison
 a, b = Tool.objects.order_by("slug")[:2]
 Comparison.objects.create(tool_a=a, tool_b=b, published_at=timezone.now())
 for n in range({subscribers}):

@@ -10,9 +10,9 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from shipwith.catalog.models import Category, Tool
+from shipwith.comparisons.models import Comparison
 from shipwith.newsletter.models import Subscriber
 from shipwith.panel.models import Persona, Review
-from shipwith.web.models import Comparison
 
 BASE_URL = "https://shipwith.test"
 
@@ -25,7 +25,7 @@ from shipwith.catalog.models import Category, Tool
 from shipwith.newsletter.models import Subscriber
 from shipwith.newsletter.selectors import Week
 from shipwith.newsletter.services import issue_compose
-from shipwith.web.models import Comparison
+from shipwith.comparisons.models import Comparison
 
 week = Week.last_complete()
 category = Category.objects.create(name="Inference servers", slug="inference-servers")

@@ -11,9 +11,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.utils import timezone
 
+from shipwith.comparisons.models import Comparison
 from shipwith.core.freshness import tools_touch
 from shipwith.panel.models import Review
-from shipwith.web.models import Comparison
 from tests.web.factories import make_panel, make_personas, make_review, make_tool
 
 pytestmark = pytest.mark.django_db

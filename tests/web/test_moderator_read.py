@@ -7,11 +7,11 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from shipwith.catalog.models import Vendor
+from shipwith.comparisons.models import Comparison
 from shipwith.core.freshness import tools_touch
 from shipwith.panel.llm import Model, register
 from shipwith.panel.llm.base import Generation
 from shipwith.panel.llm.registry import unregister
-from shipwith.web.models import Comparison
 from shipwith.web.services import comparisons_publish, moderator_read_write
 from tests.web.factories import make_panel, make_personas, make_review, make_tool
 

@@ -37,6 +37,7 @@ class Comparison(models.Model):
     objects = ComparisonQuerySet.as_manager()
 
     class Meta:
+        db_table = "web_comparison"  # its table since the pages app held it
         ordering = ["-published_at", "-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["tool_a", "tool_b"], name="one_comparison_per_pair")
