@@ -1,16 +1,17 @@
 """The one way ingest fetches anything: polite, bounded, and safe against SSRF.
 
 Every adapter and page read goes through `Fetcher.get`, so each request gets the same rules:
-only http(s); the host is resolved once and every address checked (no loopback, private,
-link-local, multicast, reserved or unspecified address) before connecting, on every redirect
-hop too, and the connection goes to the checked address (a DNS answer that changes between the
-check and the connect cannot move it); connect/read/total timeouts, the name's resolution
-bounded by the connect timeout too; a size cap counted while the body streams in; a
-content-type check for what the caller expects; hand-followed redirects with a limit and loop
-detection; bounded retries that honour Retry-After; a delay between requests to one host;
-robots.txt for page fetches (its first 500 KiB); conditional GETs with stored validators; a
-User-Agent naming the instance. Credentials a caller sends (an API token) go only to the
-origin it asked for: a redirect to another origin drops them.
+only http(s), on the allowed ports (80 and 443 unless configured); the host is resolved once
+and every address checked (no loopback, private, link-local, multicast, reserved or
+unspecified address) before connecting, on every redirect hop too, and the connection goes to
+the checked address (a DNS answer that changes between the check and the connect cannot move
+it); connect/read/total timeouts, the name's resolution bounded by the connect timeout too; a
+size cap counted while the body streams in; a content-type check for what the caller expects;
+hand-followed redirects with a limit and loop detection; bounded retries that honour
+Retry-After; a delay between requests to one host; robots.txt for page fetches (its first
+500 KiB); conditional GETs with stored validators; a User-Agent naming the instance.
+Credentials a caller sends (an API token) go only to the origin it asked for: a redirect to
+another origin drops them.
 """
 
 import ipaddress
@@ -22,7 +23,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -272,6 +273,7 @@ class Fetcher:
         *,
         validators: ValidatorStore | None = None,
         allow_private: bool | None = None,
+        allowed_ports: Collection[int] | None = None,
         max_bytes: int | None = None,
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
@@ -289,6 +291,7 @@ class Fetcher:
 
         self.validators = validators if validators is not None else MemoryValidators()
         self.allow_private = setting(allow_private, "SHIPWITH_INGEST_ALLOW_PRIVATE")
+        self.allowed_ports = setting(allowed_ports, "SHIPWITH_INGEST_ALLOWED_PORTS")
         self.max_bytes = setting(max_bytes, "SHIPWITH_INGEST_MAX_BYTES")
         self.total_timeout = setting(total_timeout, "SHIPWITH_INGEST_TOTAL_TIMEOUT")
         self.host_delay = setting(host_delay, "SHIPWITH_INGEST_HOST_DELAY")
@@ -460,6 +463,14 @@ class Fetcher:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise FetchError(url, "invalid port") from None
+        if port not in self.allowed_ports:
+            # Any other port of a public host (SMTP, SSH, a database) is no feed or API.
+            allowed = ", ".join(str(p) for p in sorted(self.allowed_ports))
+            raise FetchError(
+                url,
+                f"refused before connecting: port {port} is not allowed "
+                f"(SHIPWITH_INGEST_ALLOWED_PORTS: {allowed})",
+            )
         try:
             host = httpx.URL(url).raw_host.decode("ascii")  # IDNA: what DNS and TLS see
         except (httpx.InvalidURL, UnicodeError):
