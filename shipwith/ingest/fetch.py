@@ -149,25 +149,47 @@ def address_refusal(ip: IPAddress) -> str | None:
     return None
 
 
-def _inflater(url: str, encoding: str) -> Callable[[bytes], Iterator[bytes]]:
-    """Split a raw chunk into body pieces of at most 64 KB, inflating gzip/deflate bodies piece
-    by piece, so the size cap stops a body that expands a thousandfold before it is inflated."""
-    encoding = encoding.strip().lower()
-    if encoding in ("", "identity"):
-        return lambda chunk: iter((chunk,))
-    if encoding not in ("gzip", "x-gzip", "deflate"):
-        raise FetchError(url, f"unsupported content encoding {encoding!r}")
-    inflater = zlib.decompressobj(wbits=47)  # 32 + 15: a gzip or a zlib header
+class _Decoder:
+    """Turn a body's raw chunks into its pieces, inflating gzip and deflate at most 64 KB at a
+    time, and weigh it against the size cap as it comes, so that no body streams in for free.
 
-    def pieces(chunk: bytes) -> Iterator[bytes]:
-        if not chunk:  # the end: what zlib still holds
-            yield inflater.flush()
-            return
-        while chunk:
-            yield inflater.decompress(chunk, 65536)
-            chunk = inflater.unconsumed_tail
+    A body weighs what it inflates to, plus the bytes after the end of the compressed stream
+    (trailing garbage, further gzip members: dropped uninflated, as httpx drops them, but
+    counted), or the bytes received if those are more (a stream of empty deflate blocks
+    inflates to nothing). A 40 KB gzip that expands to 40 MB stops at the cap, never inflated
+    whole; so do megabytes of padding after a tiny member.
+    """
 
-    return pieces
+    def __init__(self, url: str, encoding: str) -> None:
+        encoding = encoding.strip().lower()
+        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+            raise FetchError(url, f"unsupported content encoding {encoding!r}")
+        compressed = encoding not in ("", "identity")
+        self._zlib = zlib.decompressobj(wbits=47) if compressed else None  # gzip or zlib header
+        self.received = 0
+        self.trailing = 0
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        """The body pieces in a raw chunk (at least one, maybe empty, so that each chunk is
+        weighed); an empty chunk is the end: what zlib still holds."""
+        self.received += len(chunk)
+        if self._zlib is None:
+            yield chunk
+        elif self._zlib.eof:
+            self.trailing += len(chunk)  # never handed to zlib, which would keep it all
+            yield b""
+        elif not chunk:
+            yield self._zlib.flush()
+        else:
+            while chunk:
+                yield self._zlib.decompress(chunk, 65536)
+                if self._zlib.eof:
+                    self.trailing += len(self._zlib.unused_data)
+                    return
+                chunk = self._zlib.unconsumed_tail
+
+    def weight(self, decoded: int) -> int:
+        return max(self.received, decoded + self.trailing)
 
 
 def _type_fits(content_type: str, expect: Expect) -> bool:
@@ -553,15 +575,13 @@ class Fetcher:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes and not truncate:
                 raise FetchError(url, f"body of {int(declared):,} bytes is over {max_bytes:,}")
-            inflate = _inflater(url, response.headers.get("content-encoding", ""))
+            decoder = _Decoder(url, response.headers.get("content-encoding", ""))
             body = bytearray()
             try:
-                # Raw bytes, inflated here no further than the cap: a 40 KB gzip that expands
-                # to 40 MB is stopped at the cap, never inflated whole.
                 for chunk in itertools.chain(response.iter_raw(), [b""]):
-                    for piece in inflate(chunk):
+                    for piece in decoder.feed(chunk):
                         body += piece
-                        if len(body) > max_bytes:
+                        if decoder.weight(len(body)) > max_bytes:
                             if truncate:
                                 return _Response.of(response, bytes(body[:max_bytes]))
                             raise FetchError(url, f"body is over {max_bytes:,} bytes; cut off")
