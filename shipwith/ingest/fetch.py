@@ -5,7 +5,8 @@ only http(s), on the allowed ports (80 and 443 unless configured); the host is r
 and every address checked (no loopback, private, link-local, multicast, reserved or
 unspecified address) before connecting, on every redirect hop too, and the connection goes to
 the checked address (a DNS answer that changes between the check and the connect cannot move
-it); connect/read/total timeouts, the name's resolution bounded by the connect timeout too; a
+it); connect and read timeouts, and one total timeout that bounds the whole fetch (DNS,
+every address tried, TLS, the status line and headers, the body, retries: see deadline.py); a
 size cap counted while the body streams in; a content-type check for what the caller expects;
 hand-followed redirects with a limit and loop detection; bounded retries that honour
 Retry-After; a delay between requests to one host; robots.txt for page fetches (its first
@@ -37,6 +38,7 @@ from django.core.cache import caches
 from protego import Protego
 
 from shipwith.core.http import retry_after_seconds
+from shipwith.ingest import deadline as fetch_deadline
 
 logger = logging.getLogger(__name__)
 
@@ -330,12 +332,11 @@ class Fetcher:
         # keep-alive, so one host's TLS session is never reused for another host on that IP.
         # trust_env=False: a proxy from the environment would connect somewhere unchecked.
         self._client = httpx.Client(
+            transport=fetch_deadline.transport(verify=verify),
             timeout=self._timeout,
-            verify=verify,
             follow_redirects=False,
             trust_env=False,
-            headers={"Accept-Encoding": "gzip, deflate"},  # what _inflater can bound
-            limits=httpx.Limits(max_keepalive_connections=0),
+            headers={"Accept-Encoding": "gzip, deflate"},  # what _Decoder can bound
         )
         self._last_request: dict[str, float] = {}
         self._robots: dict[str, Protego | bool] = {}  # by origin: rules, or allow/deny all
@@ -472,7 +473,7 @@ class Fetcher:
             time.sleep(wait)
         raise AssertionError("unreachable")
 
-    def _check(self, url: str) -> _Hop:
+    def _check(self, url: str, deadline: float) -> _Hop:
         """Refuse what ingest must not fetch, before any connection; return the address to use."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
@@ -497,7 +498,7 @@ class Fetcher:
             host = httpx.URL(url).raw_host.decode("ascii")  # IDNA: what DNS and TLS see
         except (httpx.InvalidURL, UnicodeError):
             raise FetchError(url, "invalid host name") from None
-        addresses = self._resolve(url, host, port)
+        addresses = self._resolve(url, host, port, deadline)
         if not addresses:
             raise FetchError(url, f"cannot resolve {host}")
         if not self.allow_private:
@@ -511,18 +512,18 @@ class Fetcher:
                     )
         return _Hop(url=url, host=host, port=port, addresses=addresses)
 
-    def _resolve(self, url: str, host: str, port: int) -> list[str]:
-        """The resolver's answer within the connect timeout (see _Lookups)."""
+    def _resolve(self, url: str, host: str, port: int, deadline: float) -> list[str]:
+        """The resolver's answer within the connect timeout and the deadline (see _Lookups)."""
         try:
             answer = _lookups.start(self.resolver, host, port)
         except _TooManyLookups as exc:
             raise FetchError(url, f"not resolving {host}: {exc}") from None
         try:
-            return answer.result(timeout=self.connect_timeout)
+            left = max(0.0, deadline - time.monotonic())
+            return answer.result(timeout=min(self.connect_timeout, left))
         except TimeoutError:  # before OSError: TimeoutError is one
-            raise FetchError(
-                url, f"resolving {host} timed out after {self.connect_timeout:g} s"
-            ) from None
+            reason = f"resolving {host} timed out after {self.connect_timeout:g} s"
+            raise self._failure(url, deadline, reason) from None
         except (OSError, UnicodeError) as exc:
             raise FetchError(url, f"cannot resolve {host}: {exc}") from None
 
@@ -537,6 +538,12 @@ class Fetcher:
             return
         if last := self._last_request.get(host):
             wait = last + delay - time.monotonic()
+            if time.monotonic() + wait > deadline:
+                raise FetchError(
+                    url,
+                    f"waiting {wait:.1f} s to ask {host} again would pass the "
+                    f"{self.total_timeout:g} s limit",
+                )
             if wait > 0:
                 time.sleep(wait)
         key = f"ingest:pace:{host}"
@@ -564,9 +571,9 @@ class Fetcher:
         max_bytes: int,
         truncate: bool = False,
     ) -> "_Response":
-        hop = self._check(url)
+        hop = self._check(url, deadline)
         self._pace(url, hop.host, deadline)
-        response = self._send(url, hop, headers)
+        response = self._send(url, hop, headers, deadline)
         try:
             if response.status_code in REDIRECTS or response.status_code in RETRIED:
                 return _Response.of(response, b"")
@@ -585,20 +592,23 @@ class Fetcher:
                             if truncate:
                                 return _Response.of(response, bytes(body[:max_bytes]))
                             raise FetchError(url, f"body is over {max_bytes:,} bytes; cut off")
-                    if time.monotonic() > deadline:
-                        raise FetchError(url, f"took longer than {self.total_timeout:.0f} s")
             except zlib.error as exc:
                 raise FetchError(url, f"compressed body is corrupt: {exc}") from None
             except httpx.TimeoutException:
-                raise FetchError(url, "timed out reading the body") from None
+                raise self._failure(url, deadline, "timed out reading the body") from None
             except httpx.HTTPError as exc:
-                raise FetchError(url, f"reading the body failed: {exc}") from None
+                reason = f"reading the body failed: {exc}"
+                raise self._failure(url, deadline, reason) from None
             return _Response.of(response, bytes(body))
         finally:
             response.close()
 
-    def _send(self, url: str, hop: _Hop, headers: dict[str, str]) -> httpx.Response:
-        """Send to the checked addresses in turn (an IPv6 address may be unreachable here)."""
+    def _send(
+        self, url: str, hop: _Hop, headers: dict[str, str], deadline: float
+    ) -> httpx.Response:
+        """Send to the checked addresses in turn (an IPv6 address may be unreachable here),
+        all of them within the deadline, which the connection then keeps while its body is
+        read."""
         host_header = httpx.URL(url).netloc.decode("ascii")
         https = urlsplit(url).scheme == "https"
         for index, address in enumerate(hop.addresses):
@@ -610,16 +620,25 @@ class Fetcher:
                 extensions={"sni_hostname": hop.host} if https else {},
             )
             try:
-                return self._client.send(request, stream=True)
+                with fetch_deadline.until(deadline):
+                    return self._client.send(request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if index + 1 < len(hop.addresses):
+                if index + 1 < len(hop.addresses) and time.monotonic() < deadline:
                     continue
-                raise FetchError(url, f"connection failed: {exc}") from None
+                raise self._failure(url, deadline, f"connection failed: {exc}") from None
             except httpx.TimeoutException as exc:
-                raise FetchError(url, f"timed out ({type(exc).__name__})") from None
+                reason = f"timed out ({type(exc).__name__})"
+                raise self._failure(url, deadline, reason) from None
             except httpx.HTTPError as exc:
-                raise FetchError(url, f"connection failed: {exc}") from None
+                raise self._failure(url, deadline, f"connection failed: {exc}") from None
         raise AssertionError("a hop has at least one address")
+
+    def _failure(self, url: str, deadline: float, reason: str) -> FetchError:
+        """The error of a step that failed: the total timeout's when that has run out (each
+        step is cut short by it, see deadline.py), else the step's own `reason`."""
+        if time.monotonic() >= deadline:
+            reason = f"took longer than {self.total_timeout:g} s (the total timeout)"
+        return FetchError(url, reason)
 
     def _fetched(self, url: str, final_url: str, response: "_Response") -> Fetched:
         return Fetched(

@@ -49,6 +49,7 @@ class Reply:
     stall_body: float = 0.0  # seconds to wait after the headers, before the body
     stream_bytes: int = 0  # after `body`, send this many filler bytes ("x"), in chunks
     drip: float = 0.0  # with stream_bytes: seconds between 1 KB pieces (a slow trickle)
+    drip_head: float = 0.0  # seconds between the bytes of the status line and headers
     chunked: bool = False  # no Content-Length: the client learns the size only by reading
     redirect: str | None = None  # a Location (path or absolute URL), sent with `status` 302
 
@@ -216,7 +217,14 @@ class FixtureServer:
                     self.send_header("Transfer-Encoding", "chunked")
                 else:
                     self.send_header("Content-Length", str(length))
-                self.end_headers()
+                if not reply.drip_head:
+                    return self.end_headers()
+                head = b"".join(self._headers_buffer) + b"\r\n"
+                self._headers_buffer = []
+                for byte in head:
+                    self.wfile.write(bytes((byte,)))
+                    self.wfile.flush()
+                    time.sleep(reply.drip_head)
 
             def _stream(self, reply: Reply, headers: dict[str, str]):
                 self._head(reply, headers, len(reply.body) + reply.stream_bytes)
