@@ -210,6 +210,10 @@ SHIPWITH_INGEST_HOST_DELAY = float(env("SHIPWITH_INGEST_HOST_DELAY", "1"))  # se
 SHIPWITH_INGEST_RETRIES = int(env("SHIPWITH_INGEST_RETRIES", "2"))
 SHIPWITH_INGEST_RETRY_AFTER_MAX = float(env("SHIPWITH_INGEST_RETRY_AFTER_MAX", "30"))
 SHIPWITH_INGEST_MAX_REDIRECTS = int(env("SHIPWITH_INGEST_MAX_REDIRECTS", "5"))
+# The only ports ingest connects to, on any host and every redirect hop (ALLOW_PRIVATE opens none).
+SHIPWITH_INGEST_ALLOWED_PORTS = frozenset(
+    int(port) for port in env_list("SHIPWITH_INGEST_ALLOWED_PORTS", "80,443")
+)
 SHIPWITH_GITHUB_TOKEN = env("SHIPWITH_GITHUB_TOKEN")  # github sources: 5,000 requests/h, not 60
 # The API hosts the token may go to (a GitHub Enterprise host can be added): a github source
 # with any other host is read without it.
