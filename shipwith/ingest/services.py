@@ -45,12 +45,18 @@ logger = logging.getLogger(__name__)
 # A source's run holds a lease this long; a crashed run's lease lapses on its own.
 RUN_LEASE = dt.timedelta(hours=1)
 ERROR_CHARS = 4000
+PROBLEM_CHARS, KEY_CHARS = 1000, 200
 # The PostgreSQL advisory lock taken to add candidates ("Shipwith" in ASCII).
 CANDIDATES_LOCK = 0x5368_6970_7769_7468
 
 
 class IngestError(Exception):
     """A request ingest refuses, with a message that says what and where."""
+
+
+# What an item ingest cannot take raises: reported with its message alone. Anything else is a
+# bug the item tripped, reported with its type and logged with its traceback.
+ITEM_ERRORS = (IngestError, ValueError, DatabaseError)
 
 
 # ---------------------------------------------------------------- sources
@@ -423,7 +429,11 @@ def items_ingest(
     tick: Callable[[], None] = lambda: None,
 ) -> SourceReport:
     """Store what a source listed: each item in its own transaction, so a bad item is
-    reported (naming the source and the item) and the others are kept."""
+    reported (naming the source and the item) and the others are kept.
+
+    Whatever one item raises while it is matched, stored or published stays with it; only the
+    listing itself failing (`items` raising) fails the source.
+    """
     run = run or _Run()
     report = SourceReport(source.name)
     now = timezone.now()
@@ -431,7 +441,7 @@ def items_ingest(
         tick()
         report.items += 1
         if isinstance(entry, ItemProblem):
-            report.problems.append(f"source '{source.name}', item '{entry.key}': {entry.message}")
+            _problem(report, source, entry.key, entry.message)
             continue
         try:
             with transaction.atomic():
@@ -441,11 +451,23 @@ def items_ingest(
                 if _publishable(source, candidate):
                     candidate_accept(candidate_id=candidate.pk, decided_by=source.name)
                     report.accepted += 1
-        except (IngestError, ValueError, DatabaseError) as exc:
-            report.problems.append(f"source '{source.name}', item '{entry.key}': {exc}")
+        except ITEM_ERRORS as exc:
+            _problem(report, source, entry.key, str(exc))
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug one item trips never stops the others
+            _problem(report, source, entry.key, f"{type(exc).__name__}: {exc}", exc_info=True)
             continue
         setattr(report, outcome, getattr(report, outcome) + 1)
     return report
+
+
+def _problem(
+    report: SourceReport, source: IngestSource, key: str, message: str, *, exc_info: bool = False
+) -> None:
+    # Clipped: a hostile key or value must not flood the report, the log or the source row.
+    problem = f"source '{source.name}', item '{key[:KEY_CHARS]}': {message}"[:PROBLEM_CHARS]
+    report.problems.append(problem)
+    logger.warning("%s", problem, exc_info=exc_info)
 
 
 def _publishable(source: IngestSource, candidate: Candidate) -> bool:
