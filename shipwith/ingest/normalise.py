@@ -18,6 +18,7 @@ from shipwith.catalog.models import Tool
 from shipwith.core.text import plain_text
 
 MILLION = Decimal(1_000_000)
+PER_MTOK = "USD per 1M tokens"
 # The largest integer SQLite and PostgreSQL's bigint store (and Python's json writes back).
 LARGEST_WHOLE = 2**63 - 1
 
@@ -174,19 +175,19 @@ def _tidy(value: Decimal) -> Decimal:
 
 
 def column_decimal(
-    model: type[models.Model], name: str, value: Decimal, *, field: str, given: Any, unit: str
+    model: type[models.Model], name: str, value: Decimal, *, field: str, shown: str, unit: str
 ) -> Decimal:
     """`value` rounded to the places the decimal column `model.name` keeps, as it will be stored.
 
-    ValueError when the column cannot hold it: PostgreSQL refuses it, and SQLite stores it but
-    cannot read it back.
+    ValueError naming `field` and the value as given (`shown`) when the column cannot hold it:
+    PostgreSQL refuses it, and SQLite stores it but cannot read it back.
     """
     column = model._meta.get_field(name)
     step = Decimal(1).scaleb(-column.decimal_places)
     largest = Decimal(10) ** (column.max_digits - column.decimal_places) - step
     if not -largest <= value <= largest:  # compared before rounding: 1e30 cannot be rounded
         raise ValueError(
-            f"{field} {given!r} is beyond what the catalog holds (at most {largest} {unit})"
+            f"{field} {shown} is beyond what the catalog holds (at most {largest} {unit})"
         )
     return value.quantize(step)
 
@@ -215,7 +216,7 @@ def price_per_mtok(value: Any, *, field: str, per_token: bool) -> Decimal | None
     except ArithmeticError:  # beyond what Decimal itself holds ("1e999999")
         per_mtok = Decimal("Infinity")
     price = column_decimal(
-        Tool, "price_amount", per_mtok, field=field, given=value, unit="USD per 1M tokens"
+        Tool, "price_amount", per_mtok, field=field, shown=repr(value), unit=PER_MTOK
     )
     return _tidy(price)
 

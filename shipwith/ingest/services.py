@@ -15,7 +15,7 @@ from shipwith.catalog.identifiers import tool_domain
 from shipwith.catalog.models import Category, PriceChange, PriceKind, Source, Tag, Tool, Vendor
 from shipwith.core.freshness import tools_touch
 from shipwith.core.text import plain_text
-from shipwith.ingest import selectors
+from shipwith.ingest import normalise, selectors
 from shipwith.ingest.categorise import Categoriser
 from shipwith.ingest.changes import (
     LICENCE,
@@ -577,15 +577,35 @@ def _free_identifier(field_name: str, value: str, tool_pk: int | None = None) ->
     return "" if taken else value
 
 
+def _price_stored(candidate: Candidate, price: str) -> Decimal:
+    """The candidate's price as the catalog stores it (PriceChange's columns are Tool's), or
+    IngestError before anything is written: candidates stored before prices were bounded at
+    normalisation may hold one no column does."""
+    try:
+        return normalise.column_decimal(
+            Tool,
+            "price_amount",
+            Decimal(price),
+            field=PRICE,
+            shown=price,
+            unit=normalise.PER_MTOK,
+        )
+    except (ValueError, ArithmeticError) as exc:
+        raise IngestError(
+            f"candidate {candidate.pk} ({candidate.name}): {exc}; not accepted"
+        ) from None
+
+
 def _tool_create(candidate: Candidate, category: Category) -> Tool:
     facts = candidate.facts
+    price = money(facts.get(PRICE))
+    amount = _price_stored(candidate, price) if price is not None else None
     description = plain_text(facts.get("description") or "")[:5000]
     vendor = None
     if candidate.vendor:
         vendor, _ = Vendor.objects.get_or_create(
             slug=slugify(candidate.vendor) or "vendor", defaults={"name": candidate.vendor}
         )
-    price = money(facts.get(PRICE))
     release = facts.get("release_date")
     tool = Tool.objects.create(
         name=candidate.name[:120],
@@ -599,7 +619,7 @@ def _tool_create(candidate: Candidate, category: Category) -> Tool:
         homepage=(facts.get("homepage") or "")[:200],
         release_date=dt.date.fromisoformat(release) if release else None,
         price_kind=PriceKind.USAGE if price is not None else "",
-        price_amount=Decimal(price) if price is not None else None,
+        price_amount=amount,
         price_unit=PRICE_UNIT if price is not None else "",
         huggingface_id=_free_identifier("huggingface_id", candidate.huggingface_id),
         openrouter_slug=_free_identifier("openrouter_slug", candidate.openrouter_slug),
@@ -640,17 +660,18 @@ def _tool_update(candidate: Candidate, tool: Tool, now) -> bool:
     changes = candidate.changes
     if PRICE in changes:
         old, new = changes[PRICE]
+        amount = _price_stored(candidate, new)
         PriceChange.objects.create(
             tool=tool,
             field="price_amount",
             old=Decimal(old) if old is not None else None,
-            new=Decimal(new),
+            new=amount,
             currency="USD",
             unit=PRICE_UNIT if not tool.price_kind else tool.price_unit,
             changed_at=now,
             source=_where(candidate, PRICE),
         )
-        tool.price_kind, tool.price_amount = PriceKind.USAGE, Decimal(new)
+        tool.price_kind, tool.price_amount = PriceKind.USAGE, amount
         tool.price_unit = tool.price_unit or PRICE_UNIT
         tool.price_currency = "USD"
     if LICENCE in changes:

@@ -4,14 +4,17 @@ a value the catalog cannot hold is refused on accept with a message, never a cra
 import io
 import json
 import logging
+from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.utils.text import capfirst
 
+from shipwith.catalog.models import PriceChange, Tool, Vendor
 from shipwith.ingest.adapters.openrouter import OpenRouterAdapter
 from shipwith.ingest.categorise import Categoriser
-from shipwith.ingest.models import Candidate, IngestSource
-from shipwith.ingest.services import items_ingest
+from shipwith.ingest.models import Candidate, IngestSource, Status
+from shipwith.ingest.services import IngestError, candidate_accept, items_ingest
 from tests.ingest.conftest import make_item
 from tests.ingest.server import fixture
 from tests.ingest.test_page_read import deep_json_ld_page
@@ -20,6 +23,8 @@ pytestmark = pytest.mark.django_db
 
 OPENROUTER = "/api/v1/models"
 HN = "/api/v1/search_by_date?tags=show_hn&hitsPerPage=100"
+# A price no column of the catalog holds (numeric(12, 4): below 10^8).
+TOO_DEAR = "1000000000"
 
 
 @pytest.fixture
@@ -141,3 +146,106 @@ def test_a_record_that_trips_a_bug_while_matched_is_skipped_and_named(
     ]
     assert list(Candidate.objects.values_list("name", flat=True)) == ["Fnord"]
     assert "source 'show-hn', item '1'" in caplog.text
+
+
+# ---------------------------------------------------------------- accept
+
+
+def too_dear(gpt4o_mini, make_source) -> tuple[Candidate, Candidate]:
+    """A new tool and a price change at a price no column holds, as a run stored them before
+    prices were bounded."""
+    items_ingest(
+        source=make_source(),
+        items=[
+            make_item(
+                "Zorblax",
+                key="zorblax",
+                vendor="Zorblax Labs",
+                price_input_per_mtok=Decimal(TOO_DEAR),
+                category_hint="hosted-models",
+            ),
+            make_item(
+                "OpenAI: GPT-4o-mini",
+                key="openai/gpt-4o-mini",
+                openrouter="openai/gpt-4o-mini",
+                price_input_per_mtok=Decimal(TOO_DEAR),
+            ),
+        ],
+    )
+    new = Candidate.objects.get(status=Status.NEW)
+    update = Candidate.objects.get(status=Status.UPDATE)
+    return new, update
+
+
+def refusal(candidate: Candidate) -> str:
+    return (
+        f"candidate {candidate.pk} ({candidate.name}): price_input_per_mtok {TOO_DEAR} is beyond "
+        "what the catalog holds (at most 99999999.9999 USD per 1M tokens); not accepted"
+    )
+
+
+def assert_nothing_written(gpt4o_mini) -> None:
+    assert list(Tool.objects.values_list("slug", "price_amount")) == [
+        ("gpt-4o-mini", Decimal("0.15"))
+    ]
+    assert not PriceChange.objects.exists()
+    assert not Vendor.objects.filter(name="Zorblax Labs").exists()
+    assert not Candidate.objects.filter(status=Status.ACCEPTED).exists()
+
+
+def test_accept_refuses_a_price_the_catalog_cannot_hold(gpt4o_mini, make_source):
+    for candidate in too_dear(gpt4o_mini, make_source):
+        with pytest.raises(IngestError) as refused:
+            candidate_accept(candidate_id=candidate.pk)
+        assert str(refused.value) == refusal(candidate)
+    assert_nothing_written(gpt4o_mini)
+
+
+def test_the_cli_refuses_to_accept_a_price_the_catalog_cannot_hold(gpt4o_mini, make_source):
+    new, update = too_dear(gpt4o_mini, make_source)
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="2 of 2 not decided"):
+        call_command("ingest", "accept", str(new.pk), str(update.pk), stderr=err)
+
+    assert refusal(new) in err.getvalue() and refusal(update) in err.getvalue()
+    assert_nothing_written(gpt4o_mini)
+
+
+def test_the_admin_refuses_to_accept_a_price_the_catalog_cannot_hold(
+    admin_client, gpt4o_mini, make_source
+):
+    new, update = too_dear(gpt4o_mini, make_source)
+
+    response = admin_client.post(
+        "/admin/ingest/candidate/",
+        {"action": "accept", "_selected_action": [new.pk, update.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert capfirst(refusal(new)) in page and capfirst(refusal(update)) in page
+    assert_nothing_written(gpt4o_mini)
+
+
+def test_a_trusted_source_skips_a_price_it_cannot_publish_and_publishes_the_rest(
+    categories, make_source
+):
+    trusted = make_source("openrouter", "openrouter", autopublish=True)
+    items = [
+        make_item("Zorblax", key="zorblax", price_input_per_mtok=Decimal(TOO_DEAR),
+                  category_hint="hosted-models"),
+        make_item("Fnord", key="fnord", price_input_per_mtok=Decimal("0.2"),
+                  category_hint="hosted-models"),
+    ]  # fmt: skip
+
+    report = items_ingest(source=trusted, items=items)
+
+    assert report.accepted == 1 and len(report.problems) == 1
+    assert report.problems[0].startswith("source 'openrouter', item 'zorblax': candidate ")
+    assert report.problems[0].endswith(
+        f"(Zorblax): price_input_per_mtok {TOO_DEAR} is beyond what the catalog holds "
+        "(at most 99999999.9999 USD per 1M tokens); not accepted"
+    )
+    assert list(Tool.objects.values_list("name", "price_amount")) == [("Fnord", Decimal("0.2"))]
