@@ -98,7 +98,9 @@ def test_bad_prices_are_refused_with_the_field_and_value(value, message):
 
 
 def test_a_price_per_million_is_bounded_like_one_per_token():
-    assert n.price_per_mtok(99999999.9999, field="cost", per_token=False) == Decimal("99999999.9999")
+    assert n.price_per_mtok(99999999.9999, field="cost", per_token=False) == Decimal(
+        "99999999.9999"
+    )
     with pytest.raises(ValueError, match="cost 100000000 is beyond what the catalog holds"):
         n.price_per_mtok(100000000, field="cost", per_token=False)
 
