@@ -130,8 +130,18 @@ if env_bool("SHIPWITH_HTTPS"):
 # Admin sign-in attempts per client address ("N/s|m|h|d"); past that, 429 with Retry-After.
 SHIPWITH_ADMIN_LOGIN_RATE = env("SHIPWITH_ADMIN_LOGIN_RATE", "10/m")
 
-# The panel's default model: "local", "openai:MODEL" or "anthropic:MODEL".
-SHIPWITH_LLM = env("SHIPWITH_LLM", "local")
+# The panel's default model: "auto" (a model server already running on this machine, else the
+# embedded model; shipwith/panel/llm/discover.py), "local", "openai:MODEL" or "anthropic:MODEL".
+SHIPWITH_LLM = env("SHIPWITH_LLM", "auto")
+# auto: part of a model id to prefer (e.g. "qwen"), and the ports asked on 127.0.0.1 (Ollama,
+# llama.cpp's server, LM Studio).
+SHIPWITH_LLM_AUTO_PREFER = env("SHIPWITH_LLM_AUTO_PREFER")
+SHIPWITH_LLM_AUTO_PORTS = [
+    int(port) for port in env_list("SHIPWITH_LLM_AUTO_PORTS", "11434,8080,1234")
+]
+# The server of the openai: model SHIPWITH_LLM names, when not OPENAI_BASE_URL's (`up` sets it
+# for its worker and web server when auto found one; other openai: specs keep OPENAI_BASE_URL).
+SHIPWITH_LLM_BASE_URL = env("SHIPWITH_LLM_BASE_URL")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
