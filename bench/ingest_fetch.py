@@ -134,7 +134,7 @@ def fetch_costs(requests: int) -> None:
     body = json.dumps({"data": ["x" * 100] * 1000}).encode()  # ~100 KB
     with FixtureServer() as server:
         url = server.serve("/models.json", body)
-        fetcher = Fetcher(allow_private=True, host_delay=0)
+        fetcher = Fetcher(allow_private=True, allowed_ports={server.port}, host_delay=0)
         # The Fetcher opens a connection per request (it pins addresses, not hosts), so the
         # fair baseline does too; the keep-alive client shows what reusing connections saves.
         fresh = httpx.Client(trust_env=False, limits=httpx.Limits(max_keepalive_connections=0))

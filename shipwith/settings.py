@@ -131,8 +131,18 @@ if env_bool("SHIPWITH_HTTPS"):
 # Admin sign-in attempts per client address ("N/s|m|h|d"); past that, 429 with Retry-After.
 SHIPWITH_ADMIN_LOGIN_RATE = env("SHIPWITH_ADMIN_LOGIN_RATE", "10/m")
 
-# The panel's default model: "local", "openai:MODEL" or "anthropic:MODEL".
-SHIPWITH_LLM = env("SHIPWITH_LLM", "local")
+# The panel's default model: "auto" (a model server already running on this machine, else the
+# embedded model; shipwith/panel/llm/discover.py), "local", "openai:MODEL" or "anthropic:MODEL".
+SHIPWITH_LLM = env("SHIPWITH_LLM", "auto")
+# auto: part of a model id to prefer (e.g. "qwen"), and the ports asked on 127.0.0.1 (Ollama,
+# llama.cpp's server, LM Studio).
+SHIPWITH_LLM_AUTO_PREFER = env("SHIPWITH_LLM_AUTO_PREFER")
+SHIPWITH_LLM_AUTO_PORTS = [
+    int(port) for port in env_list("SHIPWITH_LLM_AUTO_PORTS", "11434,8080,1234")
+]
+# The server of the openai: model SHIPWITH_LLM names, when not OPENAI_BASE_URL's (`up` sets it
+# for its worker and web server when auto found one; other openai: specs keep OPENAI_BASE_URL).
+SHIPWITH_LLM_BASE_URL = env("SHIPWITH_LLM_BASE_URL")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
@@ -211,6 +221,10 @@ SHIPWITH_INGEST_HOST_DELAY = float(env("SHIPWITH_INGEST_HOST_DELAY", "1"))  # se
 SHIPWITH_INGEST_RETRIES = int(env("SHIPWITH_INGEST_RETRIES", "2"))
 SHIPWITH_INGEST_RETRY_AFTER_MAX = float(env("SHIPWITH_INGEST_RETRY_AFTER_MAX", "30"))
 SHIPWITH_INGEST_MAX_REDIRECTS = int(env("SHIPWITH_INGEST_MAX_REDIRECTS", "5"))
+# The only ports ingest connects to, on any host and every redirect hop (ALLOW_PRIVATE opens none).
+SHIPWITH_INGEST_ALLOWED_PORTS = frozenset(
+    int(port) for port in env_list("SHIPWITH_INGEST_ALLOWED_PORTS", "80,443")
+)
 SHIPWITH_GITHUB_TOKEN = env("SHIPWITH_GITHUB_TOKEN")  # github sources: 5,000 requests/h, not 60
 # The API hosts the token may go to (a GitHub Enterprise host can be added): a github source
 # with any other host is read without it.

@@ -1,5 +1,15 @@
+import os
+
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+
+# No test asks this machine's model servers by accident: SHIPWITH_LLM=auto (the default) means
+# the embedded model here and in every process a test starts. Tests of auto opt in with a
+# server of their own (tests/panel/test_panel_auto.py). pytest-django read the settings already.
+if os.environ.get("SHIPWITH_LLM", "").strip().lower() in ("", "auto"):
+    os.environ["SHIPWITH_LLM"] = "local"
+    settings.SHIPWITH_LLM = "local"
 
 
 @pytest.fixture

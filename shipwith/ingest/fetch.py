@@ -1,16 +1,18 @@
 """The one way ingest fetches anything: polite, bounded, and safe against SSRF.
 
 Every adapter and page read goes through `Fetcher.get`, so each request gets the same rules:
-only http(s); the host is resolved once and every address checked (no loopback, private,
-link-local, multicast, reserved or unspecified address) before connecting, on every redirect
-hop too, and the connection goes to the checked address (a DNS answer that changes between the
-check and the connect cannot move it); connect/read/total timeouts, the name's resolution
-bounded by the connect timeout too; a size cap counted while the body streams in; a
-content-type check for what the caller expects; hand-followed redirects with a limit and loop
-detection; bounded retries that honour Retry-After; a delay between requests to one host;
-robots.txt for page fetches (its first 500 KiB); conditional GETs with stored validators; a
-User-Agent naming the instance. Credentials a caller sends (an API token) go only to the
-origin it asked for: a redirect to another origin drops them.
+only http(s), on the allowed ports (80 and 443 unless configured); the host is resolved once
+and every address checked (no loopback, private, link-local, multicast, reserved or
+unspecified address) before connecting, on every redirect hop too, and the connection goes to
+the checked address (a DNS answer that changes between the check and the connect cannot move
+it); connect and read timeouts, and one total timeout that bounds the whole fetch (DNS,
+every address tried, TLS, the status line and headers, the body, retries: see deadline.py); a
+size cap counted while the body streams in; a content-type check for what the caller expects;
+hand-followed redirects with a limit and loop detection; bounded retries that honour
+Retry-After; a delay between requests to one host; robots.txt for page fetches (its first
+500 KiB); conditional GETs with stored validators; a User-Agent naming the instance.
+Credentials a caller sends (an API token) go only to the origin it asked for: a redirect to
+another origin drops them.
 """
 
 import ipaddress
@@ -22,7 +24,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -36,6 +38,7 @@ from django.core.cache import caches
 from protego import Protego
 
 from shipwith.core.http import retry_after_seconds
+from shipwith.ingest import deadline as fetch_deadline
 
 logger = logging.getLogger(__name__)
 
@@ -148,25 +151,47 @@ def address_refusal(ip: IPAddress) -> str | None:
     return None
 
 
-def _inflater(url: str, encoding: str) -> Callable[[bytes], Iterator[bytes]]:
-    """Split a raw chunk into body pieces of at most 64 KB, inflating gzip/deflate bodies piece
-    by piece, so the size cap stops a body that expands a thousandfold before it is inflated."""
-    encoding = encoding.strip().lower()
-    if encoding in ("", "identity"):
-        return lambda chunk: iter((chunk,))
-    if encoding not in ("gzip", "x-gzip", "deflate"):
-        raise FetchError(url, f"unsupported content encoding {encoding!r}")
-    inflater = zlib.decompressobj(wbits=47)  # 32 + 15: a gzip or a zlib header
+class _Decoder:
+    """Turn a body's raw chunks into its pieces, inflating gzip and deflate at most 64 KB at a
+    time, and weigh it against the size cap as it comes, so that no body streams in for free.
 
-    def pieces(chunk: bytes) -> Iterator[bytes]:
-        if not chunk:  # the end: what zlib still holds
-            yield inflater.flush()
-            return
-        while chunk:
-            yield inflater.decompress(chunk, 65536)
-            chunk = inflater.unconsumed_tail
+    A body weighs what it inflates to, plus the bytes after the end of the compressed stream
+    (trailing garbage, further gzip members: dropped uninflated, as httpx drops them, but
+    counted), or the bytes received if those are more (a stream of empty deflate blocks
+    inflates to nothing). A 40 KB gzip that expands to 40 MB stops at the cap, never inflated
+    whole; so do megabytes of padding after a tiny member.
+    """
 
-    return pieces
+    def __init__(self, url: str, encoding: str) -> None:
+        encoding = encoding.strip().lower()
+        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+            raise FetchError(url, f"unsupported content encoding {encoding!r}")
+        compressed = encoding not in ("", "identity")
+        self._zlib = zlib.decompressobj(wbits=47) if compressed else None  # gzip or zlib header
+        self.received = 0
+        self.trailing = 0
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        """The body pieces in a raw chunk (at least one, maybe empty, so that each chunk is
+        weighed); an empty chunk is the end: what zlib still holds."""
+        self.received += len(chunk)
+        if self._zlib is None:
+            yield chunk
+        elif self._zlib.eof:
+            self.trailing += len(chunk)  # never handed to zlib, which would keep it all
+            yield b""
+        elif not chunk:
+            yield self._zlib.flush()
+        else:
+            while chunk:
+                yield self._zlib.decompress(chunk, 65536)
+                if self._zlib.eof:
+                    self.trailing += len(self._zlib.unused_data)
+                    return
+                chunk = self._zlib.unconsumed_tail
+
+    def weight(self, decoded: int) -> int:
+        return max(self.received, decoded + self.trailing)
 
 
 def _type_fits(content_type: str, expect: Expect) -> bool:
@@ -272,6 +297,7 @@ class Fetcher:
         *,
         validators: ValidatorStore | None = None,
         allow_private: bool | None = None,
+        allowed_ports: Collection[int] | None = None,
         max_bytes: int | None = None,
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
@@ -289,6 +315,7 @@ class Fetcher:
 
         self.validators = validators if validators is not None else MemoryValidators()
         self.allow_private = setting(allow_private, "SHIPWITH_INGEST_ALLOW_PRIVATE")
+        self.allowed_ports = setting(allowed_ports, "SHIPWITH_INGEST_ALLOWED_PORTS")
         self.max_bytes = setting(max_bytes, "SHIPWITH_INGEST_MAX_BYTES")
         self.total_timeout = setting(total_timeout, "SHIPWITH_INGEST_TOTAL_TIMEOUT")
         self.host_delay = setting(host_delay, "SHIPWITH_INGEST_HOST_DELAY")
@@ -305,12 +332,11 @@ class Fetcher:
         # keep-alive, so one host's TLS session is never reused for another host on that IP.
         # trust_env=False: a proxy from the environment would connect somewhere unchecked.
         self._client = httpx.Client(
+            transport=fetch_deadline.transport(verify=verify),
             timeout=self._timeout,
-            verify=verify,
             follow_redirects=False,
             trust_env=False,
-            headers={"Accept-Encoding": "gzip, deflate"},  # what _inflater can bound
-            limits=httpx.Limits(max_keepalive_connections=0),
+            headers={"Accept-Encoding": "gzip, deflate"},  # what _Decoder can bound
         )
         self._last_request: dict[str, float] = {}
         self._robots: dict[str, Protego | bool] = {}  # by origin: rules, or allow/deny all
@@ -447,7 +473,7 @@ class Fetcher:
             time.sleep(wait)
         raise AssertionError("unreachable")
 
-    def _check(self, url: str) -> _Hop:
+    def _check(self, url: str, deadline: float) -> _Hop:
         """Refuse what ingest must not fetch, before any connection; return the address to use."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
@@ -460,11 +486,19 @@ class Fetcher:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise FetchError(url, "invalid port") from None
+        if port not in self.allowed_ports:
+            # Any other port of a public host (SMTP, SSH, a database) is no feed or API.
+            allowed = ", ".join(str(p) for p in sorted(self.allowed_ports))
+            raise FetchError(
+                url,
+                f"refused before connecting: port {port} is not allowed "
+                f"(SHIPWITH_INGEST_ALLOWED_PORTS: {allowed})",
+            )
         try:
             host = httpx.URL(url).raw_host.decode("ascii")  # IDNA: what DNS and TLS see
         except (httpx.InvalidURL, UnicodeError):
             raise FetchError(url, "invalid host name") from None
-        addresses = self._resolve(url, host, port)
+        addresses = self._resolve(url, host, port, deadline)
         if not addresses:
             raise FetchError(url, f"cannot resolve {host}")
         if not self.allow_private:
@@ -478,18 +512,18 @@ class Fetcher:
                     )
         return _Hop(url=url, host=host, port=port, addresses=addresses)
 
-    def _resolve(self, url: str, host: str, port: int) -> list[str]:
-        """The resolver's answer within the connect timeout (see _Lookups)."""
+    def _resolve(self, url: str, host: str, port: int, deadline: float) -> list[str]:
+        """The resolver's answer within the connect timeout and the deadline (see _Lookups)."""
         try:
             answer = _lookups.start(self.resolver, host, port)
         except _TooManyLookups as exc:
             raise FetchError(url, f"not resolving {host}: {exc}") from None
         try:
-            return answer.result(timeout=self.connect_timeout)
+            left = max(0.0, deadline - time.monotonic())
+            return answer.result(timeout=min(self.connect_timeout, left))
         except TimeoutError:  # before OSError: TimeoutError is one
-            raise FetchError(
-                url, f"resolving {host} timed out after {self.connect_timeout:g} s"
-            ) from None
+            reason = f"resolving {host} timed out after {self.connect_timeout:g} s"
+            raise self._failure(url, deadline, reason) from None
         except (OSError, UnicodeError) as exc:
             raise FetchError(url, f"cannot resolve {host}: {exc}") from None
 
@@ -504,6 +538,12 @@ class Fetcher:
             return
         if last := self._last_request.get(host):
             wait = last + delay - time.monotonic()
+            if time.monotonic() + wait > deadline:
+                raise FetchError(
+                    url,
+                    f"waiting {wait:.1f} s to ask {host} again would pass the "
+                    f"{self.total_timeout:g} s limit",
+                )
             if wait > 0:
                 time.sleep(wait)
         key = f"ingest:pace:{host}"
@@ -531,9 +571,9 @@ class Fetcher:
         max_bytes: int,
         truncate: bool = False,
     ) -> "_Response":
-        hop = self._check(url)
+        hop = self._check(url, deadline)
         self._pace(url, hop.host, deadline)
-        response = self._send(url, hop, headers)
+        response = self._send(url, hop, headers, deadline)
         try:
             if response.status_code in REDIRECTS or response.status_code in RETRIED:
                 return _Response.of(response, b"")
@@ -542,32 +582,33 @@ class Fetcher:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes and not truncate:
                 raise FetchError(url, f"body of {int(declared):,} bytes is over {max_bytes:,}")
-            inflate = _inflater(url, response.headers.get("content-encoding", ""))
+            decoder = _Decoder(url, response.headers.get("content-encoding", ""))
             body = bytearray()
             try:
-                # Raw bytes, inflated here no further than the cap: a 40 KB gzip that expands
-                # to 40 MB is stopped at the cap, never inflated whole.
                 for chunk in itertools.chain(response.iter_raw(), [b""]):
-                    for piece in inflate(chunk):
+                    for piece in decoder.feed(chunk):
                         body += piece
-                        if len(body) > max_bytes:
+                        if decoder.weight(len(body)) > max_bytes:
                             if truncate:
                                 return _Response.of(response, bytes(body[:max_bytes]))
                             raise FetchError(url, f"body is over {max_bytes:,} bytes; cut off")
-                    if time.monotonic() > deadline:
-                        raise FetchError(url, f"took longer than {self.total_timeout:.0f} s")
             except zlib.error as exc:
                 raise FetchError(url, f"compressed body is corrupt: {exc}") from None
             except httpx.TimeoutException:
-                raise FetchError(url, "timed out reading the body") from None
+                raise self._failure(url, deadline, "timed out reading the body") from None
             except httpx.HTTPError as exc:
-                raise FetchError(url, f"reading the body failed: {exc}") from None
+                reason = f"reading the body failed: {exc}"
+                raise self._failure(url, deadline, reason) from None
             return _Response.of(response, bytes(body))
         finally:
             response.close()
 
-    def _send(self, url: str, hop: _Hop, headers: dict[str, str]) -> httpx.Response:
-        """Send to the checked addresses in turn (an IPv6 address may be unreachable here)."""
+    def _send(
+        self, url: str, hop: _Hop, headers: dict[str, str], deadline: float
+    ) -> httpx.Response:
+        """Send to the checked addresses in turn (an IPv6 address may be unreachable here),
+        all of them within the deadline, which the connection then keeps while its body is
+        read."""
         host_header = httpx.URL(url).netloc.decode("ascii")
         https = urlsplit(url).scheme == "https"
         for index, address in enumerate(hop.addresses):
@@ -579,16 +620,25 @@ class Fetcher:
                 extensions={"sni_hostname": hop.host} if https else {},
             )
             try:
-                return self._client.send(request, stream=True)
+                with fetch_deadline.until(deadline):
+                    return self._client.send(request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if index + 1 < len(hop.addresses):
+                if index + 1 < len(hop.addresses) and time.monotonic() < deadline:
                     continue
-                raise FetchError(url, f"connection failed: {exc}") from None
+                raise self._failure(url, deadline, f"connection failed: {exc}") from None
             except httpx.TimeoutException as exc:
-                raise FetchError(url, f"timed out ({type(exc).__name__})") from None
+                reason = f"timed out ({type(exc).__name__})"
+                raise self._failure(url, deadline, reason) from None
             except httpx.HTTPError as exc:
-                raise FetchError(url, f"connection failed: {exc}") from None
+                raise self._failure(url, deadline, f"connection failed: {exc}") from None
         raise AssertionError("a hop has at least one address")
+
+    def _failure(self, url: str, deadline: float, reason: str) -> FetchError:
+        """The error of a step that failed: the total timeout's when that has run out (each
+        step is cut short by it, see deadline.py), else the step's own `reason`."""
+        if time.monotonic() >= deadline:
+            reason = f"took longer than {self.total_timeout:g} s (the total timeout)"
+        return FetchError(url, reason)
 
     def _fetched(self, url: str, final_url: str, response: "_Response") -> Fetched:
         return Fetched(

@@ -1,8 +1,9 @@
 """Turn the values sources give into our normalised facts, refusing what does not fit.
 
 Every function raises `ValueError` with a message naming the field and the value when the input
-is not what the source documents (a price of "-1" or "abc", a date of "yesterday"), so an
-adapter can report that one item and go on with the others.
+is not what the source documents (a price of "-1" or "abc", a date of "yesterday") or is more
+than the catalog can store (a price of "1e30"), so an adapter can report that one item and go
+on with the others.
 """
 
 import ipaddress
@@ -11,9 +12,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.db import models
+
+from shipwith.catalog.models import Tool
 from shipwith.core.text import plain_text
 
 MILLION = Decimal(1_000_000)
+PER_MTOK = "USD per 1M tokens"
+# The largest integer SQLite and PostgreSQL's bigint store (and Python's json writes back).
+LARGEST_WHOLE = 2**63 - 1
 
 # Licence ids as Hugging Face, GitHub and package indexes spell them → SPDX (lower-case keys).
 SPDX = {
@@ -167,10 +174,30 @@ def _tidy(value: Decimal) -> Decimal:
     return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
 
 
-def price_per_mtok(value: Any, *, field: str, per_token: bool) -> Decimal | None:
-    """A price in USD per 1M tokens from a per-token string (OpenRouter) or a per-1M number.
+def column_decimal(
+    model: type[models.Model], name: str, value: Decimal, *, field: str, shown: str, unit: str
+) -> Decimal:
+    """`value` rounded to the places the decimal column `model.name` keeps, as it will be stored.
 
-    None stays None (the source does not say); "-1", "abc", NaN, booleans are refused.
+    ValueError naming `field` and the value as given (`shown`) when the column cannot hold it:
+    PostgreSQL refuses it, and SQLite stores it but cannot read it back.
+    """
+    column = model._meta.get_field(name)
+    step = Decimal(1).scaleb(-column.decimal_places)
+    largest = Decimal(10) ** (column.max_digits - column.decimal_places) - step
+    if not -largest <= value <= largest:  # compared before rounding: 1e30 cannot be rounded
+        raise ValueError(
+            f"{field} {shown} is beyond what the catalog holds (at most {largest} {unit})"
+        )
+    return value.quantize(step)
+
+
+def price_per_mtok(value: Any, *, field: str, per_token: bool) -> Decimal | None:
+    """A price in USD per 1M tokens from a per-token string (OpenRouter) or a per-1M number,
+    rounded to the places the catalog keeps.
+
+    None stays None (the source does not say); "-1", "abc", NaN, booleans, and prices no tool's
+    price column holds are refused.
     """
     if value is None:
         return None
@@ -184,7 +211,14 @@ def price_per_mtok(value: Any, *, field: str, per_token: bool) -> Decimal | None
         raise ValueError(f"{field} {value!r} is not a number")
     if amount < 0:
         raise ValueError(f"{field} {value!r} is negative")
-    return _tidy(amount * MILLION if per_token else amount)
+    try:
+        per_mtok = amount * MILLION if per_token else amount
+    except ArithmeticError:  # beyond what Decimal itself holds ("1e999999")
+        per_mtok = Decimal("Infinity")
+    price = column_decimal(
+        Tool, "price_amount", per_mtok, field=field, shown=repr(value), unit=PER_MTOK
+    )
+    return _tidy(price)
 
 
 def when(value: Any, *, field: str) -> datetime | None:
@@ -231,9 +265,11 @@ def text(value: Any, *, field: str, required: bool = False) -> str | None:
 
 
 def whole(value: Any, *, field: str, default: int | None = None) -> int | None:
-    """A non-negative whole number (likes, downloads, context length)."""
+    """A non-negative whole number (likes, downloads, context length) a database can store."""
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{field} {value!r} is not a whole number")
+    if value > LARGEST_WHOLE:
+        raise ValueError(f"{field} {value!r} is beyond what the catalog holds")
     return value

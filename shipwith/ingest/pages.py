@@ -139,10 +139,18 @@ def _is_software(kind: Any) -> bool:
 
 
 def _name_of(value: Any) -> Any:
-    """A JSON-LD value that may be text, a {"name": …} object or a list of either."""
+    """A JSON-LD value that may be text, a {"name": …} object or a list of either.
+
+    A list in a list names nothing: a page may nest lists hundreds deep, and following them
+    would recurse past Python's limit.
+    """
     if isinstance(value, list):
-        names = [_name_of(entry) for entry in value[:5]]
+        names = [_one_name(entry) for entry in value[:5]]
         return ", ".join(str(name) for name in names if isinstance(name, str | int | float))
+    return _one_name(value)
+
+
+def _one_name(value: Any) -> Any:
     if isinstance(value, dict):
         return value.get("name") or value.get("url") or value.get("@id")
     return value

@@ -15,7 +15,7 @@ from shipwith.catalog.identifiers import tool_domain
 from shipwith.catalog.models import Category, PriceChange, PriceKind, Source, Tag, Tool, Vendor
 from shipwith.core.freshness import tools_touch
 from shipwith.core.text import plain_text
-from shipwith.ingest import selectors
+from shipwith.ingest import normalise, selectors
 from shipwith.ingest.categorise import Categoriser
 from shipwith.ingest.changes import (
     LICENCE,
@@ -45,12 +45,18 @@ logger = logging.getLogger(__name__)
 # A source's run holds a lease this long; a crashed run's lease lapses on its own.
 RUN_LEASE = dt.timedelta(hours=1)
 ERROR_CHARS = 4000
+PROBLEM_CHARS, KEY_CHARS = 1000, 200
 # The PostgreSQL advisory lock taken to add candidates ("Shipwith" in ASCII).
 CANDIDATES_LOCK = 0x5368_6970_7769_7468
 
 
 class IngestError(Exception):
     """A request ingest refuses, with a message that says what and where."""
+
+
+# What an item ingest cannot take raises: reported with its message alone. Anything else is a
+# bug the item tripped, reported with its type and logged with its traceback.
+ITEM_ERRORS = (IngestError, ValueError, DatabaseError)
 
 
 # ---------------------------------------------------------------- sources
@@ -423,7 +429,11 @@ def items_ingest(
     tick: Callable[[], None] = lambda: None,
 ) -> SourceReport:
     """Store what a source listed: each item in its own transaction, so a bad item is
-    reported (naming the source and the item) and the others are kept."""
+    reported (naming the source and the item) and the others are kept.
+
+    Whatever one item raises while it is matched, stored or published stays with it; only the
+    listing itself failing (`items` raising) fails the source.
+    """
     run = run or _Run()
     report = SourceReport(source.name)
     now = timezone.now()
@@ -431,7 +441,7 @@ def items_ingest(
         tick()
         report.items += 1
         if isinstance(entry, ItemProblem):
-            report.problems.append(f"source '{source.name}', item '{entry.key}': {entry.message}")
+            _problem(report, source, entry.key, entry.message)
             continue
         try:
             with transaction.atomic():
@@ -441,11 +451,23 @@ def items_ingest(
                 if _publishable(source, candidate):
                     candidate_accept(candidate_id=candidate.pk, decided_by=source.name)
                     report.accepted += 1
-        except (IngestError, ValueError, DatabaseError) as exc:
-            report.problems.append(f"source '{source.name}', item '{entry.key}': {exc}")
+        except ITEM_ERRORS as exc:
+            _problem(report, source, entry.key, str(exc))
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug one item trips never stops the others
+            _problem(report, source, entry.key, f"{type(exc).__name__}: {exc}", exc_info=True)
             continue
         setattr(report, outcome, getattr(report, outcome) + 1)
     return report
+
+
+def _problem(
+    report: SourceReport, source: IngestSource, key: str, message: str, *, exc_info: bool = False
+) -> None:
+    # Clipped: a hostile key or value must not flood the report, the log or the source row.
+    problem = f"source '{source.name}', item '{key[:KEY_CHARS]}': {message}"[:PROBLEM_CHARS]
+    report.problems.append(problem)
+    logger.warning("%s", problem, exc_info=exc_info)
 
 
 def _publishable(source: IngestSource, candidate: Candidate) -> bool:
@@ -555,15 +577,35 @@ def _free_identifier(field_name: str, value: str, tool_pk: int | None = None) ->
     return "" if taken else value
 
 
+def _price_stored(candidate: Candidate, price: str) -> Decimal:
+    """The candidate's price as the catalog stores it (PriceChange's columns are Tool's), or
+    IngestError before anything is written: candidates stored before prices were bounded at
+    normalisation may hold one no column does."""
+    try:
+        return normalise.column_decimal(
+            Tool,
+            "price_amount",
+            Decimal(price),
+            field=PRICE,
+            shown=price,
+            unit=normalise.PER_MTOK,
+        )
+    except (ValueError, ArithmeticError) as exc:
+        raise IngestError(
+            f"candidate {candidate.pk} ({candidate.name}): {exc}; not accepted"
+        ) from None
+
+
 def _tool_create(candidate: Candidate, category: Category) -> Tool:
     facts = candidate.facts
+    price = money(facts.get(PRICE))
+    amount = _price_stored(candidate, price) if price is not None else None
     description = plain_text(facts.get("description") or "")[:5000]
     vendor = None
     if candidate.vendor:
         vendor, _ = Vendor.objects.get_or_create(
             slug=slugify(candidate.vendor) or "vendor", defaults={"name": candidate.vendor}
         )
-    price = money(facts.get(PRICE))
     release = facts.get("release_date")
     tool = Tool.objects.create(
         name=candidate.name[:120],
@@ -577,7 +619,7 @@ def _tool_create(candidate: Candidate, category: Category) -> Tool:
         homepage=(facts.get("homepage") or "")[:200],
         release_date=dt.date.fromisoformat(release) if release else None,
         price_kind=PriceKind.USAGE if price is not None else "",
-        price_amount=Decimal(price) if price is not None else None,
+        price_amount=amount,
         price_unit=PRICE_UNIT if price is not None else "",
         huggingface_id=_free_identifier("huggingface_id", candidate.huggingface_id),
         openrouter_slug=_free_identifier("openrouter_slug", candidate.openrouter_slug),
@@ -618,17 +660,18 @@ def _tool_update(candidate: Candidate, tool: Tool, now) -> bool:
     changes = candidate.changes
     if PRICE in changes:
         old, new = changes[PRICE]
+        amount = _price_stored(candidate, new)
         PriceChange.objects.create(
             tool=tool,
             field="price_amount",
             old=Decimal(old) if old is not None else None,
-            new=Decimal(new),
+            new=amount,
             currency="USD",
             unit=PRICE_UNIT if not tool.price_kind else tool.price_unit,
             changed_at=now,
             source=_where(candidate, PRICE),
         )
-        tool.price_kind, tool.price_amount = PriceKind.USAGE, Decimal(new)
+        tool.price_kind, tool.price_amount = PriceKind.USAGE, amount
         tool.price_unit = tool.price_unit or PRICE_UNIT
         tool.price_currency = "USD"
     if LICENCE in changes:

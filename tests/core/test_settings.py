@@ -43,7 +43,7 @@ def test_defaults_use_sqlite_in_wal_mode_and_keep_a_generated_secret(tmp_path):
     assert first["name"] == str(home / "shipwith.sqlite3")
     assert first["journal"] == "wal"
     assert first["debug"] is False
-    assert first["llm"] == "local"
+    assert first["llm"] == "auto"
     assert len(first["key"]) >= 50
     assert (home / "secret_key").stat().st_mode & 0o077 == 0
     assert read_settings(home, tmp_path)["key"] == first["key"]
@@ -101,7 +101,7 @@ def test_an_empty_home_or_setting_counts_as_unset(tmp_path):
     assert shown["name"] == str(tmp_path / "var" / "shipwith.sqlite3")
     assert (tmp_path / "var" / "secret_key").exists()
     assert not (tmp_path / "secret_key").exists()
-    assert shown["llm"] == "local"
+    assert shown["llm"] == "auto"
     assert shown["hosts"] == ["127.0.0.1", "localhost", "[::1]"]
 
 

@@ -106,6 +106,13 @@ def fresh_caches():
     yield
 
 
+@pytest.fixture(autouse=True)
+def any_port(settings):
+    """The fixture servers listen on random ports, so ingest tests allow every port unless a
+    test says otherwise (production allows 80 and 443)."""
+    settings.SHIPWITH_INGEST_ALLOWED_PORTS = range(1, 65536)
+
+
 @pytest.fixture
 def server():
     """A loopback fixture server (see tests/ingest/server.py), stopped after the test."""

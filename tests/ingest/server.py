@@ -47,8 +47,9 @@ class Reply:
     last_modified: str | None = None  # an HTTP date, e.g. "Mon, 30 Nov 2026 10:00:00 GMT"
     stall: float = 0.0  # seconds to wait before answering at all
     stall_body: float = 0.0  # seconds to wait after the headers, before the body
-    stream_bytes: int = 0  # send this many filler bytes in chunks instead of `body`
+    stream_bytes: int = 0  # after `body`, send this many filler bytes ("x"), in chunks
     drip: float = 0.0  # with stream_bytes: seconds between 1 KB pieces (a slow trickle)
+    drip_head: float = 0.0  # seconds between the bytes of the status line and headers
     chunked: bool = False  # no Content-Length: the client learns the size only by reading
     redirect: str | None = None  # a Location (path or absolute URL), sent with `status` 302
 
@@ -182,11 +183,9 @@ class FixtureServer:
                     self.wfile.flush()
                     if reply.stall_body:
                         time.sleep(reply.stall_body)
+                    self._body(reply)
                     if reply.chunked:
-                        self._chunk(reply.body)
                         self._chunk(b"")
-                    else:
-                        self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeouts, size caps)
 
@@ -218,10 +217,18 @@ class FixtureServer:
                     self.send_header("Transfer-Encoding", "chunked")
                 else:
                     self.send_header("Content-Length", str(length))
-                self.end_headers()
+                if not reply.drip_head:
+                    return self.end_headers()
+                head = b"".join(self._headers_buffer) + b"\r\n"
+                self._headers_buffer = []
+                for byte in head:
+                    self.wfile.write(bytes((byte,)))
+                    self.wfile.flush()
+                    time.sleep(reply.drip_head)
 
             def _stream(self, reply: Reply, headers: dict[str, str]):
-                self._head(reply, headers, reply.stream_bytes)
+                self._head(reply, headers, len(reply.body) + reply.stream_bytes)
+                self._body(reply)
                 block = b"x" * (1024 if reply.drip else 65536)
                 left = reply.stream_bytes
                 while left > 0:
@@ -235,6 +242,12 @@ class FixtureServer:
                     left -= len(piece)
                 if reply.chunked:
                     self._chunk(b"")
+
+            def _body(self, reply: Reply):
+                """Send `body` 64 KB at a time (no copy of a large body held at once)."""
+                for start in range(0, len(reply.body), 65536):
+                    piece = reply.body[start : start + 65536]
+                    self._chunk(piece) if reply.chunked else self.wfile.write(piece)
 
             def _chunk(self, data: bytes):
                 self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")

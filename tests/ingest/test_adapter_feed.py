@@ -115,3 +115,12 @@ def test_a_release_feed_is_known_by_its_own_url_when_it_has_no_link():
 def test_a_feed_source_without_a_url_is_refused_when_set_up(fetcher):
     with pytest.raises(SourceFormatError, match="feed sources need the URL of an RSS or Atom feed"):
         adapter_for("feed")(url="", options={}, fetcher=fetcher)
+
+
+def test_a_body_that_names_a_local_file_is_read_as_text_not_opened(server, fetcher, tmp_path):
+    # feedparser opens a string it can take for a path: the body must never be one.
+    on_disk = tmp_path / "feed.xml"
+    on_disk.write_bytes(fixture("vendor_blog.xml"))
+    url = server.serve("/feed.xml", str(on_disk).encode())
+    with pytest.raises(SourceFormatError, match=r"/feed\.xml: malformed feed at line"):
+        list(adapter_for("feed")(url=url, options={}, fetcher=fetcher).items())

@@ -5,6 +5,7 @@ import json
 import threading
 import time
 import tracemalloc
+import zlib
 
 import pytest
 
@@ -311,6 +312,48 @@ def test_a_gzip_bomb_is_cut_off_at_the_cap_without_inflating_it_whole(server, fe
     cap = settings.SHIPWITH_INGEST_MAX_BYTES
     peak = peak_memory_of_a_refused_fetch(fetcher, url, cap)
     assert len(bomb) < 100 * 1024 and peak < 1.25 * cap
+
+
+def empty_blocks(body: bytes, count: int) -> bytes:
+    """A zlib stream of `body` padded with `count` empty stored blocks: 5 bytes each on the
+    wire, nothing once inflated."""
+    deflate = zlib.compressobj()
+    stream = deflate.compress(body) + deflate.flush(zlib.Z_SYNC_FLUSH)
+    return stream + b"\x00\x00\x00\xff\xff" * count + deflate.flush()
+
+
+BOMB = gzip.compress(b"\0" * (40 << 20))  # 40 KB that inflate to 40 MB
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body", "padding"),
+    [
+        ("gzip", gzip.compress(b"[]"), 8 << 20),  # a tiny member, then 8 MB of "x"
+        ("deflate", zlib.compress(b"[]"), 8 << 20),
+        ("gzip", gzip.compress(b"[]") + BOMB * 32, 0),  # then 32 members of 40 MB each
+        ("deflate", empty_blocks(b"[]", 2 << 20), 0),  # 10 MB inflating to nothing
+    ],
+    ids=["gzip-padding", "deflate-padding", "gzip-bombs-after", "deflate-empty-blocks"],
+)
+def test_a_compressed_body_is_capped_as_a_whole(server, validators, encoding, body, padding):
+    # Whatever the compressed stream inflates to, the bytes after its end and the bytes
+    # received count against the cap too: none of them streams in for free.
+    cap = 1 << 20
+    url = server.route(
+        "/m.json",
+        Reply(
+            body=body,
+            stream_bytes=padding,
+            chunked=True,  # no Content-Length to refuse it by
+            content_type=JSON,
+            headers={"Content-Encoding": encoding},
+        ),
+    )
+    with Fetcher(validators=validators, allow_private=True, host_delay=0, max_bytes=cap) as f:
+        started = time.monotonic()
+        peak = peak_memory_of_a_refused_fetch(f, url, cap)
+        elapsed = time.monotonic() - started
+    assert elapsed < 3 and peak < 1.25 * cap
 
 
 def test_an_encoding_we_did_not_ask_for_is_refused(server, fetcher):

@@ -201,3 +201,33 @@ def test_an_unreachable_address_of_a_name_falls_through_to_the_next(server, vali
         assert f.get(f"http://tools.test:{server.port}/m.json", expect="json").body == b"[]"
         with pytest.raises(FetchError, match="connection failed"):
             f.get(f"http://127.0.0.1:{dead_port}/m.json", expect="json")
+
+
+def test_a_port_other_than_80_and_443_is_refused_before_connecting(server, settings, validators):
+    settings.SHIPWITH_INGEST_ALLOWED_PORTS = frozenset({80, 443})  # the production default
+    url = server.serve("/m.json", b"[]")
+    with Fetcher(validators=validators, allow_private=True, host_delay=0) as fetcher:
+        with pytest.raises(
+            FetchError,
+            match=rf"refused before connecting: port {server.port} is not allowed "
+            r"\(SHIPWITH_INGEST_ALLOWED_PORTS: 80, 443\)",
+        ):
+            fetcher.get(url, expect="json")
+    assert server.connections == 0 and server.requests == []
+
+
+def test_a_redirect_to_a_port_not_allowed_is_refused_before_connecting(
+    server, settings, validators
+):
+    settings.SHIPWITH_INGEST_ALLOWED_PORTS = frozenset({80, 443, server.port})
+    other = FixtureServer().start()  # the same host on a port nobody allowed
+    try:
+        other.serve("/smtp", b"[]")
+        server.route("/start", Reply(redirect=other.url("/smtp")))
+        with Fetcher(validators=validators, allow_private=True, host_delay=0) as fetcher:
+            with pytest.raises(FetchError, match=rf"port {other.port} is not allowed"):
+                fetcher.get(server.url("/start"), expect="json")
+        assert len(server.seen("/start")) == 1
+        assert other.connections == 0
+    finally:
+        other.stop()

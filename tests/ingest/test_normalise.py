@@ -70,6 +70,8 @@ def test_github_repo():
         (2.5, False, Decimal("2.5")),
         (10, False, Decimal("10")),
         (None, True, None),
+        ("99.9999999999", True, Decimal("99999999.9999")),  # the most the catalog holds
+        ("0.00000000012345", True, Decimal("0.0001")),  # to the places the catalog keeps
     ],
 )
 def test_prices_per_million_tokens(value, per_token, expected):
@@ -85,11 +87,28 @@ def test_prices_per_million_tokens(value, per_token, expected):
         ("NaN", "price 'NaN' is not a number"),
         (True, "price True is not a price"),
         ([1], r"price \[1\] is not a price"),
+        ("1e30", "price '1e30' is beyond what the catalog holds"),
+        ("100", r"price '100' is beyond what the catalog holds \(at most 99999999.9999 USD"),
+        ("1e999999", "price '1e999999' is beyond what the catalog holds"),
     ],
 )
 def test_bad_prices_are_refused_with_the_field_and_value(value, message):
     with pytest.raises(ValueError, match=message):
         n.price_per_mtok(value, field="price", per_token=True)
+
+
+def test_a_price_per_million_is_bounded_like_one_per_token():
+    assert n.price_per_mtok(99999999.9999, field="cost", per_token=False) == Decimal(
+        "99999999.9999"
+    )
+    with pytest.raises(ValueError, match="cost 100000000 is beyond what the catalog holds"):
+        n.price_per_mtok(100000000, field="cost", per_token=False)
+
+
+def test_whole_numbers_are_bounded_to_what_a_database_integer_holds():
+    assert n.whole(2**63 - 1, field="context_length") == 2**63 - 1
+    with pytest.raises(ValueError, match="context_length 10000000000000000000 is beyond"):
+        n.whole(10**19, field="context_length")
 
 
 def test_dates():

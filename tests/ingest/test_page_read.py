@@ -21,6 +21,21 @@ def fetched(name: str, url: str = "https://quill.example/") -> Fetched:
     )
 
 
+def deep_json_ld_page(depth: int) -> bytes:
+    """A page whose JSON-LD licence is a list nested `depth` deep (json.dumps cannot write it)."""
+    licence = "[" * depth + '"MIT"' + "]" * depth
+    json_ld = (
+        '{"@context": "https://schema.org", "@type": "SoftwareApplication", "name": "Relay", '
+        '"description": "Relay files your expense reports.", "license": ' + licence + "}"
+    )
+    return (
+        "<!doctype html><html><head><title>Relay</title>"
+        f'<script type="application/ld+json">{json_ld}</script></head>'
+        "<body><main><p>Relay is an AI agent that reads receipts and files expense reports "
+        "for small teams, from a phone photo to an approved claim.</p></main></body></html>"
+    ).encode()
+
+
 def test_main_text_and_metadata_are_read():
     page = page_read(fetched("page_quill.html"))
 
@@ -93,3 +108,14 @@ def test_page_fetch_honours_robots_txt(server, fetcher):
     with pytest.raises(FetchError, match="robots.txt disallows"):
         page_fetch(url, fetcher=fetcher)
     assert server.seen("/quill/") == []
+
+
+def test_page_fetch_reads_json_ld_nested_600_deep_without_its_licence(server, fetcher):
+    url = server.serve("/relay/", deep_json_ld_page(600), content_type="text/html")
+
+    page = page_fetch(url, fetcher=fetcher)
+
+    assert page.metadata["name"] == "Relay"
+    assert page.metadata["description"] == "Relay files your expense reports."
+    assert "licence" not in page.metadata  # a list in a list names nothing
+    assert "reads receipts and files expense reports" in page.text

@@ -100,3 +100,37 @@ def fault_server(settings, monkeypatch):
     settings.SHIPWITH_LLM_BACKOFF = 0.01
     yield server
     server.stop()
+
+
+@pytest.fixture
+def auto(settings, monkeypatch):
+    """SHIPWITH_LLM=auto asking only the ports a test names (none until it does), afresh."""
+    from shipwith.panel.llm import discover, openai_compat
+
+    settings.SHIPWITH_LLM = "auto"
+    settings.SHIPWITH_LLM_AUTO_PORTS = []
+    settings.SHIPWITH_LLM_AUTO_PREFER = ""
+    settings.SHIPWITH_LLM_TIMEOUT = 0.5
+    settings.SHIPWITH_LLM_RETRIES = 2
+    settings.SHIPWITH_LLM_BACKOFF = 0.01
+    monkeypatch.setattr(discover, "_chosen", {})
+    monkeypatch.setattr(openai_compat, "_learned_modes", {})
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("SHIPWITH_LLM_BASE_URL", raising=False)
+    return settings
+
+
+@pytest.fixture
+def model_server():
+    """Start loopback OpenAI-compatible servers that list the given models (or body)."""
+    servers = []
+
+    def start(models, default: Reply | None = None) -> FaultServer:
+        server = FaultServer(default=default or Reply(good_review()), models=models).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

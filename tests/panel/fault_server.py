@@ -32,10 +32,13 @@ class Seen:
 class FaultServer:
     """Answers per persona from a script; the last reply of a script repeats."""
 
-    def __init__(self, default: Reply):
+    def __init__(self, default: Reply, *, models: list[str | dict] | bytes | None = None):
         self.default = default
+        # GET /v1/models: ids (or whole entries) listed in OpenAI's format, or a raw body.
+        self.models = models
         self.scripts: dict[str, list[Reply]] = {}
         self.requests: list[Seen] = []
+        self.listings: list[float] = []  # when GET /v1/models was asked
         self.reject_json_schema = 0  # an HTTP status to refuse json_schema with
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -43,8 +46,12 @@ class FaultServer:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"http://127.0.0.1:{self.port}/v1"
 
     def script(self, persona: str, *replies: Reply) -> None:
         self.scripts[persona] = list(replies)
@@ -76,6 +83,15 @@ class FaultServer:
             def log_message(self, *args):
                 pass
 
+            def do_GET(self):
+                with server._lock:
+                    server.listings.append(time.monotonic())
+                if self.path.rstrip("/") != "/v1/models" or server.models is None:
+                    return self._send(404, {"error": {"message": "not found"}})
+                if isinstance(server.models, bytes):
+                    return self._send(200, server.models, {"Content-Type": "text/html"})
+                return self._send(200, model_list(server.models))
+
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 text = " ".join(str(m.get("content", "")) for m in body["messages"])
@@ -103,10 +119,10 @@ class FaultServer:
             def _send(self, status, payload, headers=None):
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 try:
+                    headers = {"Content-Type": "application/json"} | (headers or {})
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
-                    for name, value in (headers or {}).items():
+                    for name, value in headers.items():
                         self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(data)
@@ -131,3 +147,14 @@ def completion(content: str, finish_reason: str = "stop") -> dict:
         ],
         "usage": {"prompt_tokens": 120, "completion_tokens": 80, "total_tokens": 200},
     }
+
+
+def model_list(models: list[str | dict]) -> dict:
+    """GET /v1/models as Ollama answers it (llama.cpp's server and LM Studio alike)."""
+    entries = [
+        {"id": model, "object": "model", "created": 1735689600, "owned_by": "library"}
+        if isinstance(model, str)
+        else model
+        for model in models
+    ]
+    return {"object": "list", "data": entries}

@@ -133,3 +133,17 @@ def test_an_all_recused_panel_is_finished_in_place_not_opened_again_on_each_up(
     assert tools_lacking_panel() == []
     (run,) = panels_run_with_progress(tool_ids=[], run_ids=runs_to_finish(), write=lambda _: None)
     assert run.status == RunStatus.COMPLETE and PanelRun.objects.filter(tool=tool).count() == 1
+
+
+def test_a_model_auto_found_is_recused_from_its_vendors_tools_like_any_other(
+    auto, model_server, settings, personas, make_tool
+):
+    ollama = model_server(["llama3.1:8b", "nomic-embed-text:latest"])
+    auto.SHIPWITH_LLM_AUTO_PORTS = [ollama.port]
+    settings.SHIPWITH_LLM_ALTERNATE = ""
+    run = panel_run(tool_id=make_tool(slug="llama-stack", vendor="Meta").pk)
+    assert ollama.requests == []
+    assert {seat.status for seat in run.seats.all()} == {SeatStatus.RECUSED}
+    assert "openai:llama3.1:8b is made by Meta" in run.seats.first().error
+    panel_run(tool_id=make_tool(slug="quillstack").pk)  # another vendor: the auto model writes
+    assert set(models_asked(ollama)) == {"llama3.1:8b"}

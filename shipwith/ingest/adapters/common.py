@@ -1,6 +1,7 @@
 """What every adapter does alike: read a JSON body, and turn one record at a time into an Item."""
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -9,6 +10,8 @@ from pydantic import ValidationError
 from shipwith.ingest.adapters.base import Adapter, SourceFormatError
 from shipwith.ingest.fetch import Fetched
 from shipwith.ingest.items import Item, ItemProblem
+
+logger = logging.getLogger(__name__)
 
 
 def json_body(fetched: Fetched) -> Any:
@@ -49,7 +52,14 @@ def json_records(
         )
 
 
+# What a record that breaks its source's documented format raises; anything else is a bug the
+# record tripped, logged with its traceback.
+RECORD_ERRORS = (ValueError, TypeError, KeyError, AttributeError)
+
+
 def problem_message(exc: Exception) -> str:
+    if not isinstance(exc, RECORD_ERRORS):
+        return f"{type(exc).__name__}: {exc}"
     if isinstance(exc, ValidationError):
         return "; ".join(
             f"{'.'.join(str(part) for part in error['loc']) or 'item'}: {error['msg']}"
@@ -61,10 +71,16 @@ def problem_message(exc: Exception) -> str:
 
 
 def guarded(key: str, build: Callable[[], Item | None]) -> Iterator[Item | ItemProblem]:
-    """Yield the Item `build` makes, or an ItemProblem naming `key` when its record is bad."""
+    """Yield the Item `build` makes, or an ItemProblem naming `key` when its record is bad.
+
+    Whatever one record raises stays with it (RecursionError, ArithmeticError included): an
+    exception escaping here would end the adapter's generator and lose every record after it.
+    """
     try:
         item = build()
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - one record never stops its source
+        if not isinstance(exc, RECORD_ERRORS):
+            logger.warning("record %r could not be read", key, exc_info=True)
         yield ItemProblem(key=key, message=problem_message(exc))
         return
     if item is not None:

@@ -11,6 +11,7 @@ tools called "v0.14.0". The option `project=NAME` reads any feed (a changelog) t
 """
 
 import calendar
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
@@ -45,7 +46,9 @@ class FeedAdapter(Adapter):
         if fetched.not_modified:
             return
         parsed = feedparser.parse(
-            fetched.body,
+            # A stream, never bytes or a str: feedparser first tries to open() those, so a body
+            # of b"/etc/passwd" would be read from this machine's disk (b"/dev/zero" for ever).
+            io.BytesIO(fetched.body),
             response_headers={"content-location": fetched.final_url},
             # Every text is reduced to plain text (nh3) below, so feedparser's own HTML
             # sanitiser and link rewriting would be work thrown away.

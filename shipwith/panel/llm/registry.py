@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 
 from shipwith.panel.llm.base import LLMError, Model
+from shipwith.panel.llm.discover import AUTO, model_auto_choose, model_setting
 
 _factories: dict[str, Callable[[str], Model]] = {}
 
@@ -21,7 +22,9 @@ def unregister(prefix: str) -> None:
 
 
 def default_model_spec() -> str:
-    return getattr(settings, "SHIPWITH_LLM", "local") or "local"
+    """The spec of the panel's default model: SHIPWITH_LLM, or the model `auto` found."""
+    spec = model_setting()
+    return model_auto_choose().spec if spec == AUTO else spec
 
 
 def alternate_model_spec() -> str:
@@ -76,14 +79,31 @@ def model_for(spec: str) -> Model:
     if prefix == "openai":
         from shipwith.panel.llm.openai_compat import OpenAICompatibleModel
 
-        return OpenAICompatibleModel(model_id)
+        return OpenAICompatibleModel(model_id, base_url=_served_at(spec))
     if prefix == "anthropic":
         from shipwith.panel.llm.anthropic_api import AnthropicModel
 
         return AnthropicModel(model_id)
+    if prefix == AUTO:
+        raise LLMError("'auto' is for SHIPWITH_LLM only: leave the field empty to use it")
     raise LLMError(
         f"unknown model provider {prefix!r} in {spec!r}: use local, openai: or anthropic:"
     )
+
+
+def _served_at(spec: str) -> str | None:
+    """The server of the default model when it has one of its own; None: OPENAI_BASE_URL's.
+
+    Only the default model's own spec goes there: a persona's or the alternate's openai: spec
+    keeps the operator's OPENAI_BASE_URL.
+    """
+    configured = model_setting()
+    if configured == AUTO:
+        choice = model_auto_choose()
+        return choice.base_url if spec == choice.spec else None
+    if spec == configured:
+        return getattr(settings, "SHIPWITH_LLM_BASE_URL", "") or None
+    return None
 
 
 def model_spec_validate(spec: str) -> None:

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from shipwith.panel.evaluation import panel_eval
 from shipwith.panel.llm import LLMError
+from shipwith.panel.llm.discover import AUTO, model_auto_choose, model_setting
 
 LABELS = [
     ("valid_first_try", "Valid on the first try", "{:.0%}"),
@@ -37,6 +38,8 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options):
         if options["tools"] < 1:
             raise CommandError("--tools must be at least 1")
+        if not options["model"] and model_setting() == AUTO:
+            self.stderr.write(model_auto_choose().message)  # stdout may be one JSON object
         try:
             result = panel_eval(model_spec=options["model"], tools=options["tools"])
         except LLMError as exc:

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from shipwith.catalog.models import Tool
 from shipwith.panel.llm import LOW_CAPABILITY_NOTE, LLMError, default_model_spec, model_for
+from shipwith.panel.llm.discover import AUTO, model_auto_choose, model_setting
 from shipwith.panel.models import is_low_capability
 from shipwith.panel.progress import panels_run_with_progress
 from shipwith.panel.selectors import runs_to_finish
@@ -55,6 +56,8 @@ class Command(BaseCommand):
             tool_ids = [found[slug] for slug in slugs]
         else:
             tool_ids = list(tools.values_list("pk", flat=True))
+        if not model and model_setting() == AUTO:
+            self.stderr.write(model_auto_choose().message)  # which model auto found, and why
         spec = model or default_model_spec()
         try:
             low = is_low_capability(model_for(spec).provider)
