@@ -50,7 +50,7 @@ call_command("migrate", verbosity=0)
 call_command("collectstatic", verbosity=0, interactive=False)
 from web_data import populate
 populate({tools})
-from shipwith.web.services import comparisons_publish
+from shipwith.comparisons.services import comparisons_publish
 comparisons_publish()
 """
 

@@ -35,10 +35,10 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from web_data import populate  # noqa: E402
 
+from shipwith.comparisons.services import comparisons_publish  # noqa: E402
 from shipwith.core import freshness  # noqa: E402
 from shipwith.votes import services as votes  # noqa: E402
 from shipwith.web import caching  # noqa: E402
-from shipwith.web.services import comparisons_publish  # noqa: E402
 
 
 def site_wide_touch(*tool_ids: int, lists: bool = True) -> None:

@@ -37,8 +37,8 @@ from django.urls import path  # noqa: E402
 from web_data import populate  # noqa: E402
 
 from shipwith.catalog.pairs import pair_slug  # noqa: E402
+from shipwith.comparisons.services import comparisons_publish  # noqa: E402
 from shipwith.web import caching  # noqa: E402
-from shipwith.web.services import comparisons_publish  # noqa: E402
 
 
 def cold_get(client: Client, url: str) -> tuple[float, int, bytes]:

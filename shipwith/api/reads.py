@@ -15,9 +15,9 @@ from shipwith.api import selectors as api_selectors
 from shipwith.api.errors import error_response
 from shipwith.catalog.models import Category
 from shipwith.catalog.pairs import canonical, pair_slug
+from shipwith.comparisons.pick import RULE
 from shipwith.web import selectors
 from shipwith.web.caching import freshness_cached, page_depends, page_shows
-from shipwith.web.pick import RULE
 
 router = Router(tags=["read"])
 

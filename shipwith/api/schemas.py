@@ -10,10 +10,10 @@ from pydantic import AnyHttpUrl, Field
 
 from shipwith.catalog.models import PaidTier, PriceChange, Source, Tool
 from shipwith.catalog.pairs import pair_slug
+from shipwith.comparisons.pick import Pick, SplitRow
 from shipwith.panel.models import Review
 from shipwith.panel.selectors import PanelSummary, panel_label
 from shipwith.votes.selectors import CommunityFigure
-from shipwith.web.pick import Pick, SplitRow
 from shipwith.web.selectors import Card, ComparisonPage
 
 LicenceKind = Literal["open_weights", "open_source", "proprietary"]

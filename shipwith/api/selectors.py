@@ -12,11 +12,11 @@ from shipwith.api.services import token_digest
 from shipwith.catalog.models import Category, Source, Tool
 from shipwith.catalog.pairs import pair_resolve, pair_splits
 from shipwith.comparisons.models import Comparison
+from shipwith.comparisons.pick import Pick, Side, pick, split_rows
 from shipwith.panel.models import Review
 from shipwith.panel.selectors import tools_with_panel
 from shipwith.votes.models import Rating, RatingFit
 from shipwith.votes.selectors import leaderboard
-from shipwith.web.pick import Pick, Side, pick, split_rows
 from shipwith.web.selectors import (
     Card,
     active_personas,

@@ -13,10 +13,11 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
+from shipwith.comparisons.selectors import Decided, comparisons_decided
 from shipwith.core.text import plain_text_or_empty
 from shipwith.panel.models import Review
 from shipwith.web.caching import page_shows
-from shipwith.web.selectors import Decided, comparisons_decided, latest_verdicts
+from shipwith.web.selectors import latest_verdicts
 
 # Characters XML 1.0 cannot carry: one stray control character would fail the whole feed.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

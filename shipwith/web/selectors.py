@@ -1,16 +1,19 @@
 """Reads behind the pages, each in a fixed number of queries whatever the catalog's size."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet
-from django.db.models.functions import Greatest, Lower
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
 
 from shipwith.catalog.models import Category, PaidTier, Source, Tool
 from shipwith.catalog.pairs import pair_resolve
 from shipwith.comparisons.models import Comparison
+from shipwith.comparisons.moderator import moderator_choice
+from shipwith.comparisons.pick import Pick, Side, SplitRow, pick, split_rows
+from shipwith.comparisons.selectors import sides
 from shipwith.core.text import web_url
+from shipwith.panel.llm import LLMError
 from shipwith.panel.models import (
     LOW_CAPABILITY,
     PanelEval,
@@ -19,9 +22,8 @@ from shipwith.panel.models import (
     Seat,
     is_low_capability,
 )
-from shipwith.panel.selectors import PanelSummary, empty_seats, panel_summaries, verdict_since
-from shipwith.votes.selectors import CommunityFigure, community_figures
-from shipwith.web.pick import Pick, Side, SplitRow, pick, split_rows
+from shipwith.panel.selectors import PanelSummary, empty_seats
+from shipwith.votes.selectors import CommunityFigure
 
 
 @dataclass
@@ -35,10 +37,8 @@ class Card:
 
 def cards(tools: list[Tool]) -> list[Card]:
     """Attach panel and community figures to tools in a constant number of queries."""
-    ids = [tool.pk for tool in tools]
-    panels = panel_summaries(ids)
-    community = community_figures(tools)
-    return [Card(tool, panels[tool.pk], community[tool.pk]) for tool in tools]
+    by_id = sides(tools)
+    return [Card(tool, by_id[tool.pk].panel, by_id[tool.pk].community) for tool in tools]
 
 
 @dataclass
@@ -139,9 +139,6 @@ class ComparisonPage:
     @property
     def moderator_recusal(self) -> str:
         """Why no model may write the read ("" when one may)."""
-        from shipwith.panel.llm import LLMError
-        from shipwith.web.services import moderator_choice
-
         try:
             return moderator_choice(self.a.tool, self.b.tool).recused
         except LLMError:  # a model that cannot be built is the worker's error to record
@@ -247,43 +244,6 @@ def tool_page(slug: str) -> ToolPage | None:
 
 def latest_comparisons(limit: int = 12) -> list[Comparison]:
     return list(Comparison.objects.published().select_related("tool_a", "tool_b")[:limit])
-
-
-@dataclass
-class Decided:
-    """A published comparison whose two panels are verdicts, and when that became true."""
-
-    comparison: Comparison
-    decided_at: datetime
-    pick: Pick
-
-
-def comparisons_decided(limit: int = 50) -> list[Decided]:
-    """Published comparisons whose two panels are verdicts, newest first, with their pick.
-
-    Dated by the later of the two panels' newest current takes (when the pair last became
-    two verdicts), or when published if that came later. A constant number of queries.
-    """
-    comparisons = list(
-        Comparison.objects.published()
-        .annotate(
-            a_since=verdict_since(OuterRef("tool_a")), b_since=verdict_since(OuterRef("tool_b"))
-        )
-        .filter(a_since__isnull=False, b_since__isnull=False)
-        .annotate(decided_at=Greatest("published_at", "a_since", "b_since"))
-        .select_related("tool_a", "tool_b")
-        .order_by("-decided_at", "-pk")[:limit]
-    )
-    tools = {tool.pk: tool for c in comparisons for tool in (c.tool_a, c.tool_b)}
-    by_id = {card.tool.pk: card for card in cards(list(tools.values()))}
-    personas = active_personas()
-    decided = []
-    for comparison in comparisons:
-        a, b = by_id[comparison.tool_a_id], by_id[comparison.tool_b_id]
-        rows = split_rows(personas, a.panel, b.panel)
-        verdict = pick(Side(a.tool, a.panel, a.community), Side(b.tool, b.panel, b.community), rows)
-        decided.append(Decided(comparison, comparison.decided_at, verdict))
-    return decided
 
 
 def most_shipped(limit: int = 8) -> list[Card]:

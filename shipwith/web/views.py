@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from shipwith.catalog.pairs import canonical, pair_slug
+from shipwith.comparisons.pick import RULE
 from shipwith.ingest.selectors import tools_new_this_week
 from shipwith.panel.llm import LOW_CAPABILITY_NOTE
 from shipwith.panel.models import is_low_capability
@@ -14,8 +15,6 @@ from shipwith.panel.selectors import panel_summary
 from shipwith.web import selectors, seo
 from shipwith.web.badges import badge_parts
 from shipwith.web.caching import freshness_cached, page_depends, page_shows, render_page
-from shipwith.web.pick import RULE
-from shipwith.web.services import moderator_read_request
 
 
 def _common(**context) -> dict:
@@ -70,7 +69,6 @@ def compare(request, pair: str):
         return HttpResponsePermanentRedirect(reverse("web:compare", args=[pair_slug(a, b)]))
     page_depends(request, a.pk, b.pk)
     page = selectors.comparison_page(a, b)
-    moderator_read_request(page.comparison, page.a.panel, page.b.panel)
     jsonld = seo.comparison_jsonld(page, request.path)
     return render_page(request, "web/compare.html", _common(page=page, rule=RULE, jsonld=jsonld))
 

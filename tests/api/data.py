@@ -4,9 +4,9 @@ live server's (tests/api/test_schemathesis.py)."""
 from shipwith.api.models import Scope
 from shipwith.api.services import api_token_create
 from shipwith.catalog.models import Tool
+from shipwith.comparisons.services import comparisons_publish
 from shipwith.panel.models import Review
 from shipwith.votes.models import Rating, RatingFit
-from shipwith.web.services import comparisons_publish
 from tests.web.factories import add_source, add_tier, make_category, make_panel, make_tool
 
 

@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from shipwith.catalog.models import Tool
+from shipwith.comparisons.services import comparisons_publish
 from shipwith.core import limits
 from shipwith.panel.models import Review
 from shipwith.votes.models import Rating, RatingFit, ToolTally
-from shipwith.web.services import comparisons_publish
 from tests.api.conftest import forget
 from tests.web.factories import (
     add_source,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from shipwith.web.services import comparisons_publish
+from shipwith.comparisons.services import comparisons_publish
 from tests.browser import AXE, chromium
 from tests.web.factories import (
     add_source,

@@ -6,7 +6,7 @@ import html5lib
 import pytest
 
 from shipwith.catalog.models import Source
-from shipwith.web.services import comparisons_publish
+from shipwith.comparisons.services import comparisons_publish
 from tests.web.factories import add_source, make_panel, make_personas, make_review, make_tool
 
 pytestmark = pytest.mark.django_db

@@ -26,7 +26,7 @@ def reviewed():
     other = make_tool("beta", tagline="Serving too")
     make_panel(tool, "ssss")
     make_panel(other, "skkk")
-    from shipwith.web.services import comparisons_publish
+    from shipwith.comparisons.services import comparisons_publish
 
     comparisons_publish()
     # The pages' elements while every take and tagline is harmless words.

@@ -29,7 +29,7 @@ def site(settings):
     a, b = make_tool("alpha"), make_tool("beta")
     make_panel(a, "ssss")
     make_panel(b, "skkk")
-    from shipwith.web.services import comparisons_publish
+    from shipwith.comparisons.services import comparisons_publish
 
     comparisons_publish()
 

@@ -8,11 +8,11 @@ from django.db import connection
 from django.template import engines
 from django.test.utils import CaptureQueriesContext
 
+from shipwith.comparisons.services import comparisons_publish
 from shipwith.core.freshness import site_touch, tools_touch
 from shipwith.votes.services import vote_cast, voter_create
 from shipwith.web import caching
 from shipwith.web.caching import CSRF_MARKER, PROXY_HEADER
-from shipwith.web.services import comparisons_publish
 from tests.web.conftest import forget_pages
 from tests.web.factories import (
     make_category,

@@ -7,9 +7,9 @@ from django.test.utils import CaptureQueriesContext
 
 from shipwith.catalog.models import Source, Tool
 from shipwith.comparisons.models import Comparison
+from shipwith.comparisons.services import comparisons_publish
 from shipwith.panel.models import PanelRun, Seat, SeatStatus
 from shipwith.web import caching
-from shipwith.web.services import comparisons_publish
 from tests.web.factories import (
     add_source,
     add_tier,

@@ -9,9 +9,9 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 
 from shipwith.catalog.services import catalog_load_starter
+from shipwith.comparisons.tasks import comparisons_publish_and_queue_reads as comparisons_publish
 from shipwith.core.processes import STOP_DEADLINE, Children
 from shipwith.ingest.tasks import daily_schedule
-from shipwith.web.services import comparisons_publish
 
 
 class Stopping(BaseException):

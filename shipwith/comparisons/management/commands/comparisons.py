@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from shipwith.web.services import PEERS, comparisons_publish
+from shipwith.comparisons.services import PEERS
+from shipwith.comparisons.tasks import comparisons_publish_and_queue_reads
 
 
 class Command(BaseCommand):
@@ -15,5 +16,5 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, peers: int, **options):
         if peers < 1:
             raise CommandError("--peers must be at least 1")
-        report = comparisons_publish(peers=peers)
+        report = comparisons_publish_and_queue_reads(peers=peers)
         self.stdout.write(str(report))

@@ -1,10 +1,10 @@
 """The 'which one should you ship with?' rule: panel first, community on a tie, else a toss-up."""
 
 from shipwith.catalog.models import Tool
+from shipwith.comparisons.pick import Side, pick, split_rows
 from shipwith.panel.models import Persona, Review
 from shipwith.panel.selectors import PanelSummary
 from shipwith.votes.selectors import CommunityFigure
-from shipwith.web.pick import Side, pick, split_rows
 
 PERSONAS = [Persona(pk=n, key=k, name=k.title()) for n, k in enumerate(["builder", "skeptic"], 1)]
 PERSONAS += [

@@ -5,14 +5,19 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from shipwith.catalog.models import Vendor
 from shipwith.comparisons.models import Comparison
+from shipwith.comparisons.selectors import moderator_reads_due
+from shipwith.comparisons.services import comparisons_publish, moderator_read_write
+from shipwith.comparisons.tasks import comparisons_publish_and_queue_reads
 from shipwith.core.freshness import tools_touch
 from shipwith.panel.llm import Model, register
 from shipwith.panel.llm.base import Generation
 from shipwith.panel.llm.registry import unregister
-from shipwith.web.services import comparisons_publish, moderator_read_write
+from shipwith.panel.models import PanelRun
+from shipwith.panel.tasks import panel_run_task
 from tests.web.factories import make_panel, make_personas, make_review, make_tool
 
 pytestmark = pytest.mark.django_db
@@ -148,23 +153,39 @@ def test_publishing_queues_the_read_on_commit(django_capture_on_commit_callbacks
     make_panel(a, "ssss")
     make_panel(b, "kkkk")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        report = comparisons_publish()
+        report = comparisons_publish_and_queue_reads()
     assert report.reads_queued == 1 and len(callbacks) == 1
     assert Comparison.objects.get().moderator_read == FakeModel.answer
 
 
-def test_viewing_after_a_panel_change_queues_a_rewrite(
+def test_a_panel_task_that_ends_queues_the_rewrite(
     comparison, client, django_capture_on_commit_callbacks
 ):
     moderator_read_write(comparison_id=comparison.pk)
     make_review(comparison.tool_b, make_personas()[0], "skip", take="Builder changed.")
-    tools_touch(comparison.tool_b_id)
     FakeModel.answer = "Rewritten after the Builder changed."
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        client.get("/compare/alpha-vs-beta/")
-    assert len(callbacks) == 1
+    html = client.get("/compare/alpha-vs-beta/").content.decode()
+    assert "Rewritten" not in html  # reading the page queues nothing
+    run = PanelRun.objects.create(tool=comparison.tool_b, model_spec="fake:panel")
+    with django_capture_on_commit_callbacks(execute=True):
+        panel_run_task.enqueue(run.pk)  # no seats left to fill: it ends at once
     html = client.get("/compare/alpha-vs-beta/").content.decode()  # the write touched both tools
     assert "Rewritten after the Builder changed." in html and "fake:moderator-1" in html
+
+
+def test_a_page_read_never_queues_work(
+    comparison, client, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    make_review(comparison.tool_b, make_personas()[0], "skip", take="Builder changed.")
+    tools_touch(comparison.tool_b_id)  # a read is due: no read was written from these takes
+    before = DBTaskResult.objects.count()
+    pages = ["/compare/alpha-vs-beta/", "/compare/beta-vs-alpha/", "/", "/tools/alpha/"]
+    with django_capture_on_commit_callbacks(execute=True):
+        for url in [*pages, "/feeds/comparisons.atom", "/api/v1/comparisons/alpha-vs-beta"]:
+            client.get(url)
+    assert DBTaskResult.objects.count() == before
+    assert moderator_reads_due() == [comparison.pk]  # due, and left to the writers' paths
 
 
 def test_read_is_stored_and_shown_as_plain_text(comparison, client):
@@ -193,3 +214,4 @@ def test_a_moderator_model_that_cannot_be_built_leaves_the_page_up(comparison, s
     response = client.get("/compare/alpha-vs-beta/")
     assert response.status_code == 200
     assert "Not written yet" in response.content.decode()
+

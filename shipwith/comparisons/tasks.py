@@ -1,0 +1,67 @@
+"""Background work of comparisons: the moderator's read, queued where panels and pairs change.
+
+Nothing reading a page queues work. A read is queued when comparisons are published and when a
+panel task ends (django-tasks' `task_finished`, connected in apps.py); the read's own task
+checks again that it is due, so a read queued twice is written once.
+"""
+
+from django.db import transaction
+from django_tasks import TaskResultStatus, task
+
+from shipwith.comparisons.selectors import moderator_reads_due
+from shipwith.comparisons.services import (
+    PEERS,
+    PublishReport,
+    comparisons_publish,
+    moderator_read_write,
+)
+from shipwith.panel.models import PanelRun
+from shipwith.panel.tasks import panel_run_task, panel_seats_retry_task
+
+
+@task()
+def moderator_read_task(comparison_id: int) -> None:
+    """Write the moderator's read of one published comparison."""
+    moderator_read_write(comparison_id=comparison_id)
+
+
+def moderator_reads_enqueue(*, tool_ids: list[int] | None = None) -> int:
+    """Queue, on commit, the reads due for these tools' published pairs (or all); how many."""
+    due = moderator_reads_due(tool_ids=tool_ids)
+
+    def enqueue() -> None:
+        with transaction.atomic():  # one commit for the whole batch, not one per job
+            for comparison_id in due:
+                moderator_read_task.enqueue(comparison_id)
+
+    if due:
+        transaction.on_commit(enqueue)
+    return len(due)
+
+
+def comparisons_publish_and_queue_reads(*, peers: int = PEERS) -> PublishReport:
+    """Publish comparisons, then queue the moderator's reads that are due."""
+    report = comparisons_publish(peers=peers)
+    report.reads_queued = moderator_reads_enqueue()
+    return report
+
+
+PANEL_TASKS = frozenset({panel_run_task.module_path, panel_seats_retry_task.module_path})
+
+
+def panel_task_finished(sender, task_result, **kwargs) -> None:
+    """A panel task ended: queue the reads its tool's published pairs now need."""
+    if task_result.task.module_path not in PANEL_TASKS:
+        return
+    if task_result.status != TaskResultStatus.SUCCESSFUL:
+        return
+    (run_id,) = task_result.args
+
+    def enqueue() -> None:
+        tool_id = PanelRun.objects.filter(pk=run_id).values_list("tool_id", flat=True).first()
+        if tool_id is not None:
+            moderator_reads_enqueue(tool_ids=[tool_id])
+
+    # Robust: a failure here is logged and must not turn the panel's finished task into a
+    # failed one (the worker records whatever its signal handlers raise as the task's error).
+    transaction.on_commit(enqueue, robust=True)
