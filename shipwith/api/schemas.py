@@ -526,6 +526,7 @@ def comparison_detail(
         splits=page.split_count,
         reviews_a=[review(row, sources) for row in a.panel.reviews],
         reviews_b=[review(row, sources) for row in b.panel.reviews],
-        moderator_read=(comparison.moderator_read or None) if comparison else None,
-        moderator_model=(comparison.moderator_model or None) if comparison else None,
+        # Beside two verdicts only, as the page shows it: never a read of a draft panel.
+        moderator_read=comparison.moderator_read if page.moderator_read_shown else None,
+        moderator_model=(comparison.moderator_model or None) if page.moderator_read_shown else None,
     )

@@ -1,7 +1,8 @@
 """The moderator: a second LLM stage that reads both panels of a published pair.
 
 It is asked with the two tools in both orders at once; a pick that follows the order is "too
-close to call".
+close to call". It reads verdicts only: a draft panel (a take by a low-capability model) gets
+no read, and a read written before a panel became a draft is not shown.
 """
 
 import asyncio
@@ -38,14 +39,19 @@ def moderator_source(panel_a: PanelSummary, panel_b: PanelSummary) -> str:
 
 
 def read_due(comparison: Comparison | None, a: PanelSummary, b: PanelSummary) -> bool:
-    """A published pair of two complete panels whose read is missing or older than them."""
+    """A published pair of two verdicts whose read is missing or older than its panels."""
     return (
         comparison is not None
         and comparison.published_at is not None
-        and a.is_complete
-        and b.is_complete
+        and a.is_verdict
+        and b.is_verdict
         and comparison.moderator_source != moderator_source(a, b)
     )
+
+
+def read_shown(comparison: Comparison | None, a: PanelSummary, b: PanelSummary) -> bool:
+    """A read is shown beside two verdicts only, never beside a draft or incomplete panel."""
+    return bool(comparison and comparison.moderator_read) and a.is_verdict and b.is_verdict
 
 
 def moderator_choice(a: Tool, b: Tool) -> ModelChoice:

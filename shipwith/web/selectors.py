@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from shipwith.catalog.models import Category, PaidTier, Source, Tool
 from shipwith.catalog.pairs import pair_resolve
 from shipwith.comparisons.models import Comparison
-from shipwith.comparisons.moderator import moderator_choice
+from shipwith.comparisons.moderator import moderator_choice, read_shown
 from shipwith.comparisons.pick import Pick, Side, SplitRow, pick, split_rows
 from shipwith.comparisons.selectors import sides
 from shipwith.core.text import web_url
@@ -135,6 +135,10 @@ class ComparisonPage:
     def claims(self) -> list[list[Review]]:
         """Each tool's reviews that name a claim to pressure, A's then B's."""
         return [[r for r in card.panel.reviews if r.claim_to_pressure] for card in self.cards]
+
+    @property
+    def moderator_read_shown(self) -> bool:
+        return read_shown(self.comparison, self.a.panel, self.b.panel)
 
     @property
     def moderator_recusal(self) -> str:

@@ -215,3 +215,32 @@ def test_a_moderator_model_that_cannot_be_built_leaves_the_page_up(comparison, s
     assert response.status_code == 200
     assert "Not written yet" in response.content.decode()
 
+
+EMBEDDED = {"provider": "local", "model_id": "SmolLM2-135M-Instruct.Q4_1.gguf"}
+
+
+def test_a_draft_panel_gets_no_read(django_capture_on_commit_callbacks, client):
+    a, b = make_tool("alpha"), make_tool("beta")
+    make_panel(a, "ssss")
+    make_panel(b, "kkss", **EMBEDDED)  # a complete panel, but a draft
+    with django_capture_on_commit_callbacks(execute=True):
+        report = comparisons_publish_and_queue_reads()
+    comparison = Comparison.objects.get()
+    assert report.reads_queued == 0 and comparison.moderator_read == ""
+    assert moderator_read_write(comparison_id=comparison.pk).moderator_read == ""
+    assert FakeModel.prompts == []
+    html = client.get("/compare/alpha-vs-beta/").content.decode()
+    assert "the moderator reads verdicts only, never a draft panel" in html
+    assert "is queued" not in html
+
+
+def test_a_read_is_not_shown_once_a_panel_becomes_a_draft(comparison, client):
+    moderator_read_write(comparison_id=comparison.pk)
+    assert FakeModel.answer in client.get("/compare/alpha-vs-beta/").content.decode()
+    make_review(comparison.tool_a, make_personas()[1], "ship", **EMBEDDED)
+    tools_touch(comparison.tool_a_id)
+    html = client.get("/compare/alpha-vs-beta/").content.decode()
+    assert FakeModel.answer not in html and "never a draft panel" in html
+    api = client.get("/api/v1/comparisons/alpha-vs-beta").json()
+    assert api["moderator_read"] is None and api["moderator_model"] is None
+    assert moderator_reads_due() == []  # nor is a new read queued for the draft
