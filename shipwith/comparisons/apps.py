@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django_tasks.signals import task_finished
 
 
 class ComparisonsConfig(AppConfig):
@@ -6,8 +7,7 @@ class ComparisonsConfig(AppConfig):
     label = "comparisons"
 
     def ready(self) -> None:
-        from django_tasks.signals import task_finished
-
         from shipwith.comparisons import tasks  # lazy: tasks load models, ready only now
 
+        # A panel that ends may make a moderator's read due (tasks.panel_task_finished).
         task_finished.connect(tasks.panel_task_finished, dispatch_uid="comparisons-panel-done")
