@@ -237,6 +237,7 @@ SHIPWITH_GITHUB_TOKEN_HOSTS = [
 # CORS is open for reads under /api/ only (django-cors-headers); a per-client rate limit
 # ("N/s|m|h|d", counted in the shared store) on every API request, another per token on writes.
 INSTALLED_APPS += ["ninja", "corsheaders", "shipwith.api"]
+INSTALLED_APPS += ["shipwith.apps.ShipwithConfig"]  # the top layer: `shipwith up`
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
     "corsheaders.middleware.CorsMiddleware",
