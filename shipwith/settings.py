@@ -173,6 +173,7 @@ SHIPWITH_VOTES_DAILY_CAP = int(env("SHIPWITH_VOTES_DAILY_CAP", "200"))
 SHIPWITH_VOTES_NEW_VOTERS_PER_IP = env("SHIPWITH_VOTES_NEW_VOTERS_PER_IP", "10/d")
 SHIPWITH_TRUSTED_PROXIES = env("SHIPWITH_TRUSTED_PROXIES")
 SHIPWITH_LIMITS_REDIS_URL = _redis_url
+SHIPWITH_LIMITS_PREFIX = env("SHIPWITH_LIMITS_PREFIX", "shipwith:limit:")  # of the Redis keys
 
 # panel: limits of the LLM layer (seconds per call, retries, calls at once, embedded threads).
 SHIPWITH_LLM_TIMEOUT = float(env("SHIPWITH_LLM_TIMEOUT", "120"))
@@ -195,6 +196,8 @@ ANYMAIL = {k[8:]: v for k, v in __import__("os").environ.items() if k.startswith
 # and how many deliveries a sender claims at a time.
 NEWSLETTER_CLAIM_LEASE = int(env("SHIPWITH_NEWSLETTER_CLAIM_LEASE", "900"))
 NEWSLETTER_BATCH_SIZE = int(env("SHIPWITH_NEWSLETTER_BATCH_SIZE", "200"))
+# newsletter: sign-ups one client address may make ("N/s|m|h|d").
+NEWSLETTER_SIGNUP_RATE = env("SHIPWITH_NEWSLETTER_SIGNUP_RATE", "10/h")
 
 # Newsletter digest (ingest-core): at most this many comparisons, complete panels only.
 NEWSLETTER_MAX_COMPARISONS = int(env("NEWSLETTER_MAX_COMPARISONS", "10"))

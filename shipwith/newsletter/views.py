@@ -1,6 +1,5 @@
 """Newsletter pages: sign-up, confirm, unsubscribe, archive and previews."""
 
-from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -11,8 +10,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from shipwith.catalog.models import Category
+from shipwith.core.client import client_ip
 from shipwith.core.csrf import fetch_metadata_protect
-from shipwith.core.limits import client_ip, limit_exceeded, rate_parse
+from shipwith.core.limits import limit_exceeded
+from shipwith.core.rates import rate_setting
 from shipwith.newsletter import links, services, tasks
 from shipwith.newsletter.digest import digest_render
 from shipwith.newsletter.forms import SubscribeForm
@@ -33,7 +34,7 @@ def signup(request):
     form = SubscribeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # Each sign-up mails a stranger's address: cap how many one client can trigger.
-        rate = rate_parse(getattr(settings, "NEWSLETTER_SIGNUP_RATE", "10/h"))
+        rate = rate_setting("NEWSLETTER_SIGNUP_RATE")
         if wait := limit_exceeded(f"newsletter-signup:{client_ip(request)}", rate):
             response = render(request, "newsletter/signup.html", {"form": form, "busy": True})
             response.status_code = 429
