@@ -166,6 +166,11 @@ SHIPWITH_VOTES_MIN = int(env("SHIPWITH_VOTES_MIN", "10"))
 SHIPWITH_VOTES_RATE_VOTER = env("SHIPWITH_VOTES_RATE_VOTER", "30/m")
 SHIPWITH_VOTES_RATE_IP = env("SHIPWITH_VOTES_RATE_IP", "300/m")
 SHIPWITH_VOTES_DAILY_CAP = int(env("SHIPWITH_VOTES_DAILY_CAP", "200"))
+# votes: how far the community's share may stray from the panel's before it is flagged; the
+# seconds a refit waits to take in the votes that follow, and the leaderboard's bootstrap rounds.
+SHIPWITH_VOTES_DISAGREEMENT = float(env("SHIPWITH_VOTES_DISAGREEMENT", "0.4"))
+SHIPWITH_VOTES_REFIT_DELAY = int(env("SHIPWITH_VOTES_REFIT_DELAY", "30"))
+SHIPWITH_VOTES_BOOTSTRAP_ROUNDS = int(env("SHIPWITH_VOTES_BOOTSTRAP_ROUNDS", "100"))
 # votes and core.limits: new voter identities one address may mint in any 24 hours, a count of
 # proxies (or their addresses/CIDRs) whose X-Forwarded-For is believed, and where every rate
 # limit is counted: Redis when REDIS_URL is set, else the database; shared by every process

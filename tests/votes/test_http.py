@@ -6,7 +6,7 @@ from django.core import signing
 from django.test import Client
 
 from shipwith.panel.models import Persona, Review
-from shipwith.votes import services
+from shipwith.votes import leaderboard, services
 from shipwith.votes.identity import COOKIE, FLAG
 from shipwith.votes.models import PairVote, ToolTally, Vote, Voter, VoterExclusion
 
@@ -260,7 +260,7 @@ def test_leaderboard_shows_ratings_intervals_and_votes(client, tools, other_cate
             tool_b_id=right.pk,
             choice=choice,
         )
-    services.ratings_refit(rounds=20)
+    leaderboard.ratings_refit(rounds=20)
     page = client.get("/leaderboard/")
     assert page.status_code == 200
     rows = page.text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
