@@ -201,8 +201,14 @@ ANYMAIL = {k[8:]: v for k, v in __import__("os").environ.items() if k.startswith
 # and how many deliveries a sender claims at a time.
 NEWSLETTER_CLAIM_LEASE = int(env("SHIPWITH_NEWSLETTER_CLAIM_LEASE", "900"))
 NEWSLETTER_BATCH_SIZE = int(env("SHIPWITH_NEWSLETTER_BATCH_SIZE", "200"))
-# newsletter: sign-ups one client address may make ("N/s|m|h|d").
+# newsletter: sign-ups one client address may make ("N/s|m|h|d"); the seconds before one address
+# is mailed another confirmation link, and how long such a link works.
 NEWSLETTER_SIGNUP_RATE = env("SHIPWITH_NEWSLETTER_SIGNUP_RATE", "10/h")
+NEWSLETTER_CONFIRM_COOLDOWN = int(env("SHIPWITH_NEWSLETTER_CONFIRM_COOLDOWN", "600"))
+NEWSLETTER_CONFIRM_MAX_AGE = int(env("SHIPWITH_NEWSLETTER_CONFIRM_MAX_AGE", str(3 * 24 * 3600)))
+# newsletter: tries after a temporary failure per message, the first wait (seconds, doubling).
+NEWSLETTER_SEND_RETRIES = int(env("SHIPWITH_NEWSLETTER_SEND_RETRIES", "4"))
+NEWSLETTER_RETRY_BASE_SECONDS = float(env("SHIPWITH_NEWSLETTER_RETRY_BASE_SECONDS", "2"))
 
 # Newsletter digest (ingest-core): at most this many comparisons, complete panels only.
 NEWSLETTER_MAX_COMPARISONS = int(env("NEWSLETTER_MAX_COMPARISONS", "10"))
