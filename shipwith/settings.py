@@ -171,10 +171,10 @@ SHIPWITH_VOTES_DAILY_CAP = int(env("SHIPWITH_VOTES_DAILY_CAP", "200"))
 SHIPWITH_VOTES_DISAGREEMENT = float(env("SHIPWITH_VOTES_DISAGREEMENT", "0.4"))
 SHIPWITH_VOTES_REFIT_DELAY = int(env("SHIPWITH_VOTES_REFIT_DELAY", "30"))
 SHIPWITH_VOTES_BOOTSTRAP_ROUNDS = int(env("SHIPWITH_VOTES_BOOTSTRAP_ROUNDS", "100"))
-# votes and core.limits: new voter identities one address may mint in any 24 hours, a count of
-# proxies (or their addresses/CIDRs) whose X-Forwarded-For is believed, and where every rate
-# limit is counted: Redis when REDIS_URL is set, else the database; shared by every process
-# either way.
+# votes and core (rates, client, counters): new voter identities one address may mint in any
+# 24 hours, a count of proxies (or their addresses/CIDRs) whose X-Forwarded-For is believed, and
+# where every rate limit is counted: Redis when REDIS_URL is set, else the database; shared by
+# every process either way.
 SHIPWITH_VOTES_NEW_VOTERS_PER_IP = env("SHIPWITH_VOTES_NEW_VOTERS_PER_IP", "10/d")
 SHIPWITH_TRUSTED_PROXIES = env("SHIPWITH_TRUSTED_PROXIES")
 SHIPWITH_LIMITS_REDIS_URL = _redis_url
