@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from shipwith.catalog.models import Tool
-from shipwith.core import limits
+from shipwith.core import counters, limits
 from shipwith.panel.models import Review
 from shipwith.votes.models import Rating, RatingFit, ToolTally
 from shipwith.web.services import comparisons_publish
@@ -42,7 +42,7 @@ def cold_counts(client) -> dict[str, int]:
     counts = {}
     for url in URLS:
         forget()
-        limits._pruned_at = time.time()  # the once-a-minute prune of rate windows is not the page's
+        counters._pruned_at = time.time()  # the once-a-minute prune of rate windows is not the page's
         limits._blocks.forget()  # each page claims its rate-limit hit the same way
         stamps_age()
         with CaptureQueriesContext(connection) as captured:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from shipwith.catalog.models import Category, Tool
 from shipwith.newsletter.models import Subscriber
 from shipwith.newsletter.selectors import Week
-from shipwith.newsletter.services import issue_compose
+from shipwith.newsletter.issues import issue_compose
 from shipwith.web.models import Comparison
 
 week = Week.last_complete()
