@@ -26,12 +26,8 @@ import os
 import threading
 import time
 
-# client_ip and rate_parse are re-exported for shipwith/api/ (auth.py, middleware.py, apps.py)
-# until it imports them from core.client and core.rates: nothing else imports them from here.
-from shipwith.core.client import client_ip as client_ip
 from shipwith.core.counters import counters
 from shipwith.core.rates import Rate
-from shipwith.core.rates import rate_parse as rate_parse
 
 BLOCK_SHARE = 100  # a block is at most this fraction of a limit…
 BLOCK_MOST = 50  # …and at most this many hits
