@@ -41,6 +41,10 @@ NO_WORKER_AFTER = dt.timedelta(hours=1)
 # Candidate statuses an editor is waiting on ("backlog": a source's first run, where it exists).
 WAITING = ("new", "update", "backlog")
 RECENT_FAILURES_SHOWN = 5
+# The last issue's deliveries as the operator counts them: still to go (the next send retries
+# deferred copies) and lost (refused, or in doubt and never resent).
+DELIVERY_PENDING = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
+DELIVERY_FAILED = (DeliveryStatus.BOUNCED, DeliveryStatus.IN_DOUBT)
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ def operator_status(now: dt.datetime | None = None) -> OperatorStatus:
     next_ingest = queued_at(DAILY_PATH)
     sources = [_source(row, next_ingest) for row in IngestSource.objects.order_by("name")]
     tasks = _tasks(now)
-    found = OperatorStatus(
+    return OperatorStatus(
         generated_at=now,
         model=model,
         panels=_panels(),
@@ -141,10 +145,8 @@ def operator_status(now: dt.datetime | None = None) -> OperatorStatus:
         candidates=_candidates(),
         tasks=tasks,
         newsletter=_newsletter(),
-        needs_attention=[],
+        needs_attention=_attention(model, sources, tasks, now),
     )
-    found.needs_attention.extend(_attention(found, now))
-    return found
 
 
 def _model() -> ModelStatus:
@@ -248,10 +250,6 @@ def _tasks(now: dt.datetime) -> TaskCounts:
     )
 
 
-PENDING = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
-FAILED = (DeliveryStatus.BOUNCED, DeliveryStatus.IN_DOUBT)
-
-
 def _newsletter() -> NewsletterStatus:
     issue = Issue.objects.only("slug", "composed_at", "send_started_at", "send_finished_at").first()
     last = None
@@ -263,25 +261,26 @@ def _newsletter() -> NewsletterStatus:
             send_started_at=issue.send_started_at,
             send_finished_at=issue.send_finished_at,
             sent=counts.get(DeliveryStatus.SENT, 0),
-            pending=sum(counts.get(status, 0) for status in PENDING),
-            failed=sum(counts.get(status, 0) for status in FAILED),
+            pending=sum(counts.get(status, 0) for status in DELIVERY_PENDING),
+            failed=sum(counts.get(status, 0) for status in DELIVERY_FAILED),
             deliveries=counts,
         )
     return NewsletterStatus(next_send_at=weekly_scheduled(), last_issue=last)
 
 
-def _attention(found: OperatorStatus, now: dt.datetime) -> list[str]:
+def _attention(
+    model: ModelStatus, sources: list[SourceStatus], tasks: TaskCounts, now: dt.datetime
+) -> list[str]:
     notes = []
-    if found.model.error:
-        notes.append(f"the panel model {found.model.spec} cannot be used: {found.model.error}")
-    for source in found.sources:
+    if model.error:
+        notes.append(f"the panel model {model.spec} cannot be used: {model.error}")
+    for source in sources:
         if source.health == "failing":
             error = source.last_error.splitlines()[0] if source.last_error else "no error kept"
             runs = "run" if source.failures_in_row == 1 else "runs in a row"
             notes.append(
                 f"source {source.name} is failing ({source.failures_in_row} {runs}): {error}"
             )
-    tasks = found.tasks
     if tasks.failed_recently:
         notes.append(
             f"{tasks.failed_recently} task{'s' if tasks.failed_recently != 1 else ''} failed "

@@ -10,6 +10,9 @@ from django_tasks_db.models import DBTaskResult
 
 from shipwith.ingest.models import Candidate, IngestSource
 from shipwith.ingest.tasks import daily_schedule
+from shipwith.newsletter.models import Delivery, Issue, Subscriber
+from shipwith.newsletter.selectors import Week
+from shipwith.newsletter.tasks import weekly_schedule
 from shipwith.panel.models import RunStatus
 from shipwith.panel.services import panel_run
 from tests.panel.fault_server import Reply
@@ -186,3 +189,21 @@ def test_json_is_one_object_with_the_documented_keys(status_json):
     }
     assert data["newsletter"] == {"next_send_at": None, "last_issue": None}
     assert data["needs_attention"] == []
+
+
+def test_the_next_newsletter_send_and_the_last_issue_deliveries(
+    status, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        when = weekly_schedule()
+    week = Week.parse("2026-w47")
+    issue = Issue.objects.create(slug=week.slug, week_start=week.start, week_end=week.end)
+    for number, state in enumerate(["sent", "sent", "pending", "deferred", "bounced", "skipped"]):
+        reader = Subscriber.objects.create(
+            email=f"reader{number}@example.com", confirmed_at=timezone.now()
+        )
+        Delivery.objects.create(issue=issue, subscriber=reader, status=state)
+    code, out = status()
+    assert code == 0
+    assert f"next send   {when:%Y-%m-%d %H:%M} (in " in out
+    assert "last issue  2026-w47: 2 sent · 2 pending · 1 failed" in out
