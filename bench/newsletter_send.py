@@ -128,7 +128,8 @@ def child(size: int, port: int) -> dict:
 
     call_command("migrate", verbosity=0)
     from shipwith.newsletter.digest import DigestCache, digest_message, digest_render
-    from shipwith.newsletter.services import issue_compose, issue_send
+    from shipwith.newsletter.issues import issue_compose
+    from shipwith.newsletter.sending import issue_send
 
     week = seed(size)
     issue = issue_compose(week=week)

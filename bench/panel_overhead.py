@@ -58,7 +58,7 @@ def naive_loop(tool_ids: list[int], base_url: str) -> float:
 
 def ours(tool_ids: list[int]) -> float:
     from shipwith.panel.models import PanelRun, RunStatus
-    from shipwith.panel.services import panel_run
+    from shipwith.panel.runs import panel_run
 
     started = time.perf_counter()
     for tool_id in tool_ids:

@@ -177,13 +177,19 @@ SHIPWITH_VOTES_MIN = int(env("SHIPWITH_VOTES_MIN", "10"))
 SHIPWITH_VOTES_RATE_VOTER = env("SHIPWITH_VOTES_RATE_VOTER", "30/m")
 SHIPWITH_VOTES_RATE_IP = env("SHIPWITH_VOTES_RATE_IP", "300/m")
 SHIPWITH_VOTES_DAILY_CAP = int(env("SHIPWITH_VOTES_DAILY_CAP", "200"))
-# votes and core.limits: new voter identities one address may mint in any 24 hours, a count of
-# proxies (or their addresses/CIDRs) whose X-Forwarded-For is believed, and where every rate
-# limit is counted: Redis when REDIS_URL is set, else the database; shared by every process
-# either way.
+# votes: how far the community's share may stray from the panel's before it is flagged; the
+# seconds a refit waits to take in the votes that follow, and the leaderboard's bootstrap rounds.
+SHIPWITH_VOTES_DISAGREEMENT = float(env("SHIPWITH_VOTES_DISAGREEMENT", "0.4"))
+SHIPWITH_VOTES_REFIT_DELAY = int(env("SHIPWITH_VOTES_REFIT_DELAY", "30"))
+SHIPWITH_VOTES_BOOTSTRAP_ROUNDS = int(env("SHIPWITH_VOTES_BOOTSTRAP_ROUNDS", "100"))
+# votes and core (rates, client, counters): new voter identities one address may mint in any
+# 24 hours, a count of proxies (or their addresses/CIDRs) whose X-Forwarded-For is believed, and
+# where every rate limit is counted: Redis when REDIS_URL is set, else the database; shared by
+# every process either way.
 SHIPWITH_VOTES_NEW_VOTERS_PER_IP = env("SHIPWITH_VOTES_NEW_VOTERS_PER_IP", "10/d")
 SHIPWITH_TRUSTED_PROXIES = env("SHIPWITH_TRUSTED_PROXIES")
 SHIPWITH_LIMITS_REDIS_URL = _redis_url
+SHIPWITH_LIMITS_PREFIX = env("SHIPWITH_LIMITS_PREFIX", "shipwith:limit:")  # of the Redis keys
 
 # panel: limits of the LLM layer (seconds per call, retries, calls at once, embedded threads).
 SHIPWITH_LLM_TIMEOUT = float(env("SHIPWITH_LLM_TIMEOUT", "120"))
@@ -206,6 +212,14 @@ ANYMAIL = {k[8:]: v for k, v in __import__("os").environ.items() if k.startswith
 # and how many deliveries a sender claims at a time.
 NEWSLETTER_CLAIM_LEASE = int(env("SHIPWITH_NEWSLETTER_CLAIM_LEASE", "900"))
 NEWSLETTER_BATCH_SIZE = int(env("SHIPWITH_NEWSLETTER_BATCH_SIZE", "200"))
+# newsletter: sign-ups one client address may make ("N/s|m|h|d"); the seconds before one address
+# is mailed another confirmation link, and how long such a link works.
+NEWSLETTER_SIGNUP_RATE = env("SHIPWITH_NEWSLETTER_SIGNUP_RATE", "10/h")
+NEWSLETTER_CONFIRM_COOLDOWN = int(env("SHIPWITH_NEWSLETTER_CONFIRM_COOLDOWN", "600"))
+NEWSLETTER_CONFIRM_MAX_AGE = int(env("SHIPWITH_NEWSLETTER_CONFIRM_MAX_AGE", str(3 * 24 * 3600)))
+# newsletter: tries after a temporary failure per message, the first wait (seconds, doubling).
+NEWSLETTER_SEND_RETRIES = int(env("SHIPWITH_NEWSLETTER_SEND_RETRIES", "4"))
+NEWSLETTER_RETRY_BASE_SECONDS = float(env("SHIPWITH_NEWSLETTER_RETRY_BASE_SECONDS", "2"))
 
 # Newsletter digest (ingest-core): at most this many comparisons, complete panels only.
 NEWSLETTER_MAX_COMPARISONS = int(env("NEWSLETTER_MAX_COMPARISONS", "10"))
@@ -238,6 +252,7 @@ SHIPWITH_GITHUB_TOKEN_HOSTS = [
 # CORS is open for reads under /api/ only (django-cors-headers); a per-client rate limit
 # ("N/s|m|h|d", counted in the shared store) on every API request, another per token on writes.
 INSTALLED_APPS += ["ninja", "corsheaders", "shipwith.api"]
+INSTALLED_APPS += ["shipwith.apps.ShipwithConfig"]  # the top layer: `shipwith up`
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
     "corsheaders.middleware.CorsMiddleware",

@@ -6,6 +6,9 @@ from django.views.generic import RedirectView
 from shipwith.api.api import api
 from shipwith.core.adminlogin import admin_login
 
+# The admin's index shows the operator's status above the app list (shipwith/status.py).
+admin.site.index_template = "shipwith/admin_index.html"
+
 urlpatterns = [
     # deployment: the admin's sign-in is rate-limited; browsers that ask for /favicon.ico
     # (the admin's pages have no icon link) get the site's icon.

@@ -1,6 +1,5 @@
 """Editor tokens on the write endpoints: `Authorization: Bearer sw_…`, never a cookie."""
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja.errors import AuthorizationError, HttpError
 from ninja.security import HttpBearer
@@ -8,7 +7,8 @@ from ninja.security import HttpBearer
 from shipwith.api.models import ApiToken
 from shipwith.api.selectors import api_token_for
 from shipwith.api.services import api_token_used
-from shipwith.core.limits import limit_exceeded, rate_parse
+from shipwith.core.limits import limit_exceeded
+from shipwith.core.rates import rate_setting
 
 
 class TokenAuth(HttpBearer):
@@ -34,7 +34,7 @@ def require_scope(request: HttpRequest, scope: str) -> ApiToken:
     token: ApiToken = request.auth
     if scope not in token.scopes:
         raise AuthorizationError(message=f"This token lacks the scope '{scope}'.")
-    rate = rate_parse(getattr(settings, "SHIPWITH_API_WRITE_RATE", "60/m"))
+    rate = rate_setting("SHIPWITH_API_WRITE_RATE")
     if wait := limit_exceeded(f"api:token:{token.pk}", rate):
         raise RateLimited(wait)
     return token

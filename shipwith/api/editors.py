@@ -16,7 +16,7 @@ from shipwith.ingest.items import Facts, Identifiers, Item
 from shipwith.ingest.services import candidate_submit
 from shipwith.panel.llm import LLMError, model_for
 from shipwith.panel.models import PanelRun
-from shipwith.panel.services import panel_run_enqueue
+from shipwith.panel.tasks import panel_run_enqueue
 from shipwith.web import selectors
 
 router = Router(tags=["editors"], auth=TokenAuth())

@@ -9,7 +9,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from shipwith.api.errors import error_response
-from shipwith.core.limits import client_ip, limit_exceeded, rate_parse
+from shipwith.core.client import client_ip
+from shipwith.core.limits import limit_exceeded
+from shipwith.core.rates import rate_setting
 
 PREFIX = "/api/"
 logger = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ class ApiMiddleware:
         return response
 
     def _answer(self, request: HttpRequest) -> HttpResponse:
-        rate = rate_parse(getattr(settings, "SHIPWITH_API_RATE", "300/m"))
+        rate = rate_setting("SHIPWITH_API_RATE")
         if wait := limit_exceeded(f"api:ip:{client_ip(request)}", rate):
             response = error_response(429, f"Too many requests: retry in {wait} s.")
             response["Retry-After"] = str(wait)

@@ -53,8 +53,7 @@ def _origins(base_url: str, trusted: tuple[str, ...]) -> tuple[frozenset[str], f
 
 def site_origins() -> tuple[frozenset[str], frozenset[str]]:
     """(the site's own origins, the trusted other origins) from settings."""
-    base = getattr(settings, "SHIPWITH_BASE_URL", "")
-    return _origins(base, tuple(getattr(settings, "CSRF_TRUSTED_ORIGINS", ())))
+    return _origins(settings.SHIPWITH_BASE_URL, tuple(settings.CSRF_TRUSTED_ORIGINS))
 
 
 def cross_origin_reason(request: HttpRequest) -> str | None:

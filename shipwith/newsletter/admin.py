@@ -4,8 +4,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from shipwith.newsletter.issues import issue_counts
 from shipwith.newsletter.models import Delivery, Issue, Subscriber
-from shipwith.newsletter.services import issue_counts
 
 
 @admin.register(Subscriber)

@@ -32,9 +32,8 @@ def confirm_token(*, email: str, category_ids: list[int]) -> str:
 
 def confirm_token_read(token: str) -> ConfirmRequest | None:
     """Return the request a valid, unexpired token carries, else None."""
-    max_age = getattr(settings, "NEWSLETTER_CONFIRM_MAX_AGE", 3 * 24 * 3600)
     try:
-        data = signing.loads(token, salt=CONFIRM_SALT, max_age=max_age)
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=settings.NEWSLETTER_CONFIRM_MAX_AGE)
         # Links mailed before "t" existed: the signature's own timestamp (whole seconds).
         issued = (
             int(data["t"]) / 1_000_000

@@ -243,7 +243,7 @@ def _new_tool_items(week: Week) -> list[dict]:
 def _decided(items: list[dict]) -> tuple[list[dict], dict | None]:
     """The best comparisons whose two panels are verdicts, at most the setting's number;
     the others become one "more on the site" item."""
-    limit = getattr(settings, "NEWSLETTER_MAX_COMPARISONS", 10)
+    limit = settings.NEWSLETTER_MAX_COMPARISONS
     ranked = sorted(items, key=lambda item: -item["score"])
     complete = [item for item in ranked if item.get("complete")]
     kept = complete[:limit]

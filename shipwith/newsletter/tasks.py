@@ -1,13 +1,17 @@
-"""Background adapters: each takes plain values, calls a service, and returns a summary."""
+"""Background adapters: each takes plain values, calls the work, and returns a summary; and
+the helpers that queue them. Only callers import this module; the work never does."""
 
 import datetime as dt
 
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
 from shipwith.core.schedule import queue_once, queued_at
-from shipwith.newsletter import services
+from shipwith.newsletter.issues import issue_compose
 from shipwith.newsletter.selectors import Week
+from shipwith.newsletter.sending import SendReport, issue_send
+from shipwith.newsletter.subscribers import subscription_request
 
 WEEKLY_PATH = "shipwith.newsletter.tasks.newsletter_weekly"
 SEND_HOUR_UTC = 7
@@ -18,7 +22,12 @@ RETRY_AFTER = dt.timedelta(hours=1)
 
 @task()
 def confirmation_send(email: str, category_ids: list[int]) -> bool:
-    return services.subscription_request(email=email, category_ids=category_ids)
+    return subscription_request(email=email, category_ids=category_ids)
+
+
+def confirmation_enqueue(*, email: str, category_ids: list[int]) -> None:
+    """Mail the address its confirmation link from the worker, once the transaction commits."""
+    transaction.on_commit(lambda: confirmation_send.enqueue(email, category_ids))
 
 
 def next_weekly_run(now: dt.datetime | None = None) -> dt.datetime:
@@ -46,10 +55,10 @@ def newsletter_weekly() -> str:
     # Queue the next run first, so a failing send does not break the chain.
     if weekly_scheduled() is None:
         newsletter_weekly.using(run_after=next_weekly_run()).enqueue()
-    issue = services.issue_compose(week=Week.last_complete())
+    issue = issue_compose(week=Week.last_complete())
     if issue is None:
         return "nothing new last week: no issue"
-    report = services.issue_send(issue_id=issue.pk)
+    report = issue_send(issue_id=issue.pk)
     _follow_up(issue.pk, report, 0)
     return str(report)
 
@@ -57,12 +66,12 @@ def newsletter_weekly() -> str:
 @task()
 def issue_send_again(issue_id: int, round_number: int) -> str:
     """Resume an issue's send: deferred copies get another chance, nobody gets two."""
-    report = services.issue_send(issue_id=issue_id)
+    report = issue_send(issue_id=issue_id)
     _follow_up(issue_id, report, round_number)
     return str(report)
 
 
-def _follow_up(issue_id: int, report: services.SendReport, round_number: int) -> None:
+def _follow_up(issue_id: int, report: SendReport, round_number: int) -> None:
     if (report.deferred or report.aborted) and round_number < RETRY_ROUNDS:
         issue_send_again.using(run_after=timezone.now() + RETRY_AFTER).enqueue(
             issue_id, round_number + 1

@@ -1,8 +1,6 @@
 """Newsletter pages: sign-up, confirm, unsubscribe, archive and previews."""
 
-from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,13 +9,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from shipwith.catalog.models import Category
+from shipwith.core.client import client_ip
 from shipwith.core.csrf import fetch_metadata_protect
-from shipwith.core.limits import client_ip, limit_exceeded, rate_parse
-from shipwith.newsletter import links, services, tasks
+from shipwith.core.limits import limit_exceeded
+from shipwith.core.rates import rate_setting
+from shipwith.newsletter import links, tasks
 from shipwith.newsletter.digest import digest_render
 from shipwith.newsletter.forms import SubscribeForm
 from shipwith.newsletter.models import Issue
 from shipwith.newsletter.selectors import Week, digest_sections, items_for, week_items
+from shipwith.newsletter.subscribers import subscriber_unsubscribe, subscription_confirm
 
 # The email preview is a document of its own: inline styles are what an email is made of.
 EMAIL_PREVIEW_CSP = (
@@ -33,7 +34,7 @@ def signup(request):
     form = SubscribeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # Each sign-up mails a stranger's address: cap how many one client can trigger.
-        rate = rate_parse(getattr(settings, "NEWSLETTER_SIGNUP_RATE", "10/h"))
+        rate = rate_setting("NEWSLETTER_SIGNUP_RATE")
         if wait := limit_exceeded(f"newsletter-signup:{client_ip(request)}", rate):
             response = render(request, "newsletter/signup.html", {"form": form, "busy": True})
             response.status_code = 429
@@ -42,7 +43,7 @@ def signup(request):
         email = form.cleaned_data["email"]
         category_ids = [category.pk for category in form.cleaned_data["categories"]]
         # Same work for every address, known or not: the response reveals nothing.
-        transaction.on_commit(lambda: tasks.confirmation_send.enqueue(email, category_ids))
+        tasks.confirmation_enqueue(email=email, category_ids=category_ids)
         return redirect("newsletter:check_inbox")
     status = 400 if form.errors else 200
     return render(request, "newsletter/signup.html", {"form": form}, status=status)
@@ -61,7 +62,7 @@ def confirm(request, token: str):
     email, category_ids, issued_at = link
     categories = Category.objects.filter(pk__in=category_ids).order_by("name")
     if request.method == "POST":
-        subscriber = services.subscription_confirm(
+        subscriber = subscription_confirm(
             email=email, category_ids=category_ids, issued_at=issued_at
         )
         if subscriber is None:
@@ -83,7 +84,7 @@ def unsubscribe(request, token: str):
     if subscriber_id is None:
         return render(request, "newsletter/link_invalid.html", status=400)
     if request.method == "POST":
-        services.subscriber_unsubscribe(subscriber_id=subscriber_id)
+        subscriber_unsubscribe(subscriber_id=subscriber_id)
         return render(request, "newsletter/unsubscribed.html")
     return render(request, "newsletter/unsubscribe.html")
 

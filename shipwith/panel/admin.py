@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from shipwith.panel.models import PanelEval, PanelRun, Persona, Review, Seat
-from shipwith.panel.services import persona_save
+from shipwith.panel.personas import persona_save
 
 
 @admin.register(Persona)

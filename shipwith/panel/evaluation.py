@@ -15,11 +15,11 @@ from rapidfuzz.distance import Indel
 
 from shipwith.catalog.models import Tool
 from shipwith.panel import prompts, runner
+from shipwith.panel.asking import review_ask, review_request
 from shipwith.panel.grounding import quotes_locate
 from shipwith.panel.llm import LLMError, default_model_spec, model_for
 from shipwith.panel.models import PanelEval, Persona
 from shipwith.panel.schema import ReviewOutput
-from shipwith.panel.services import review_ask, review_request
 
 RUNS = 2
 SAMPLE_SEED = 0  # the same tools every time, so two models are measured on the same sample

@@ -5,10 +5,11 @@ import sys
 from django.db import DatabaseError
 from tqdm import tqdm
 
+from shipwith.catalog.models import Tool
 from shipwith.panel.models import PanelRun, Persona, SeatStatus
 from shipwith.panel.recusal import FIX
+from shipwith.panel.runs import panel_run_execute, panel_run_open, panel_run_reopen
 from shipwith.panel.selectors import panel_label, panel_summary, recused_seats
-from shipwith.panel.services import panel_run_execute, panel_run_open, panel_run_reopen
 
 
 def panels_run_with_progress(
@@ -21,8 +22,6 @@ def panels_run_with_progress(
 ) -> list[PanelRun]:
     """Review tools (`tool_ids`), then finish incomplete runs (`run_ids`: only their failed or
     recused seats are asked again); one bar step per seat, results as lines."""
-    from shipwith.catalog.models import Tool
-
     seats = Persona.objects.filter(active=True).count()
     finishing = dict(PanelRun.objects.filter(pk__in=run_ids).values_list("pk", "tool_id"))
     names = dict(

@@ -1,9 +1,24 @@
-"""Background work of the panel: thin adapters that take ids and call a service."""
+"""Background work of the panel: thin adapters that take ids and call the work (runs.py), and
+the helpers that queue them. Only callers import this module; the work never does."""
 
 from django.conf import settings
+from django.db import transaction
 from django_tasks import task
 
-from shipwith.panel.services import panel_run_execute, panel_run_reopen, seats_retry_schedule
+from shipwith.panel.models import PanelRun
+from shipwith.panel.runs import (
+    panel_run_execute,
+    panel_run_open,
+    panel_run_reopen,
+    seats_retry_schedule,
+)
+
+
+def panel_run_enqueue(*, tool_id: int, model_spec: str | None = None) -> PanelRun:
+    """Open a run and hand it to the task worker once the transaction commits."""
+    run = panel_run_open(tool_id=tool_id, model_spec=model_spec)
+    transaction.on_commit(lambda: panel_run_task.enqueue(run.pk))
+    return run
 
 
 def seats_retry_later(run_id: int) -> None:

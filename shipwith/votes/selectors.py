@@ -7,17 +7,18 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from shipwith.catalog.models import Category, Tool
+from shipwith.panel.selectors import panel_summary
 from shipwith.votes.models import PairTally, PairVote, Rating, RatingFit, ToolTally, Vote
 
 Z95 = 1.959963984540054
 
 
 def minimum_votes() -> int:
-    return int(getattr(settings, "SHIPWITH_VOTES_MIN", 10))
+    return settings.SHIPWITH_VOTES_MIN
 
 
 def disagreement_gap() -> float:
-    return float(getattr(settings, "SHIPWITH_VOTES_DISAGREEMENT", 0.4))
+    return settings.SHIPWITH_VOTES_DISAGREEMENT
 
 
 def wilson_interval(successes: int, total: int, z: float = Z95) -> tuple[float, float]:
@@ -119,8 +120,6 @@ def community_figure(tool: Tool) -> CommunityFigure:
 
 def community_figure_with_panel(tool: Tool) -> CommunityFigure:
     """The figure with the panel's share beside it, for the disagreement flag."""
-    from shipwith.panel.selectors import panel_summary
-
     figure = community_figure(tool)
     if figure.shown:  # below the minimum there is no share to disagree with
         figure.panel_share = panel_summary(tool.pk).ship_share

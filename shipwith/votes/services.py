@@ -1,4 +1,5 @@
-"""Writes: casting and withdrawing votes, excluding voters, refitting the leaderboard.
+"""Writes: casting and withdrawing votes, excluding voters (the leaderboard's refit, which
+they queue, is leaderboard.py).
 
 Every vote write runs in one transaction that first updates the voter's row (the daily cap):
 on PostgreSQL that row lock serialises one voter's concurrent requests, on SQLite the
@@ -6,7 +7,6 @@ IMMEDIATE transaction serialises all writers, so the read of the previous vote i
 and the tally deltas are exact.
 """
 
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,29 +14,23 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from shipwith.catalog.models import Tool
 from shipwith.core.freshness import tools_touch
-from shipwith.votes import ratings, statements
+from shipwith.votes import statements
 from shipwith.votes.models import (
     PairChoice,
     PairTally,
     PairVote,
-    Rating,
-    RatingFit,
     ToolTally,
     Vote,
     Voter,
     VoterExclusion,
 )
+from shipwith.votes.tasks import ratings_refit_enqueue
 from shipwith.votes.writer import sqlite_writer
 
 
 class DailyCapReached(Exception):
     """The voter has written as many votes today as `SHIPWITH_VOTES_DAILY_CAP` allows."""
-
-
-def daily_cap() -> int:
-    return int(getattr(settings, "SHIPWITH_VOTES_DAILY_CAP", 200))
 
 
 def voter_create(*, user=None) -> Voter:
@@ -49,7 +43,9 @@ def voter_create(*, user=None) -> Voter:
 
 def _voter_charge(voter_id: int) -> bool:
     """Count one vote write against the voter's day; return whether the voter is excluded."""
-    excluded = statements.voter_charge(voter_id, timezone.localdate(), daily_cap())
+    excluded = statements.voter_charge(
+        voter_id, timezone.localdate(), settings.SHIPWITH_VOTES_DAILY_CAP
+    )
     if excluded is None:
         if not Voter.objects.filter(pk=voter_id).exists():
             raise Voter.DoesNotExist(f"no voter #{voter_id}")
@@ -143,7 +139,7 @@ def pair_vote_cast(
             _pair_tally_add(tool_a_id, tool_b_id, choice, +1)
     if not excluded:  # after the writer's turn, as in vote_cast
         transaction.on_commit(lambda: tools_touch(tool_a_id, tool_b_id, lists=False))
-        transaction.on_commit(ratings_refit_schedule)
+        ratings_refit_enqueue()
     return VoteChange(previous, choice)
 
 
@@ -194,87 +190,5 @@ def voter_exclude(*, voter_id: int, editor, reason: str, excluded: bool = True) 
             tallies_rebuild(tool_ids=sorted(tool_ids))
             transaction.on_commit(lambda: tools_touch(*tool_ids, lists=False))
         if had_pairs:
-            transaction.on_commit(ratings_refit_schedule)
+            ratings_refit_enqueue()
     return entry
-
-
-def refit_delay() -> int:
-    return int(getattr(settings, "SHIPWITH_VOTES_REFIT_DELAY", 30))
-
-
-def ratings_refit_schedule() -> None:
-    """Enqueue one refit for the votes of the next few seconds (debounced through the cache)."""
-    from django.core.cache import cache
-
-    from shipwith.votes.tasks import ratings_refit
-
-    delay = refit_delay()
-    if not cache.add("votes:refit-pending", 1, timeout=delay + 60):
-        return
-    task = ratings_refit
-    if delay and task.get_backend().supports_defer:
-        task = task.using(run_after=timezone.now() + timezone.timedelta(seconds=delay))
-    task.enqueue()
-
-
-def bootstrap_rounds() -> int:
-    return int(getattr(settings, "SHIPWITH_VOTES_BOOTSTRAP_ROUNDS", 100))
-
-
-def ratings_refit(*, rounds: int | None = None) -> RatingFit:
-    """Fit Bradley-Terry ratings on every counted pair vote and store them for the leaderboard."""
-    from django.core.cache import cache
-
-    cache.delete("votes:refit-pending")  # votes from now on schedule another refit
-    started = time.perf_counter()
-    rounds = bootstrap_rounds() if rounds is None else rounds
-    counted = PairVote.objects.filter(voter__excluded=False)
-    rows = list(counted.values_list("tool_a_id", "tool_b_id", "choice"))
-    tool_ids = sorted({a for a, _, _ in rows} | {b for _, b, _ in rows})
-    index = {tool_id: n for n, tool_id in enumerate(tool_ids)}
-    outcome = {"a": 1.0, "b": 0.0, "neither": 0.5}
-    result = None
-    if rows:
-        pairs = ratings.pairs_from_votes(
-            [index[a] for a, _, _ in rows],
-            [index[b] for _, b, _ in rows],
-            [outcome[c] for _, _, c in rows],
-            n_tools=len(tool_ids),
-        )
-        result = ratings.ratings_fit(pairs, rounds=rounds)
-    categories = dict(Tool.objects.filter(pk__in=tool_ids).values_list("pk", "category_id"))
-    with transaction.atomic():
-        fit = RatingFit.objects.create(
-            votes=len(rows), tools=len(tool_ids), rounds=rounds, seconds=0.0
-        )
-        if result is not None:
-            Rating.objects.bulk_create(_ratings_rows(fit, tool_ids, categories, result))
-        RatingFit.objects.filter(pk=fit.pk).update(seconds=time.perf_counter() - started)
-        RatingFit.objects.exclude(pk=fit.pk).delete()
-    # Ratings show on the leaderboard only, which is not cached: a site-wide stamp is enough.
-    transaction.on_commit(tools_touch)
-    fit.refresh_from_db()
-    return fit
-
-
-def _ratings_rows(fit, tool_ids, categories, result: ratings.Ratings):
-    import numpy as np
-
-    score, lower, upper = result.score, result.score_lower, result.score_upper
-    ranks = ratings.ranks_separated(lower, upper)
-    category_ranks = np.zeros(len(tool_ids), dtype=int)
-    category_of = np.array([categories.get(tool_id, 0) for tool_id in tool_ids])
-    for category in set(category_of.tolist()):
-        members = np.flatnonzero(category_of == category)
-        category_ranks[members] = ratings.ranks_separated(lower[members], upper[members])
-    for n, tool_id in enumerate(tool_ids):
-        yield Rating(
-            fit=fit,
-            tool_id=tool_id,
-            score=float(score[n]),
-            lower=float(lower[n]),
-            upper=float(upper[n]),
-            votes=int(result.games[n]),
-            rank=int(ranks[n]),
-            category_rank=int(category_ranks[n]),
-        )

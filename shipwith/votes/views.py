@@ -14,8 +14,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shipwith.catalog.models import Category, Tool
 from shipwith.catalog.pairs import canonical, pair_resolve, pair_slug
+from shipwith.core.client import client_ip
 from shipwith.core.csrf import fetch_metadata_protect
-from shipwith.votes import limits, selectors, services, statements
+from shipwith.core.limits import limits_waits, rolling_limit_exceeded
+from shipwith.core.rates import rate_setting
+from shipwith.votes import selectors, services, statements
 from shipwith.votes.identity import (
     ForgedCookie,
     request_voter_id,
@@ -103,17 +106,17 @@ def _limited(request: HttpRequest, voter_id: int | None) -> Refusal:
     that its cookie-less votes are refused with 429, not quietly held. A refusal writes
     nothing and tells the reader, where a held vote would look counted and not be.
     """
-    address = limits.client_ip(request)
-    rates = {"ip": (f"votes:ip:{address}", limits.ip_rate())}
+    address = client_ip(request)
+    rates = {"ip": (f"votes:ip:{address}", rate_setting("SHIPWITH_VOTES_RATE_IP"))}
     if voter_id is not None:
-        rates["voter"] = (f"votes:voter:{voter_id}", limits.voter_rate())
-    waits = limits.limits_waits(dict(rates.values()))
+        rates["voter"] = (f"votes:voter:{voter_id}", rate_setting("SHIPWITH_VOTES_RATE_VOTER"))
+    waits = limits_waits(dict(rates.values()))
     mints = voter_id is None and not request.user.is_authenticated
     # Only a vote the other limits let through takes one of the address's new voters; they
     # are counted over any 24 hours, so midnight UTC lets no second batch through.
     if mints and not any(waits.values()):
         key = f"votes:new-voter:{address}"
-        if wait := limits.rolling_limit_exceeded(key, limits.new_voter_rate()):
+        if wait := rolling_limit_exceeded(key, rate_setting("SHIPWITH_VOTES_NEW_VOTERS_PER_IP")):
             return _refuse(request, 429, LIMITED["new"], wait)
     for kind, message in LIMITED.items():
         if kind in rates and (wait := waits[rates[kind][0]]):

@@ -180,10 +180,10 @@ def test_the_schema_and_the_docs_page_come_from_our_own_files(client, db):
 
 @pytest.mark.parametrize("value", ["300", "fast", "0/m", "300/week"])
 def test_a_rate_the_limiter_cannot_read_stops_the_start(api_settings, value):
-    from shipwith.api.apps import check_rates
+    from shipwith.core.checks import settings_check
 
     api_settings.SHIPWITH_API_RATE = value
-    (error,) = check_rates()
+    (error,) = settings_check()
     assert "SHIPWITH_API_RATE" in error.msg and repr(value) in error.msg
 
 

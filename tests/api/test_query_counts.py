@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from shipwith.catalog.models import Tool
 from shipwith.comparisons.services import comparisons_publish
-from shipwith.core import limits
+from shipwith.core import counters, limits
 from shipwith.panel.models import Review
 from shipwith.votes.models import Rating, RatingFit, ToolTally
 from tests.api.conftest import forget
@@ -42,7 +42,7 @@ def cold_counts(client) -> dict[str, int]:
     counts = {}
     for url in URLS:
         forget()
-        limits._pruned_at = time.time()  # the once-a-minute prune of rate windows is not the page's
+        counters._pruned_at = time.time()  # the once-a-minute prune of rate windows is not the page's
         limits._blocks.forget()  # each page claims its rate-limit hit the same way
         stamps_age()
         with CaptureQueriesContext(connection) as captured:

@@ -6,9 +6,11 @@ import uuid
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from shipwith.core import limits
-from shipwith.core.limits import client_ip, limit_exceeded, limits_waits, rate_parse
+from shipwith.core import client, counters, limits
+from shipwith.core.client import client_ip
+from shipwith.core.limits import limit_exceeded, limits_waits
 from shipwith.core.models import RateWindow
+from shipwith.core.rates import rate_parse
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -63,7 +65,7 @@ def test_a_forked_process_claims_its_own_block(monkeypatch):
 @pytest.mark.django_db
 def test_expired_windows_are_pruned(monkeypatch):
     RateWindow.objects.create(key="old@1", hits=9, expires_at=int(time.time()) - 10)
-    monkeypatch.setattr(limits, "_pruned_at", 0.0)
+    monkeypatch.setattr(counters, "_pruned_at", 0.0)
     limit_exceeded("fresh", (1, 60))
     assert list(RateWindow.objects.values_list("hits", flat=True)) == [1]
 
@@ -98,7 +100,7 @@ def test_with_redis_the_counters_live_in_redis(settings, db):
             client.delete(key)
 
 
-@pytest.mark.parametrize("rate", ["ten/m", "10/fortnight", "10", "/m"])
+@pytest.mark.parametrize("rate", ["ten/m", "10/fortnight", "10", "/m", "0/m"])
 def test_a_bad_rate_says_what_is_wrong(rate):
     with pytest.raises(ValueError, match="expected N/s, N/m, N/h or N/d"):
         rate_parse(rate)
@@ -118,7 +120,7 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(rf, settings):
 
 def test_a_proxy_that_is_not_trusted_is_pointed_out_once(rf, settings, caplog, monkeypatch):
     settings.SHIPWITH_TRUSTED_PROXIES = ""
-    monkeypatch.setattr(limits, "_warned", False)
+    monkeypatch.setattr(client, "_warned", False)
     for _ in range(3):
         assert client_ip(forwarded(rf, "127.0.0.1", "203.0.113.7")) == "127.0.0.1"
     [record] = [r for r in caplog.records if r.name == "shipwith.limits"]

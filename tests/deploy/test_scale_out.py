@@ -44,14 +44,15 @@ SETUP = """
 import json
 from django.utils import timezone
 from shipwith.catalog.models import Tool
-from shipwith.newsletter import services
+from shipwith.newsletter.issues import issue_compose
+from shipwith.newsletter.subscribers import subscription_confirm
 from shipwith.newsletter.selectors import Week
 from shipwith.comparisons.models import Comparison
 a, b = Tool.objects.order_by("slug")[:2]
 Comparison.objects.create(tool_a=a, tool_b=b, published_at=timezone.now())
 for n in range({subscribers}):
-    services.subscription_confirm(email=f"reader{{n}}@example.com", category_ids=[], issued_at=timezone.now())
-issue = services.issue_compose(week=Week.containing(timezone.now()))
+    subscription_confirm(email=f"reader{{n}}@example.com", category_ids=[], issued_at=timezone.now())
+issue = issue_compose(week=Week.containing(timezone.now()))
 print(json.dumps({{"issue": issue.pk, "tools": list(Tool.objects.values_list("pk", flat=True))}}))
 """
 
@@ -59,7 +60,7 @@ print(json.dumps({{"issue": issue.pk, "tools": list(Tool.objects.values_list("pk
 ENQUEUE = """
 from django.db import transaction
 from shipwith.newsletter.tasks import issue_send_again
-from shipwith.panel.services import panel_run_enqueue
+from shipwith.panel.tasks import panel_run_enqueue
 for tool_id in {tools}:
     with transaction.atomic():
         panel_run_enqueue(tool_id=tool_id)

@@ -24,8 +24,8 @@ from django.utils import timezone
 from shipwith.catalog.models import Category, Tool
 from shipwith.newsletter.models import Subscriber
 from shipwith.newsletter.selectors import Week
-from shipwith.newsletter.services import issue_compose
 from shipwith.comparisons.models import Comparison
+from shipwith.newsletter.issues import issue_compose
 
 week = Week.last_complete()
 category = Category.objects.create(name="Inference servers", slug="inference-servers")

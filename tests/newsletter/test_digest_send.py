@@ -4,9 +4,10 @@ import pytest
 from django.test import Client
 
 from shipwith.catalog.models import Category
+from shipwith.newsletter.issues import issue_compose
 from shipwith.newsletter.models import Delivery, DeliveryStatus, Issue, Subscriber
 from shipwith.newsletter.selectors import items_for, week_items
-from shipwith.newsletter.services import issue_compose, issue_send
+from shipwith.newsletter.sending import issue_send
 
 from .conftest import local_path
 

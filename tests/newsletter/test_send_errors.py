@@ -1,9 +1,10 @@
 import pytest
 from django.core.management.base import CommandError
 
-from shipwith.newsletter import services
+from shipwith.newsletter import sending
+from shipwith.newsletter.issues import issue_compose
 from shipwith.newsletter.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
-from shipwith.newsletter.services import issue_compose, issue_send
+from shipwith.newsletter.sending import issue_send
 
 from .conftest import free_port
 
@@ -100,7 +101,7 @@ def test_a_crash_between_smtp_accept_and_the_database_write(
 ):
     for n in range(6):
         make_subscriber(f"r{n}@example.com")
-    real_mark, marked = services._mark, []
+    real_mark, marked = sending.delivery_mark, []
 
     def crash_on_third(delivery, status, **kwargs):
         if status == DeliveryStatus.SENT and len(marked) == 2:
@@ -108,10 +109,10 @@ def test_a_crash_between_smtp_accept_and_the_database_write(
         marked.append(delivery.pk)
         return real_mark(delivery, status, **kwargs)
 
-    monkeypatch.setattr(services, "_mark", crash_on_third)
+    monkeypatch.setattr(sending, "delivery_mark", crash_on_third)
     with pytest.raises(RuntimeError):
         issue_send(issue_id=issue.pk, batch_size=4)
-    monkeypatch.setattr(services, "_mark", real_mark)
+    monkeypatch.setattr(sending, "delivery_mark", real_mark)
 
     settings.NEWSLETTER_CLAIM_LEASE = 0  # the crashed run's lease has run out
     report = issue_send(issue_id=issue.pk)

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from shipwith.panel.models import Review, RunStatus, SeatStatus
-from shipwith.panel.services import panel_run
+from shipwith.panel.runs import panel_run
 from tests.panel.conftest import good_review
 
 pytestmark = pytest.mark.django_db

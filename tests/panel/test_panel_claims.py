@@ -11,7 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from shipwith.panel.models import PanelRun, Review, RunStatus, Seat, SeatStatus
-from shipwith.panel.services import panel_run_execute, panel_run_open, seats_claim
+from shipwith.panel.runs import panel_run_execute, panel_run_open
+from shipwith.panel.seats import seats_claim
 from tests.panel.conftest import good_review
 from tests.panel.fault_server import FaultServer, Reply
 from tests.panel.test_panel_race import database_url, shipwith, stored_reviews
@@ -44,7 +45,7 @@ def test_a_seat_another_worker_holds_is_left_to_it(fault_server, personas, make_
 
 @pytest.mark.django_db
 def test_an_interrupted_run_gives_its_seats_back(fault_server, personas, make_tool, monkeypatch):
-    from shipwith.panel import services
+    from shipwith.panel import runs
 
     run = panel_run_open(tool_id=make_tool().pk)
 
@@ -52,7 +53,7 @@ def test_an_interrupted_run_gives_its_seats_back(fault_server, personas, make_to
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
-        patched.setattr(services, "_fill_seats", interrupted)
+        patched.setattr(runs, "_fill_seats", interrupted)
         panel_run_execute(run_id=run.pk)
     # Ctrl-C in `shipwith up`: the next `up` must not wait out a lease to finish the panel.
     assert not Seat.objects.filter(run=run, claimed_until__isnull=False).exists()
@@ -61,13 +62,13 @@ def test_an_interrupted_run_gives_its_seats_back(fault_server, personas, make_to
 
 EXECUTE = """
 from shipwith.panel.models import PanelRun
-from shipwith.panel.services import panel_run_execute
+from shipwith.panel.runs import panel_run_execute
 print(panel_run_execute(run_id=PanelRun.objects.get().pk).status)
 """
 
 SETUP = """
 from tests.panel.test_panel_race import make
-from shipwith.panel.services import panel_run_open
+from shipwith.panel.runs import panel_run_open
 from shipwith.catalog.models import Tool
 make()
 panel_run_open(tool_id=Tool.objects.get().pk)

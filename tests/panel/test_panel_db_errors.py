@@ -3,7 +3,7 @@
 import pytest
 
 from shipwith.panel.models import Review, RunStatus, SeatStatus
-from shipwith.panel.services import panel_run
+from shipwith.panel.runs import panel_run
 from tests.panel.dbfaults import allow_reviews, refuse_reviews_of
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 
 from shipwith.core.freshness import tools_version
 from shipwith.panel.models import PanelRun, Review, RunStatus, SeatStatus
-from shipwith.panel.services import panel_run
+from shipwith.panel.runs import panel_run
 from tests.panel.conftest import good_review
 from tests.panel.fault_server import Reply
 

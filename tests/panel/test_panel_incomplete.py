@@ -6,8 +6,9 @@ from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from shipwith.panel.models import PanelRun, Review, RunStatus, SeatStatus
+from shipwith.panel.runs import panel_run
 from shipwith.panel.selectors import runs_to_finish, tools_lacking_panel
-from shipwith.panel.services import panel_run, panel_run_enqueue
+from shipwith.panel.tasks import panel_run_enqueue
 from tests.panel.fault_server import Reply
 
 

@@ -60,7 +60,7 @@ def on_llama_server(llama_server, settings, monkeypatch):
 @pytest.mark.django_db
 def test_a_real_server_ends_every_seat_in_a_recorded_state(on_llama_server, personas, make_tool):
     from shipwith.panel.llm import openai_compat
-    from shipwith.panel.services import panel_run
+    from shipwith.panel.runs import panel_run
 
     tool = make_tool()
     run = panel_run(tool_id=tool.pk)

@@ -6,7 +6,7 @@ On the OpenAI-compatible fake server: SHIPWITH_LLM=openai:gpt-4o reviewing OpenA
 import pytest
 
 from shipwith.panel.models import Review, RunStatus, SeatStatus
-from shipwith.panel.services import panel_run
+from shipwith.panel.runs import panel_run
 from tests.panel.fault_server import Reply
 from tests.web.conftest import forget_pages
 

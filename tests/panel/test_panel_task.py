@@ -6,7 +6,7 @@ from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from shipwith.panel.models import PanelRun, Review, RunStatus
-from shipwith.panel.services import panel_run_enqueue
+from shipwith.panel.tasks import panel_run_enqueue
 from tests.panel.conftest import good_review
 
 

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django_tasks_db.models import DBTaskResult
 
 from shipwith.catalog.models import Tool
-from shipwith.votes import services
+from shipwith.votes import leaderboard, services
 from shipwith.votes.models import (
     PairTally,
     PairVote,
@@ -18,6 +18,7 @@ from shipwith.votes.models import (
     VoterExclusion,
 )
 from shipwith.votes.selectors import community_figure, community_figures, pair_tally
+from shipwith.votes.tasks import ratings_refit
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +156,7 @@ def test_refit_stores_ratings_the_leaderboard_reads(tools, other_category):
         services.pair_vote_cast(
             voter_id=voter.pk, tool_a_id=left.pk, tool_b_id=right.pk, choice=choice
         )
-    fit = services.ratings_refit(rounds=30)
+    fit = leaderboard.ratings_refit(rounds=30)
     assert (fit.votes, fit.tools, fit.rounds) == (len(plan), 4, 30)
     ratings = {rating.tool: rating for rating in Rating.objects.filter(fit=fit)}
     assert ratings[a].score > ratings[b].score > ratings[c].score
@@ -164,13 +165,11 @@ def test_refit_stores_ratings_the_leaderboard_reads(tools, other_category):
     assert ratings[a].rank == 1 and ratings[c].rank > 1
     assert ratings[outsider].category_rank == 1  # alone in its category
     # Only the latest fit is kept.
-    services.ratings_refit(rounds=5)
+    leaderboard.ratings_refit(rounds=5)
     assert RatingFit.objects.count() == 1
 
 
 def test_the_refit_task_fits_and_returns_the_new_fit(tools):
-    from shipwith.votes.tasks import ratings_refit
-
     voter = services.voter_create()
     services.pair_vote_cast(
         voter_id=voter.pk, tool_a_id=tools[0].pk, tool_b_id=tools[1].pk, choice="a"

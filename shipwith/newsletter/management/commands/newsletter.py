@@ -1,7 +1,10 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from shipwith.newsletter import services, tasks
+from shipwith.newsletter import tasks
+from shipwith.newsletter.issues import issue_compose, issue_counts
+from shipwith.newsletter.models import Issue
 from shipwith.newsletter.selectors import Week
+from shipwith.newsletter.sending import issue_send
 
 
 class Command(BaseCommand):
@@ -32,7 +35,7 @@ class Command(BaseCommand):
             chosen = Week.parse(week) if week else Week.last_complete()
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        issue = services.issue_compose(week=chosen)
+        issue = issue_compose(week=chosen)
         if issue is None:
             self.stdout.write(f"Nothing new in {chosen.slug}: no issue.")
             return
@@ -42,7 +45,7 @@ class Command(BaseCommand):
                 f"{issue.flip_count} verdict changes. Preview it in the admin."
             )
             return
-        report = services.issue_send(
+        report = issue_send(
             issue_id=issue.pk,
             progress=lambda report: self.stderr.write(f"… {report.sent} sent"),
         )
@@ -51,9 +54,7 @@ class Command(BaseCommand):
             raise CommandError(report.aborted)
 
     def _status(self) -> None:
-        from shipwith.newsletter.models import Issue
-
         for issue in Issue.objects.all()[:5]:
-            counts = services.issue_counts(issue_id=issue.pk)
+            counts = issue_counts(issue_id=issue.pk)
             text = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
             self.stdout.write(f"{issue.slug}: {text or 'not sent'}")

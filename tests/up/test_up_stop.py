@@ -14,7 +14,7 @@ import pytest
 
 from tests.panel.conftest import good_review
 from tests.panel.fault_server import FaultServer, Reply
-from tests.panel.test_panel_up import count, start_up, up_env, wait_for_site
+from tests.up.test_up import count, start_up, up_env, wait_for_site
 
 ENQUEUE = """
 from shipwith.catalog.models import Tool

@@ -12,6 +12,10 @@ from shipwith.catalog.services import catalog_load_starter
 from shipwith.comparisons.tasks import comparisons_publish_and_queue_reads as comparisons_publish
 from shipwith.core.processes import STOP_DEADLINE, Children
 from shipwith.ingest.tasks import daily_schedule
+from shipwith.panel.llm.discover import model_auto_export
+from shipwith.panel.progress import panels_run_with_progress
+from shipwith.panel.selectors import runs_to_finish, tools_lacking_panel
+from shipwith.panel.tasks import seats_retry_later
 
 
 class Stopping(BaseException):
@@ -69,6 +73,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Daily ingest queued for {daily_schedule():%Y-%m-%d %H:%M} UTC.")
         if setup_only:
             return
+        # Settled before the children start: they inherit the choice and never probe again.
+        self.stdout.write(model_auto_export().message)
         children = Children()
         stop = StopHandler(children)
         signal.signal(signal.SIGINT, stop)
@@ -96,10 +102,6 @@ class Command(BaseCommand):
 
     def _review(self) -> None:
         """Review tools lacking a panel, then finish incomplete panels; never stop serving."""
-        from shipwith.panel.progress import panels_run_with_progress
-        from shipwith.panel.selectors import runs_to_finish, tools_lacking_panel
-        from shipwith.panel.tasks import seats_retry_later
-
         try:
             missing = tools_lacking_panel()
             unfinished = runs_to_finish(exclude_tools=missing)

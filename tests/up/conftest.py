@@ -1,0 +1,1 @@
+from tests.panel.conftest import model_server  # noqa: F401 (a fixture: a loopback model server)
