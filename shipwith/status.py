@@ -26,7 +26,7 @@ from shipwith.newsletter.models import DeliveryStatus, Issue
 from shipwith.newsletter.tasks import weekly_scheduled
 from shipwith.panel.llm import LLMError, model_for
 from shipwith.panel.llm.discover import model_auto_export
-from shipwith.panel.models import Seat, SeatStatus
+from shipwith.panel.models import Seat, SeatStatus, is_low_capability
 from shipwith.panel.selectors import (
     runs_to_finish,
     tools_lacking_panel,
@@ -153,7 +153,7 @@ def _model() -> ModelStatus:
     # A throwaway environ: the status reads the choice, it never hands it to children.
     choice = model_auto_export(environ={})
     try:
-        low = model_for(choice.spec).low_capability
+        low = is_low_capability(model_for(choice.spec).provider)
     except LLMError as exc:
         return ModelStatus(choice.spec, choice.message, None, str(exc))
     return ModelStatus(choice.spec, choice.message, low)
