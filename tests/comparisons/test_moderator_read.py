@@ -17,6 +17,7 @@ from shipwith.panel.llm import Model, register
 from shipwith.panel.llm.base import Generation
 from shipwith.panel.llm.registry import unregister
 from shipwith.panel.models import PanelRun
+from shipwith.panel.selectors import panel_summaries
 from shipwith.panel.tasks import panel_run_task
 from tests.web.factories import make_panel, make_personas, make_review, make_tool
 
@@ -244,3 +245,18 @@ def test_a_read_is_not_shown_once_a_panel_becomes_a_draft(comparison, client):
     api = client.get("/api/v1/comparisons/alpha-vs-beta").json()
     assert api["moderator_read"] is None and api["moderator_model"] is None
     assert moderator_reads_due() == []  # nor is a new read queued for the draft
+
+
+def test_a_read_stored_before_the_prompts_became_files_is_not_written_again(comparison):
+    # Reads stored by the earlier code name their source "v2|<A's review versions>|<B's>".
+    panels = panel_summaries([comparison.tool_a_id, comparison.tool_b_id])
+    versions = [
+        ",".join(f"{r.pk}.{r.version}" for r in sorted(panels[tool_id].reviews, key=lambda r: r.pk))
+        for tool_id in (comparison.tool_a_id, comparison.tool_b_id)
+    ]
+    Comparison.objects.filter(pk=comparison.pk).update(
+        moderator_read="An earlier read.", moderator_source="v2|" + "|".join(versions)
+    )
+    assert moderator_reads_due() == []
+    assert moderator_read_write(comparison_id=comparison.pk).moderator_read == "An earlier read."
+    assert FakeModel.prompts == []
