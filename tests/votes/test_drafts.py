@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from shipwith.votes import services
+from shipwith.votes.leaderboard import ratings_refit
 from shipwith.votes.models import ToolTally
 from tests.web.factories import make_panel
 
@@ -31,7 +32,7 @@ def test_the_leaderboard_ranks_a_draft_tool_by_readers_votes_with_no_panel_figur
         services.pair_vote_cast(
             voter_id=services.voter_create().pk, tool_a_id=left.pk, tool_b_id=right.pk, choice="a"
         )
-    services.ratings_refit(rounds=20)
+    ratings_refit(rounds=20)
     page = client.get("/leaderboard/").text
     rows = page.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
     assert "Alpha Serve" in rows[0]

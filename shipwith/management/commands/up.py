@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 
 from shipwith.catalog.services import catalog_load_starter
-from shipwith.comparisons.tasks import comparisons_publish_and_queue_reads as comparisons_publish
+from shipwith.comparisons.tasks import comparisons_publish_and_queue_reads
 from shipwith.core.processes import STOP_DEADLINE, Children
 from shipwith.ingest.tasks import daily_schedule
 from shipwith.panel.llm.discover import model_auto_export
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         if report := catalog_load_starter():
             self.stdout.write(f"Loaded the starter catalog: {report}")
-        self.stdout.write(f"Comparisons: {comparisons_publish()}")
+        self.stdout.write(f"Comparisons: {comparisons_publish_and_queue_reads()}")
         # The worker reads the ingest sources once a day; the run queues the next one.
         self.stdout.write(f"Daily ingest queued for {daily_schedule():%Y-%m-%d %H:%M} UTC.")
         if setup_only:
@@ -118,7 +118,7 @@ class Command(BaseCommand):
             for run in runs:
                 seats_retry_later(run.pk)
             # Panels are complete now: queue the moderator's reads of published pairs.
-            self.stdout.write(f"Comparisons: {comparisons_publish()}")
+            self.stdout.write(f"Comparisons: {comparisons_publish_and_queue_reads()}")
         except DatabaseError as exc:
             self.stderr.write(f"Reviewing stopped by a database error ({exc}); still serving.")
             self.stdout.write("Run `shipwith review --incomplete` to finish the panels.")
