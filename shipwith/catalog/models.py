@@ -238,7 +238,11 @@ class Source(models.Model):
 
 
 class PriceChange(models.Model):
-    """A tool's price as it was and became: kept as history, shown on the tool page."""
+    """A tool's price as it was and became: kept as history, shown on the tool page.
+
+    Giving way to FactChange (`input_price_per_mtok`, `output_price_per_mtok`), into which
+    migration 0006 copied its rows; it stays until its readers and its writer have moved.
+    """
 
     tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="price_changes")
     field = models.CharField(max_length=40, help_text='The changed fact, e.g. "price_amount".')

@@ -102,12 +102,11 @@ def facts_record(
         for key, (fact, text) in parsed.items():
             row = held.get(key)
             if row is not None and read_at < row.read_at:
-                continue
+                continue  # this source said otherwise since
             old = row.value if row is not None else None
             if old != text:
                 changed.append(FactChanged(key, _typed(fact, old), _typed(fact, text)))
                 lists |= not fact.counter
-                shown = True
                 if not fact.counter:
                     history.append(
                         FactChange(
@@ -120,15 +119,14 @@ def facts_record(
                             read_at=read_at,
                         )
                     )
-            if text is None:
-                if row is not None:
-                    gone.append(row.pk)
-                continue
-            if row is not None and old == text:
+            elif row is not None:
                 if row.read_at == read_at and row.source_title == source_title:
-                    continue
-                # Pages show the day a fact was read, and its source.
+                    continue  # this very reading again
+                # Pages show the day a fact was read and its source, not the time of day.
                 shown |= row.source_title != source_title or _day(row.read_at) != _day(read_at)
+            if text is None:
+                gone += [row.pk] if row is not None else []
+                continue
             upserts.append(
                 Fact(
                     tool_id=tool_id,
@@ -137,9 +135,10 @@ def facts_record(
                     source_url=source_url,
                     source_title=source_title,
                     read_at=read_at,
-                    changed_at=row.changed_at if row is not None and old == text else read_at,
+                    changed_at=read_at if old != text else row.changed_at,
                 )
             )
+        shown |= bool(changed)
         Fact.objects.bulk_create(
             upserts,
             update_conflicts=True,
