@@ -165,7 +165,7 @@ FORMS_URLFIELD_ASSUME_HTTPS = True
 # process (test runs keep the per-process memory cache so they never see each other's entries).
 if not _redis_url and "pytest" not in __import__("sys").modules:
     CACHES["default"] = {
-        "BACKEND": "shipwith.web.filecache.FileCache",
+        "BACKEND": "shipwith.core.filecache.FileCache",
         "LOCATION": str(SHIPWITH_HOME / "cache"),
         "OPTIONS": {"MAX_ENTRIES": 200_000},
     }

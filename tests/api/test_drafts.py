@@ -14,14 +14,14 @@ EMBEDDED = {"provider": "local", "model_id": "SmolLM2-135M-Instruct.Q4_1.gguf"}
 
 @pytest.fixture
 def drafted(catalog):
-    llama = make_tool("code-llama-4", category=catalog["vllm"].category, name="Code Llama 4")
+    llama = make_tool("code-llama", category=catalog["vllm"].category, name="Code Llama")
     make_panel(llama, "sskk", **EMBEDDED)
     Comparison.objects.create(tool_a=llama, tool_b=catalog["vllm"], published_at=timezone.now())
     return llama
 
 
 def test_a_draft_tool_has_no_headline_figure_and_keeps_its_takes(client, drafted):
-    body = client.get("/api/v1/tools/code-llama-4").json()
+    body = client.get("/api/v1/tools/code-llama").json()
     assert body["panel"] == {
         "complete": True,
         "draft": True,
@@ -37,23 +37,23 @@ def test_a_draft_tool_has_no_headline_figure_and_keeps_its_takes(client, drafted
 
 def test_the_tool_list_marks_drafts_and_its_panel_filters_tell_them_apart(client, drafted):
     items = {item["slug"]: item for item in client.get("/api/v1/tools?limit=100").json()["items"]}
-    assert items["code-llama-4"]["panel"]["draft"] is True
-    assert items["code-llama-4"]["panel"]["ship_percent"] is None
+    assert items["code-llama"]["panel"]["draft"] is True
+    assert items["code-llama"]["panel"]["ship_percent"] is None
     assert items["vllm"]["panel"]["draft"] is False and items["vllm"]["panel"]["ship_percent"] == 100
 
     def listed(state: str) -> list[str]:
         return [item["slug"] for item in client.get(f"/api/v1/tools?panel={state}").json()["items"]]
 
-    assert listed("draft") == ["code-llama-4"]
-    assert "code-llama-4" not in listed("split") + listed("ship") + listed("skip")
+    assert listed("draft") == ["code-llama"]
+    assert "code-llama" not in listed("split") + listed("ship") + listed("skip")
 
 
 def test_a_comparison_with_a_draft_has_no_pick(client, drafted):
-    body = client.get("/api/v1/comparisons/code-llama-4-vs-vllm").json()
+    body = client.get("/api/v1/comparisons/code-llama-vs-vllm").json()
     assert body["pick"]["step"] == "draft" and body["pick"]["winner"] is None
     assert body["a"]["panel"]["draft"] is True and body["a"]["panel"]["ship_percent"] is None
     assert [review["verdict"] for review in body["reviews_a"]] == ["ship", "ship", "skip", "skip"]
-    (item,) = client.get("/api/v1/comparisons?tool=code-llama-4").json()["items"]
+    (item,) = client.get("/api/v1/comparisons?tool=code-llama").json()["items"]
     assert item["pick"]["step"] == "draft"
 
 
@@ -62,7 +62,7 @@ def test_a_capable_models_review_gives_the_figure_and_keeps_the_draft_in_history
 ):
     make_panel(drafted, "ssks")
     tools_touch(drafted.pk)
-    body = client.get("/api/v1/tools/code-llama-4").json()
+    body = client.get("/api/v1/tools/code-llama").json()
     assert body["panel"]["draft"] is False and body["panel"]["ship_percent"] == 75
     assert body["panel"]["label"] == "75% ship (3 of 4)"
     history = body["verdict_history"]

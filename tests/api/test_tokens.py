@@ -231,7 +231,8 @@ def test_submitting_needs_its_own_scope(client, catalog):
 
 
 def test_a_run_tells_why_a_seat_failed(client, catalog):
-    from shipwith.panel.services import panel_run_finish, panel_run_open, seat_fail
+    from shipwith.panel.runs import panel_run_finish, panel_run_open
+    from shipwith.panel.seats import seat_fail
 
     _, raw = api_token_create(name="ci", scopes=[Scope.PANEL_RUN])
     run = panel_run_open(tool_id=catalog["tgi"].pk)

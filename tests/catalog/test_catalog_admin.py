@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from shipwith.catalog.models import Tool
+from shipwith.catalog.models import Category, Tag, Tool, Vendor
 from shipwith.catalog.services import catalog_import
 
 pytestmark = pytest.mark.django_db
@@ -42,9 +42,13 @@ def test_add_form_prepopulates_the_slug(editor_client, tools):
     assert "prepopulated" in page.text
 
 
-@pytest.mark.parametrize("model", ["category", "vendor", "tag"])
-def test_other_catalog_pages_load(editor_client, tools, model):
-    assert editor_client.get(f"/admin/catalog/{model}/").status_code == 200
+@pytest.mark.parametrize(
+    ("model", "listed"), [("category", Category), ("vendor", Vendor), ("tag", Tag)]
+)
+def test_other_catalog_pages_list_what_was_imported(editor_client, tools, model, listed):
+    page = editor_client.get(f"/admin/catalog/{model}/")
+    names = list(listed.objects.values_list("name", flat=True))
+    assert names and all(name in page.text for name in names)
 
 
 def test_anonymous_visitors_are_sent_to_login(client, tools):

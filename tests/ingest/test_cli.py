@@ -115,5 +115,8 @@ def test_run_names_an_unknown_source(run_command):
         run_command("ingest", "run", "nope")
 
 
-def test_statuses_are_the_contract():
-    assert Status.values == ["new", "update", "duplicate", "accepted", "rejected"]
+def test_candidates_lists_by_each_status_and_names_them_on_a_typo(run_command, capsys):
+    for status in ["new", "update", "duplicate", "accepted", "rejected"]:  # the README's list
+        run_command("ingest", "candidates", "--status", status)
+    with pytest.raises(CommandError, match="invalid choice: 'acepted'.*'accepted'"):
+        run_command("ingest", "candidates", "--status", "acepted")

@@ -71,8 +71,18 @@ def test_a_first_week_of_undecided_comparisons_is_one_link(week, make_tool, make
     assert "0 of 4" not in digest.text and "30 more comparisons on the site" in digest.text
 
 
-def test_the_setting_defaults_to_ten(settings):
-    assert settings.NEWSLETTER_MAX_COMPARISONS == 10
+def test_a_digest_carries_ten_comparisons_unless_told_otherwise(
+    week, make_tool, make_comparison, personas, make_review
+):
+    tools = [make_tool(f"Store {n}") for n in range(24)]
+    for tool in tools:
+        for persona in personas:
+            make_review(tool, persona, "ship")
+    for n in range(12):
+        make_comparison(tools[2 * n], tools[2 * n + 1], week.start + dt.timedelta(hours=n + 1))
+    items = week_items(week)
+    assert [item["kind"] for item in items].count("comparison") == 10
+    assert items[-1]["kind"] == "more" and items[-1]["count"] == 2
 
 
 def test_the_archived_issue_page_leads_with_the_new_tools_too(

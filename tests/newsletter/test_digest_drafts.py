@@ -19,7 +19,7 @@ def embedded(tool) -> None:
 def test_a_draft_panel_is_never_a_comparison_nor_a_figure_in_the_digest(
     week, make_tool, make_comparison, personas, make_review
 ):
-    llama, vllm, tgi = make_tool("Code Llama 4"), make_tool("vLLM"), make_tool("TGI")
+    llama, vllm, tgi = make_tool("Code Llama"), make_tool("vLLM"), make_tool("TGI")
     for persona, verdict in zip(personas, ["ship", "ship", "skip", "skip"], strict=True):
         make_review(llama, persona, verdict)
         make_review(vllm, persona, "ship")
@@ -28,7 +28,7 @@ def test_a_draft_panel_is_never_a_comparison_nor_a_figure_in_the_digest(
     make_comparison(llama, vllm, week.start + dt.timedelta(days=5), read="Llama, says the draft.")
     make_comparison(tgi, vllm, week.start + dt.timedelta(days=1), read="vLLM for throughput.")
     Candidate.objects.create(
-        name="Code Llama 4",
+        name="Code Llama",
         tool=llama,
         status=Status.ACCEPTED,
         decided_at=week.start + dt.timedelta(days=2),
@@ -47,7 +47,7 @@ def test_a_draft_panel_is_never_a_comparison_nor_a_figure_in_the_digest(
     (new_tool,) = [item for item in items if item["kind"] == "new_tool"]
     assert new_tool["panel"] == "panel a draft by the embedded model, no verdict yet"
     digest = digest_render(items=items, week_slug=week.slug, category_slugs=frozenset())
-    assert "Code Llama 4" in digest.text and "a draft by the embedded model" in digest.text
+    assert "Code Llama" in digest.text and "a draft by the embedded model" in digest.text
     assert "2 of 4 ship" not in digest.text and "Llama, says the draft." not in digest.text
     assert "2 of 4 ship" not in digest.html
 
@@ -55,7 +55,7 @@ def test_a_draft_panel_is_never_a_comparison_nor_a_figure_in_the_digest(
 def test_a_capable_review_that_replaces_a_draft_is_no_verdict_change(
     week, make_tool, personas, make_review
 ):
-    llama = make_tool("Code Llama 4")
+    llama = make_tool("Code Llama")
     for persona in personas:
         make_review(llama, persona, "ship")
     embedded(llama)

@@ -25,7 +25,7 @@ from shipwith.panel.llm.discover import (
     parameter_count,
 )
 from shipwith.panel.models import Review, RunStatus
-from shipwith.panel.services import panel_run
+from shipwith.panel.runs import panel_run
 
 OLLAMA_MODELS = ["llama3.2:3b", "qwen2.5:14b", "nomic-embed-text:latest", "qwen2.5:7b"]
 ROOT = Path(__file__).resolve().parents[2]

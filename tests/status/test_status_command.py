@@ -14,7 +14,7 @@ from shipwith.newsletter.models import Delivery, Issue, Subscriber
 from shipwith.newsletter.selectors import Week
 from shipwith.newsletter.tasks import weekly_schedule
 from shipwith.panel.models import RunStatus
-from shipwith.panel.services import panel_run
+from shipwith.panel.runs import panel_run
 from tests.panel.fault_server import Reply
 from tests.status import tasks
 from tests.web.factories import make_panel

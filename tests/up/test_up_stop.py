@@ -18,7 +18,7 @@ from tests.up.test_up import count, start_up, up_env, wait_for_site
 
 ENQUEUE = """
 from shipwith.catalog.models import Tool
-from shipwith.panel.services import panel_run_enqueue
+from shipwith.panel.tasks import panel_run_enqueue
 panel_run_enqueue(tool_id=Tool.objects.order_by("pk").first().pk)
 """
 CLAIMED = "select count(*) from panel_seat where claimed_until is not null"

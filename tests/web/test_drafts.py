@@ -1,6 +1,6 @@
 """A panel with a take by the embedded model is a draft: its takes show, never a ship figure.
 
-Code Llama 4 is reviewed by the embedded 135M model only (two ship, two skip: what used to read
+Code Llama is reviewed by the embedded 135M model only (two ship, two skip: what used to read
 "50% ship (2 of 4)"); vLLM and SGLang by a capable one.
 """
 
@@ -25,7 +25,7 @@ HOW = "SHIPWITH_LLM=openai:MODEL"
 
 @pytest.fixture
 def drafted():
-    llama = make_tool("code-llama-4", name="Code Llama 4")
+    llama = make_tool("code-llama", name="Code Llama")
     vllm = make_tool("vllm", name="vLLM")
     make_panel(llama, "sskk", **EMBEDDED)
     make_panel(vllm, "sssk")
@@ -62,7 +62,7 @@ def capable_review(tool, verdicts: str) -> None:
 
 def test_a_draft_card_says_draft_without_a_figure(client, drafted):
     html = client.get("/categories/inference-servers/").content.decode()
-    draft = card_of(html, "Code Llama 4")
+    draft = card_of(html, "Code Llama")
     assert "Draft" in draft and "no verdict yet" in draft
     assert "%" not in draft and "2 of 4" not in draft
     assert "75%" in card_of(html, "vLLM")
@@ -72,11 +72,11 @@ def test_what_the_panel_ships_most_leaves_drafts_out(client, drafted):
     html = client.get("/").content.decode()
     shipped = html.split('id="shipped-heading"')[1].split("</section>")[0]
     assert "vLLM" in shipped and "75%" in shipped
-    assert "Code Llama 4" not in shipped
+    assert "Code Llama" not in shipped
 
 
 def test_the_tool_page_shows_the_takes_and_says_once_how_to_get_a_verdict(client, drafted):
-    html = client.get("/tools/code-llama-4/").content.decode()
+    html = client.get("/tools/code-llama/").content.decode()
     header = tool_header(html)
     assert "Draft" in header and "50%" not in header and "reviewers ship" not in header
     assert "% ship" not in html
@@ -86,7 +86,7 @@ def test_the_tool_page_shows_the_takes_and_says_once_how_to_get_a_verdict(client
     # One note: what would turn it into a verdict, and how.
     assert html.count("is a draft, not a verdict") == 1
     assert html.count(HOW) == 1 and html.count("OPENAI_BASE_URL") == 1
-    assert "shipwith review code-llama-4" in html
+    assert "shipwith review code-llama" in html
 
 
 def test_a_capable_model_turns_the_draft_into_a_verdict_and_the_draft_stays_in_history(
@@ -97,12 +97,12 @@ def test_a_capable_model_turns_the_draft_into_a_verdict_and_the_draft_stays_in_h
     for persona in personas[:3]:  # one draft take left: still a draft
         make_review(llama, persona, "ship")
     tools_touch(llama.pk)
-    html = client.get("/tools/code-llama-4/").content.decode()
+    html = client.get("/tools/code-llama/").content.decode()
     assert "is a draft, not a verdict" in html and "75%" not in html
 
     make_review(llama, personas[3], "skip")
     tools_touch(llama.pk)
-    html = client.get("/tools/code-llama-4/").content.decode()
+    html = client.get("/tools/code-llama/").content.decode()
     header = tool_header(html)
     assert "75%" in header and "3 of 4 reviewers ship" in header
     assert "draft" not in header.lower() and HOW not in html
@@ -113,19 +113,19 @@ def test_a_capable_model_turns_the_draft_into_a_verdict_and_the_draft_stays_in_h
 
 
 def test_a_comparison_with_a_draft_has_no_pick_and_no_draft_figure(client, drafted):
-    html = client.get("/compare/code-llama-4-vs-vllm/").content.decode()
+    html = client.get("/compare/code-llama-vs-vllm/").content.decode()
     pick = html.split('id="pick-heading"')[1].split("</section>")[0]
-    assert "No pick yet." in pick and "Code Llama 4 is a draft" in pick
+    assert "No pick yet." in pick and "Code Llama is a draft" in pick
     assert "Ship with" not in pick
     panel = html.split('id="panel-heading"')[1].split("</section>")[0]
     assert "<strong>Draft</strong>" in panel and "<strong>75% ship</strong>" in panel
     assert "50%" not in html
     assert html.count("is a draft, not a verdict") == 1 and html.count(HOW) == 1
-    assert "shipwith review code-llama-4</code>" in html
+    assert "shipwith review code-llama</code>" in html
 
 
 def test_a_draft_badge_says_draft_without_a_figure(client, drafted):
-    svg = client.get("/tools/code-llama-4/badge.svg").content.decode()
+    svg = client.get("/tools/code-llama/badge.svg").content.decode()
     message = svg.split("<text")[-1]
     assert "draft" in message and "%" not in message and "of 4" not in message
     assert "% ship" not in svg
@@ -134,7 +134,7 @@ def test_a_draft_badge_says_draft_without_a_figure(client, drafted):
 
 def test_the_verdicts_feed_marks_draft_takes(client, drafted):
     found = entries(client.get("/feeds/verdicts.atom").content)
-    drafts = [e for e in found if "Code Llama 4" in e["title"]]
+    drafts = [e for e in found if "Code Llama" in e["title"]]
     verdicts = [e for e in found if "vLLM" in e["title"]]
     assert len(drafts) == 4 and len(verdicts) == 4
     assert all(e["title"].endswith("(draft)") for e in drafts)
@@ -165,8 +165,8 @@ def test_the_comparisons_feed_carries_a_pair_once_both_panels_are_verdicts(clien
 
     capable_review(llama, "ssss")
     found = entries(client.get("/feeds/comparisons.atom").content)
-    assert [e["title"].split(":")[0] for e in found] == ["Code Llama 4 vs vLLM", "SGLang vs vLLM"]
-    assert found[0]["summary"].startswith("Ship with Code Llama 4.")
+    assert [e["title"].split(":")[0] for e in found] == ["Code Llama vs vLLM", "SGLang vs vLLM"]
+    assert found[0]["summary"].startswith("Ship with Code Llama.")
     assert dt.datetime.fromisoformat(found[0]["published"]) > completed
     assert not any("Half" in e["title"] for e in found)
 
@@ -175,11 +175,11 @@ def test_no_draft_figure_on_any_page_of_a_draft(client, drafted):
     """Everywhere the panel figure used to show: no "50%" and no "2 of 4" ship count."""
     for url in [
         "/",
-        "/tools/code-llama-4/",
-        "/compare/code-llama-4-vs-vllm/",
+        "/tools/code-llama/",
+        "/compare/code-llama-vs-vllm/",
         "/categories/inference-servers/",
         "/search/?q=llama",
-        "/tools/code-llama-4/badge.svg",
+        "/tools/code-llama/badge.svg",
         "/feeds/verdicts.atom",
         "/feeds/comparisons.atom",
     ]:

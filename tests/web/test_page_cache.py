@@ -218,8 +218,13 @@ def _render_with_form(form):
 
 
 def test_head_requests_are_cached_too(client, pair):
-    client.get("/tools/alpha/")
-    assert client.head("/tools/alpha/").status_code == 200
+    first = client.get("/tools/alpha/")
+    with CaptureQueriesContext(connection) as captured:
+        head = client.head("/tools/alpha/")
+    # Served from the page the GET stored: its validators, no body, no render (a stamp read).
+    assert head.status_code == 200 and head.content == b""
+    assert head["ETag"] == first["ETag"]
+    assert len(captured) - stamp_reads(captured) == 0
 
 
 def test_memo_serves_a_hot_page_without_cache_reads_then_sees_the_touch(client, pair, settings):
