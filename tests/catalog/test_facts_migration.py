@@ -31,7 +31,7 @@ def test_price_changes_become_fact_changes_with_their_source():
     try:
         Category = apps.get_model("catalog", "Category")
         Tool = apps.get_model("catalog", "Tool")
-        PriceChange = apps.get_model("catalog", "PriceChange")
+        OldPriceChange = apps.get_model("catalog", "PriceChange")
         category = Category.objects.create(slug="hosted-models", name="Hosted models")
         tool = Tool.objects.create(name="GPT-4o", slug="gpt-4o", category=category)
         router = f"openrouter {ROUTER}"
@@ -45,7 +45,7 @@ def test_price_changes_become_fact_changes_with_their_source():
             ("1", "2", "USD", "1M tokens", 6, ""),  # input or output?
         ]
         for old, new, currency, unit, day, source in rows:
-            PriceChange.objects.create(
+            OldPriceChange.objects.create(
                 tool=tool,
                 field="price_amount",
                 old=Decimal(old) if old else None,
