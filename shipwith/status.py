@@ -21,8 +21,8 @@ from shipwith.core.schedule import queued_at
 from shipwith.ingest.models import Candidate, IngestSource
 from shipwith.ingest.models import Status as CandidateStatus
 from shipwith.ingest.tasks import DAILY_PATH
-from shipwith.newsletter.models import DeliveryStatus, Issue
 from shipwith.newsletter.issues import issue_counts
+from shipwith.newsletter.models import DeliveryStatus, Issue
 from shipwith.newsletter.tasks import weekly_scheduled
 from shipwith.panel.llm import LLMError, model_for
 from shipwith.panel.llm.discover import model_auto_export
