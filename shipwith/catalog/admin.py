@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
 from shipwith.catalog.models import Category, PaidTier, Source, Tag, Tool, Vendor
+from shipwith.catalog.selectors import FactSource, fact_history, tool_facts
 from shipwith.core.freshness import tools_touch
 
 
@@ -65,6 +67,9 @@ class ToolAdmin(TouchesPagesMixin, admin.ModelAdmin):
     list_select_related = ["category", "vendor"]
     date_hierarchy = "created_at"
     inlines = [PaidTierInline, SourceInline]
+    # Facts are written by facts_record (imports, ingest), which keeps their history: shown here.
+    readonly_fields = ["facts_table", "fact_history_table"]
+    HISTORY_SHOWN = 50
     fieldsets = [
         (None, {"fields": ["name", "slug", "vendor", "category", "tagline", "description"]}),
         (
@@ -84,7 +89,73 @@ class ToolAdmin(TouchesPagesMixin, admin.ModelAdmin):
             },
         ),
         ("Tags", {"fields": ["tags"]}),
+        (
+            "Facts with their sources",
+            {
+                "fields": ["facts_table", "fact_history_table"],
+                "description": "Read from sources by catalog imports and ingest; not edited here.",
+            },
+        ),
     ]
+
+    @staticmethod
+    def _source(source: FactSource | None):
+        if source is None:
+            return "source not known"
+        if not source.url:
+            return source.title
+        return format_html(
+            '<a href="{}" rel="noreferrer">{}</a>', source.url, source.title or source.url
+        )
+
+    @admin.display(description="facts")
+    def facts_table(self, tool: Tool):
+        rows = tool_facts(tool.pk) if tool.pk else []
+        if not rows:
+            return "No facts yet."
+        return format_html(
+            "<table><tr><th>Fact</th><th>Value</th><th>Source</th><th>Read</th>"
+            "<th>Other sources say</th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td></tr>",
+                (
+                    (
+                        row.label,
+                        row.text,
+                        self._source(row.source),
+                        f"{row.read_at:%Y-%m-%d}",
+                        " (stale)" if row.stale else "",
+                        format_html_join(
+                            "; ",
+                            "{} ({}, {})",
+                            (
+                                (c.text, self._source(c.source), f"{c.read_at:%Y-%m-%d}")
+                                for c in row.conflicts
+                            ),
+                        ),
+                    )
+                    for row in rows
+                ),
+            ),
+        )
+
+    @admin.display(description="fact history (newest first)")
+    def fact_history_table(self, tool: Tool):
+        changes = fact_history(tool.pk, limit=self.HISTORY_SHOWN) if tool.pk else []
+        if not changes:
+            return "No changes yet."
+        return format_html(
+            "<table><tr><th>Read</th><th>Fact</th><th>Change</th><th>Source</th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (f"{c.read_at:%Y-%m-%d %H:%M}", c.label, c.text, self._source(c.source))
+                    for c in changes
+                ),
+            ),
+        )
 
     def touched_tools(self, obj) -> list[int]:
         return [obj.pk]

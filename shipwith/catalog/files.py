@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -20,9 +20,12 @@ from pydantic import (
     HttpUrl,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
+from shipwith.catalog.facts import fact_key
 from shipwith.core.text import plain_text
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -104,6 +107,58 @@ class SourceEntry(Strict):
     snapshot: _text(20_000) = ""
 
 
+class FactEntry(Strict):
+    """A fact with where and when it was read: `read` is a day, or a time (an export's)."""
+
+    key: str
+    value: Any
+    source: Url
+    title: _text(200) = ""
+    read: dt.datetime | dt.date
+
+    @field_validator("key")
+    @classmethod
+    def _known_key(cls, key: str) -> str:
+        fact_key(key)
+        return key
+
+    @field_validator("value")
+    @classmethod
+    def _value_of_key(cls, value: Any, info: ValidationInfo) -> Any:
+        if "key" not in info.data:  # the key's own error says what is wrong
+            return value
+        return fact_key(info.data["key"]).parse(value)
+
+    @field_validator("read")
+    @classmethod
+    def _read_then(cls, read: dt.datetime | dt.date) -> dt.datetime | dt.date:
+        if isinstance(read, dt.datetime) and read.tzinfo is None:
+            read = read.replace(tzinfo=dt.UTC)
+        if fact_read_at(read) > dt.datetime.now(dt.UTC) + dt.timedelta(days=1):
+            raise ValueError(f"{read} is in the future: give the day the source was read")
+        return read
+
+    @property
+    def read_at(self) -> dt.datetime:
+        return fact_read_at(self.read)
+
+
+def fact_read_at(read: dt.datetime | dt.date) -> dt.datetime:
+    """A day read is its first moment (UTC); a time is itself."""
+    if isinstance(read, dt.datetime):
+        return read
+    return dt.datetime.combine(read, dt.time(), dt.UTC)
+
+
+def _facts_once(facts: list[FactEntry]) -> list[FactEntry]:
+    seen: set = set()
+    for fact in facts:
+        if (fact.key, fact.source) in seen:
+            raise ValueError(f"fact '{fact.key}' from {fact.source} is listed twice")
+        seen.add((fact.key, fact.source))
+    return facts
+
+
 class ToolEntry(Strict):
     name: _required_text(120)
     slug: Slug | None = None
@@ -131,6 +186,9 @@ class ToolEntry(Strict):
     github_repo: GitHubRepo | None = None
     # Derived from a homepage at a site's root when left out; "" would say "none".
     homepage_domain: Domain | Literal[""] | None = None
+    facts: Annotated[list[FactEntry], Field(max_length=200), AfterValidator(_facts_once)] = Field(
+        default_factory=list
+    )
 
     @property
     def resolved_slug(self) -> str:

@@ -238,7 +238,11 @@ class Source(models.Model):
 
 
 class PriceChange(models.Model):
-    """A tool's price as it was and became: kept as history, shown on the tool page."""
+    """A tool's price as it was and became: kept as history, shown on the tool page.
+
+    Giving way to FactChange (`input_price_per_mtok`, `output_price_per_mtok`), into which
+    migration 0006 copied its rows; it stays until its readers and its writer have moved.
+    """
 
     tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="price_changes")
     field = models.CharField(max_length=40, help_text='The changed fact, e.g. "price_amount".')
@@ -263,3 +267,58 @@ class PriceChange(models.Model):
         old = format_price(self.old, self.currency) or "no price"
         new = format_price(self.new, self.currency, unit=self.unit) or "no price"
         return f"{old} → {new}"
+
+
+class Fact(models.Model):
+    """What one source says a tool's fact is, and when it was last read there.
+
+    One row per (tool, key, source): two sources that disagree are both kept, and the pages
+    choose between them (catalog.selectors). Written only through `services.facts_record`,
+    which keeps the history in FactChange. The value is the registry's text (catalog.facts).
+    """
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="facts")
+    key = models.CharField(max_length=40, help_text="A key of the registry in catalog/facts.py.")
+    value = models.CharField(max_length=500)
+    source_url = models.URLField(
+        "source", max_length=500, blank=True, help_text="Empty when the source is not known."
+    )
+    source_title = models.CharField(max_length=200, blank=True)
+    read_at = models.DateTimeField(help_text="When the source last said this value.")
+    changed_at = models.DateTimeField(help_text="When the source first said this value.")
+
+    class Meta:
+        ordering = ["tool_id", "key", "source_url"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tool", "key", "source_url"], name="fact_one_per_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tool}: {self.key} = {self.value}"
+
+
+class FactChange(models.Model):
+    """A fact as one source said it before and after: kept as history, shown on the pages.
+
+    `old` is empty the first time a source gives the fact, `new` when it stops giving it (no
+    value of the registry is empty text).
+    """
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="fact_changes")
+    key = models.CharField(max_length=40)
+    old = models.CharField(max_length=500, blank=True)
+    new = models.CharField(max_length=500, blank=True)
+    source_url = models.URLField("source", max_length=500, blank=True)
+    source_title = models.CharField(max_length=200, blank=True)
+    read_at = models.DateTimeField(help_text="When the source was read saying the new value.")
+
+    class Meta:
+        ordering = ["-read_at", "-pk"]
+        indexes = [
+            models.Index(fields=["tool", "-read_at", "-id"], name="catalog_factchange_tool_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tool}: {self.key} {self.old} → {self.new}"

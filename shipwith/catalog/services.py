@@ -1,5 +1,6 @@
 """Writes to the catalog: import and export of catalog files."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
+from shipwith.catalog.facts import FACTS, ORDER, FactError
 from shipwith.catalog.files import (
     CatalogError,
     ParsedFile,
@@ -17,6 +19,7 @@ from shipwith.catalog.files import (
 )
 from shipwith.catalog.identifiers import tool_domain
 from shipwith.catalog.models import Category, PaidTier, Source, Tag, Tool, Vendor
+from shipwith.catalog.readings import facts_record
 from shipwith.core.freshness import tools_touch
 
 
@@ -177,6 +180,21 @@ def _stored_sources(tool: Tool) -> list[tuple]:
     return [(s.url, s.title, s.checked_on, s.snapshot) for s in tool.sources.all()]
 
 
+def _record_facts(tool: Tool, entry: ToolEntry) -> bool:
+    """Record the entry's facts, one reading per source and time; return whether one changed.
+    Facts the entry leaves out stay: other sources (ingest) may have given them."""
+    readings: dict[tuple, dict] = {}
+    for fact in entry.facts:
+        readings.setdefault((fact.source, fact.title, fact.read_at), {})[fact.key] = fact.value
+    changed = False
+    for (url, title, read_at), values in readings.items():
+        changes = facts_record(
+            tool_id=tool.pk, source_url=url, source_title=title, read_at=read_at, values=values
+        )
+        changed |= bool(changes)
+    return changed
+
+
 def _vendor_for(entry: ToolEntry) -> Vendor | None:
     if not entry.vendor:
         return None
@@ -222,6 +240,7 @@ def _upsert_tool(entry: ToolEntry, categories: dict[str, Category], report: Impo
     if created or set(tool.tags.values_list("name", flat=True)) != wanted_tags:
         tool.tags.set([Tag.objects.get_or_create(name=name)[0] for name in sorted(wanted_tags)])
         changed = True
+    changed |= _record_facts(tool, entry)
     if created:
         report.created.append(slug)
     elif changed:
@@ -261,6 +280,43 @@ def _number(value: Decimal) -> int | float:
 
 def _drop_empty(values: dict) -> dict:
     return {k: v for k, v in values.items() if v not in ("", None, [])}
+
+
+def _fact_value(value):
+    if isinstance(value, Decimal):
+        return _number(value)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _read_out(read_at: dt.datetime) -> dt.datetime | dt.date:
+    """A reading at the first moment of a day (UTC) is written as the day."""
+    read_at = read_at.astimezone(dt.UTC)
+    return read_at.date() if read_at.time() == dt.time() else read_at
+
+
+def _fact_documents(tool: Tool) -> list[dict]:
+    """The tool's facts that have a source (a catalog file's facts need one), key by key."""
+    documents = []
+    for fact in sorted(
+        (f for f in tool.facts.all() if f.key in FACTS and f.source_url),
+        key=lambda f: (ORDER[f.key], f.source_url),
+    ):
+        try:
+            value = FACTS[fact.key].load(fact.value)
+        except FactError:  # stored before the registry refused it: the file could not load it
+            continue
+        documents.append(
+            _drop_empty(
+                {
+                    "key": fact.key,
+                    "value": _fact_value(value),
+                    "source": fact.source_url,
+                    "title": fact.source_title,
+                    "read": _read_out(fact.read_at),
+                }
+            )
+        )
+    return documents
 
 
 def _tool_document(tool: Tool) -> dict:
@@ -319,6 +375,7 @@ def _tool_document(tool: Tool) -> dict:
             "huggingface_id": tool.huggingface_id,
             "openrouter_slug": tool.openrouter_slug,
             "github_repo": tool.github_repo,
+            "facts": _fact_documents(tool),
         }
     )
     # Written only when it is not what the homepage implies ("" included), so files stay short.
@@ -331,7 +388,7 @@ def catalog_documents() -> dict[str, dict]:
     """Return the whole catalog as one document per category slug."""
     tools = (
         Tool.objects.with_relations()
-        .prefetch_related("tiers", "sources")
+        .prefetch_related("tiers", "sources", "facts")
         .order_by("category__slug", "slug")
     )
     documents: dict[str, dict] = {}

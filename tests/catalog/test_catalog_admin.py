@@ -54,3 +54,25 @@ def test_other_catalog_pages_list_what_was_imported(editor_client, tools, model,
 def test_anonymous_visitors_are_sent_to_login(client, tools):
     response = client.get("/admin/catalog/tool/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_change_form_shows_facts_with_sources_and_their_history(editor_client, tools):
+    import datetime as dt
+
+    from shipwith.catalog.readings import facts_record
+
+    tool = Tool.objects.get(slug="vllm")
+    for day, version in [(1, "v0.6.2"), (3, "v0.6.3")]:
+        facts_record(
+            tool_id=tool.pk,
+            source_url="https://github.com/vllm-project/vllm/releases",
+            source_title="vLLM releases",
+            read_at=dt.datetime(2026, 11, day, tzinfo=dt.UTC),
+            values={"latest_release": version},
+        )
+    page = editor_client.get(f"/admin/catalog/tool/{tool.pk}/change/")
+    assert page.status_code == 200
+    assert "Facts with their sources" in page.text
+    assert "Latest release" in page.text and "vLLM releases" in page.text
+    assert "v0.6.2 → v0.6.3" in page.text and "2026-11-03" in page.text
+    assert 'name="facts-TOTAL_FORMS"' not in page.text  # read-only: nothing to post back
