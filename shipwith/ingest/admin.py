@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html_join
 
 from shipwith.ingest import services
+from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import Candidate, IngestSource, Mention
-from shipwith.ingest.services import IngestError
 
 
 @admin.register(IngestSource)

@@ -29,6 +29,7 @@ from shipwith.ingest.changes import (
     tool_changes,
 )
 from shipwith.ingest.dedupe import Entry, Index
+from shipwith.ingest.errors import ERROR_CHARS, IngestError
 from shipwith.ingest.items import Facts, Item, ItemProblem
 from shipwith.ingest.models import (
     NEVER_AUTOPUBLISH,
@@ -44,14 +45,9 @@ logger = logging.getLogger(__name__)
 
 # A source's run holds a lease this long; a crashed run's lease lapses on its own.
 RUN_LEASE = dt.timedelta(hours=1)
-ERROR_CHARS = 4000
 PROBLEM_CHARS, KEY_CHARS = 1000, 200
 # The PostgreSQL advisory lock taken to add candidates ("Shipwith" in ASCII).
 CANDIDATES_LOCK = 0x5368_6970_7769_7468
-
-
-class IngestError(Exception):
-    """A request ingest refuses, with a message that says what and where."""
 
 
 # What an item ingest cannot take raises: reported with its message alone. Anything else is a

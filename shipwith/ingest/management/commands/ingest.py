@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from shipwith.ingest import selectors, services
+from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import IngestSource, Kind, Status
-from shipwith.ingest.services import IngestError
 
 # A source failing this many runs in a row is called out at the end of a run.
 FAILING = 3
