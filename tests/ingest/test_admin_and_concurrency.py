@@ -7,8 +7,11 @@ from django.db import connection
 from django.utils import timezone
 
 from shipwith.catalog.models import Tool
+from shipwith.ingest.candidates import RunIndex
+from shipwith.ingest.decisions import candidate_accept
+from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import Candidate, IngestSource, Status
-from shipwith.ingest.services import IngestError, candidate_accept, ingest_run, items_ingest
+from shipwith.ingest.run import ingest_run, items_ingest
 from tests.ingest.conftest import make_item
 
 
@@ -139,10 +142,8 @@ def test_two_runs_that_meet_one_new_tool_at_once_propose_it_once(categories, mak
 
 @pytest.mark.django_db
 def test_a_run_sees_the_candidates_added_since_it_started(categories, make_source):
-    from shipwith.ingest.services import _Run
-
     hub, openrouter = make_source("hf-hub", "huggingface"), make_source("or", "openrouter")
-    started_earlier = _Run()  # a long run over another source, started before the hub's
+    started_earlier = RunIndex()  # a long run over another source, started before the hub's
     items_ingest(source=hub, items=[make_item("Zorblax Coder 7B", key="zorblax/coder")])
     item = make_item("Zorblax Coder 7B", key="zorblax/zorblax-coder-7b")
     report = items_ingest(source=openrouter, items=[item], run=started_earlier)
