@@ -9,7 +9,9 @@ import zlib
 
 import pytest
 
-from shipwith.ingest.fetch import LOOKUPS_MOST, ROBOTS_MAX_BYTES, Fetcher, FetchError
+from shipwith.ingest.fetch import Fetcher, FetchError
+from shipwith.ingest.fetch.guard import LOOKUPS_MOST
+from shipwith.ingest.fetch.robots import ROBOTS_MAX_BYTES
 from tests.ingest.server import FixtureServer, Reply, fixture
 
 JSON = "application/json; charset=utf-8"
