@@ -63,6 +63,10 @@ class MemoryValidators:
         self.saved[url] = (etag, last_modified)
 
 
+def _given(value, setting):
+    return setting if value is None else value
+
+
 def user_agent() -> str:
     try:
         release = version("shipwith")
@@ -92,23 +96,21 @@ class Fetcher:
         guard: Callable[[IPAddress], str | None] = address_refusal,
         verify: ssl.SSLContext | bool = True,
     ) -> None:
-        def setting(value, name):
-            return getattr(settings, name) if value is None else value
-
+        # Each limit not given is the setting's (its default lives in settings.py only).
         self.validators = validators if validators is not None else MemoryValidators()
-        self.allow_private = setting(allow_private, "SHIPWITH_INGEST_ALLOW_PRIVATE")
-        self.allowed_ports = setting(allowed_ports, "SHIPWITH_INGEST_ALLOWED_PORTS")
-        self.max_bytes = setting(max_bytes, "SHIPWITH_INGEST_MAX_BYTES")
-        self.total_timeout = setting(total_timeout, "SHIPWITH_INGEST_TOTAL_TIMEOUT")
-        self.host_delay = setting(host_delay, "SHIPWITH_INGEST_HOST_DELAY")
-        self.retries = setting(retries, "SHIPWITH_INGEST_RETRIES")
-        self.retry_after_max = setting(retry_after_max, "SHIPWITH_INGEST_RETRY_AFTER_MAX")
-        self.max_redirects = setting(max_redirects, "SHIPWITH_INGEST_MAX_REDIRECTS")
+        self.allow_private = _given(allow_private, settings.SHIPWITH_INGEST_ALLOW_PRIVATE)
+        self.allowed_ports = _given(allowed_ports, settings.SHIPWITH_INGEST_ALLOWED_PORTS)
+        self.max_bytes = _given(max_bytes, settings.SHIPWITH_INGEST_MAX_BYTES)
+        self.total_timeout = _given(total_timeout, settings.SHIPWITH_INGEST_TOTAL_TIMEOUT)
+        self.host_delay = _given(host_delay, settings.SHIPWITH_INGEST_HOST_DELAY)
+        self.retries = _given(retries, settings.SHIPWITH_INGEST_RETRIES)
+        self.retry_after_max = _given(retry_after_max, settings.SHIPWITH_INGEST_RETRY_AFTER_MAX)
+        self.max_redirects = _given(max_redirects, settings.SHIPWITH_INGEST_MAX_REDIRECTS)
         self.resolver = resolver
         self.guard = guard
         self.user_agent = user_agent()
-        self.connect_timeout = setting(connect_timeout, "SHIPWITH_INGEST_CONNECT_TIMEOUT")
-        read = setting(read_timeout, "SHIPWITH_INGEST_READ_TIMEOUT")
+        self.connect_timeout = _given(connect_timeout, settings.SHIPWITH_INGEST_CONNECT_TIMEOUT)
+        read = _given(read_timeout, settings.SHIPWITH_INGEST_READ_TIMEOUT)
         self._timeout = httpx.Timeout(read, connect=self.connect_timeout)
         # Requests go to the checked IP, so pooled connections are keyed by IP, not host: no
         # keep-alive, so one host's TLS session is never reused for another host on that IP.
