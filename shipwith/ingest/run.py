@@ -84,7 +84,7 @@ def _publishable(source: IngestSource, candidate: Candidate) -> bool:
 
 
 def _source_run(source: IngestSource, run: RunIndex, tick: Callable[[], None]) -> SourceReport:
-    if not source_lease(source_id=source.pk, now=timezone.now()):
+    if not source_lease(source_id=source.pk):
         return SourceReport(
             source.name, error=f"source '{source.name}': another process is running it"
         )

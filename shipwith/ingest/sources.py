@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from shipwith.catalog.models import Category
@@ -96,11 +97,15 @@ class SourceReport:
         return text
 
 
-def source_lease(*, source_id: int, now: dt.datetime) -> bool:
-    """Take the source for this run; False if another process is running it."""
-    free = Q(running=False) | Q(last_run_at__isnull=True) | Q(last_run_at__lt=now - RUN_LEASE)
+def source_lease(*, source_id: int) -> bool:
+    """Take the source for this run; False if another process is running it.
+
+    Dated and judged in database time, the same for every host: no process's clock decides
+    whose source it is (as with the panel's seats and the newsletter's deliveries).
+    """
+    free = Q(running=False) | Q(last_run_at__isnull=True) | Q(last_run_at__lt=Now() - RUN_LEASE)
     return bool(
-        IngestSource.objects.filter(free, pk=source_id).update(running=True, last_run_at=now)
+        IngestSource.objects.filter(free, pk=source_id).update(running=True, last_run_at=Now())
     )
 
 
