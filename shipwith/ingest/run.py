@@ -88,13 +88,12 @@ def _source_run(source: IngestSource, run: RunIndex, tick: Callable[[], None]) -
         return SourceReport(
             source.name, error=f"source '{source.name}': another process is running it"
         )
-    # lazy: the adapters load trafilatura and feedparser (0.3 s); the admin imports this
-    from shipwith.ingest.adapters import adapter_for
+    from shipwith.ingest import adapters  # lazy: 0.3 s of parsers most web processes never need
 
     store = ValidatorStore()
     try:
         with Fetcher(validators=store) as fetcher:
-            adapter = adapter_for(source.kind)(
+            adapter = adapters.adapter_for(source.kind)(
                 url=source.url, options=source.options, fetcher=fetcher
             )
             report = items_ingest(source=source, items=adapter.items(), run=run, tick=tick)

@@ -44,12 +44,11 @@ def source_add(
         category = Category.objects.filter(slug=category_slug).first()
         if category is None:
             raise IngestError(f"source '{name}': unknown category '{category_slug}'")
-    # lazy: the adapters load trafilatura and feedparser (0.3 s); web processes import this
-    from shipwith.ingest.adapters import SourceFormatError, adapter_for
+    from shipwith.ingest import adapters  # lazy: 0.3 s of parsers most web processes never need
 
     try:  # the adapter checks its options and URL when it is made; nothing is fetched
-        adapter_for(kind)(url=url, options=options or {}, fetcher=None)
-    except SourceFormatError as exc:
+        adapters.adapter_for(kind)(url=url, options=options or {}, fetcher=None)
+    except adapters.SourceFormatError as exc:
         raise IngestError(f"source '{name}': {exc}") from None
     if IngestSource.objects.filter(name=name).exists():
         raise IngestError(f"a source named '{name}' already exists")
