@@ -1,6 +1,8 @@
 """Candidates: how an item becomes one (a new tool, a mention joining an open candidate, or a
 duplicate or update of a catalog tool), matched against everything known (see dedupe.py)."""
 
+from datetime import datetime
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -137,8 +139,11 @@ def _known_tool_item(
 
 
 def item_store(
-    item: Item, *, source: IngestSource | None, source_name: str, run: RunIndex, now
+    item: Item, *, source: IngestSource | None, source_name: str, run: RunIndex, now: datetime
 ) -> tuple[str, Candidate]:
+    """Match one item and store it (call inside its transaction): a new candidate, a mention
+    joining one, or a duplicate or update of a catalog tool. Return the outcome and the
+    candidate."""
     run.catch_up()
     ids = item.identifiers
     match = run.index.match(

@@ -1,6 +1,8 @@
 """A candidate's mentions (one per source and item), and what the candidate knows from them:
 its facts, each from the latest mention that gives it, and its identifiers."""
 
+from datetime import datetime
+
 from shipwith.catalog.identifiers import tool_domain
 from shipwith.ingest.items import Facts, Item
 from shipwith.ingest.models import Candidate, IngestSource, Mention
@@ -11,7 +13,7 @@ def facts_json(facts: Facts) -> dict:
 
 
 def mention_put(
-    candidate: Candidate, item: Item, source: IngestSource | None, source_name: str, now
+    candidate: Candidate, item: Item, source: IngestSource | None, source_name: str, now: datetime
 ) -> bool:
     """Create or refresh the mention of `item` on `candidate`; return whether it changed."""
     page = item.page

@@ -45,7 +45,7 @@ class _SourceValidators:
 SNAPSHOT_CHARS = 20_000
 
 
-def source_refresh(*, source_id: int, fetcher) -> bool:
+def source_refresh(*, source_id: int, fetcher: Fetcher) -> bool:
     """Fetch one source page (conditional GET); store its text and date only when it was
     fetched (200). Return whether it was; a 304 changes nothing; errors raise FetchError."""
     source = Source.objects.get(pk=source_id)
