@@ -12,8 +12,8 @@ from shipwith.api.models import ApiToken, Scope
 from shipwith.api.reads import SLUG, Invalid
 from shipwith.catalog.models import Category
 from shipwith.ingest import normalise
+from shipwith.ingest.candidates import candidate_submit
 from shipwith.ingest.items import Facts, Identifiers, Item
-from shipwith.ingest.services import candidate_submit
 from shipwith.panel.llm import LLMError, model_for
 from shipwith.panel.models import PanelRun
 from shipwith.panel.tasks import panel_run_enqueue

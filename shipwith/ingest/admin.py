@@ -1,9 +1,10 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html_join
 
-from shipwith.ingest import services
+from shipwith.ingest.decisions import candidate_accept, candidate_reject
+from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import Candidate, IngestSource, Mention
-from shipwith.ingest.services import IngestError
+from shipwith.ingest.run import ingest_run
 
 
 @admin.register(IngestSource)
@@ -35,7 +36,7 @@ class IngestSourceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Run the selected sources now")
     def run_now(self, request, queryset):
-        for report in services.ingest_run(names=list(queryset.values_list("name", flat=True))):
+        for report in ingest_run(names=list(queryset.values_list("name", flat=True))):
             level = messages.ERROR if report.error else messages.SUCCESS
             self.message_user(request, str(report), level)
 
@@ -88,14 +89,12 @@ class CandidateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Accept (new tools get their proposed category; panel queued)")
     def accept(self, request, queryset):
-        self._decide(request, queryset, lambda c: services.candidate_accept(candidate_id=c.pk))
+        self._decide(request, queryset, lambda c: candidate_accept(candidate_id=c.pk))
 
     @admin.action(description="Reject with the reason written on each candidate")
     def reject(self, request, queryset):
         def decide(candidate):
-            return services.candidate_reject(
-                candidate_id=candidate.pk, reason=candidate.rejection_reason
-            )
+            return candidate_reject(candidate_id=candidate.pk, reason=candidate.rejection_reason)
 
         self._decide(request, queryset, decide)
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from shipwith.catalog.models import Tool
 from shipwith.ingest.dedupe import Entry
+from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import Candidate, IngestSource, Status
 
 
@@ -50,8 +51,6 @@ def dedupe_entries(*, tools_after: int = 0, candidates_after: int = 0) -> list[E
 
 def sources_to_run(names: list[str]) -> list[IngestSource]:
     """The named sources (an unknown name is an error), or every enabled one."""
-    from shipwith.ingest.services import IngestError
-
     if not names:
         return list(IngestSource.objects.filter(enabled=True).select_related("category_hint"))
     found = {

@@ -6,7 +6,8 @@ from django.utils import timezone
 from django_tasks import task
 
 from shipwith.core.schedule import queue_once, queued_at
-from shipwith.ingest import services
+from shipwith.ingest.refresh import sources_refresh
+from shipwith.ingest.run import ingest_run
 
 DAILY_PATH = "shipwith.ingest.tasks.ingest_daily"
 RUN_HOUR_UTC = 5
@@ -30,6 +31,6 @@ def ingest_daily() -> str:
     # Queue the next run first, so a failing run does not break the chain.
     if queued_at(DAILY_PATH) is None:
         ingest_daily.using(run_after=next_daily_run()).enqueue()
-    reports = services.ingest_run()
-    refreshed = services.sources_refresh()
+    reports = ingest_run()
+    refreshed = sources_refresh()
     return "\n".join([*(str(report) for report in reports), str(refreshed)])

@@ -276,7 +276,7 @@ def http_date(timestamp: float) -> str:
 def public_guard(server: FixtureServer):
     """An address guard for tests: the fixture server's own address stands in for a public
     host; every other address is judged as in production."""
-    from shipwith.ingest.fetch import address_refusal
+    from shipwith.ingest.fetch.guard import address_refusal
 
     public = ipaddress.ip_address(server.host)
     return lambda ip: None if ip == public else address_refusal(ip)

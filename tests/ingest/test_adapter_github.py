@@ -7,7 +7,7 @@ from shipwith.ingest.adapters.base import SourceFormatError
 from shipwith.ingest.adapters.github import api_url
 from shipwith.ingest.items import Item
 from shipwith.ingest.models import Candidate, IngestSource, Mention, Validator
-from shipwith.ingest.services import ingest_run
+from shipwith.ingest.run import ingest_run
 from tests.ingest.server import FixtureServer, Reply, fixture
 
 REPO = "/repos/vllm-project/vllm"

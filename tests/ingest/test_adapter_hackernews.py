@@ -4,7 +4,8 @@ import pytest
 
 from shipwith.ingest.adapters import adapter_for
 from shipwith.ingest.adapters.base import SourceFormatError
-from shipwith.ingest.fetch import Fetcher, resolve
+from shipwith.ingest.fetch import Fetcher
+from shipwith.ingest.fetch.guard import resolve
 from shipwith.ingest.items import Item, ItemProblem
 from tests.ingest.server import Reply, fixture, public_guard
 

@@ -4,11 +4,13 @@ import threading
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from shipwith.catalog.models import Tool
+from shipwith.ingest.candidates import RunIndex
+from shipwith.ingest.decisions import candidate_accept
+from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import Candidate, IngestSource, Status
-from shipwith.ingest.services import IngestError, candidate_accept, ingest_run, items_ingest
+from shipwith.ingest.run import items_ingest
 from tests.ingest.conftest import make_item
 
 
@@ -40,14 +42,6 @@ def test_sources_show_their_health_and_candidates_are_decided_in_the_admin(
     assert Candidate.objects.get(pk=fnord.pk).status == Status.REJECTED
     change = admin_client.get(f"/admin/ingest/candidate/{zorblax.pk}/change/")
     assert change.status_code == 200
-
-
-@pytest.mark.django_db
-def test_a_source_another_process_is_running_is_reported_not_read_twice(make_source):
-    source = make_source("hf-hub", "huggingface")
-    IngestSource.objects.filter(pk=source.pk).update(running=True, last_run_at=timezone.now())
-    [report] = ingest_run(names=["hf-hub"])
-    assert report.error == "source 'hf-hub': another process is running it"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -139,10 +133,8 @@ def test_two_runs_that_meet_one_new_tool_at_once_propose_it_once(categories, mak
 
 @pytest.mark.django_db
 def test_a_run_sees_the_candidates_added_since_it_started(categories, make_source):
-    from shipwith.ingest.services import _Run
-
     hub, openrouter = make_source("hf-hub", "huggingface"), make_source("or", "openrouter")
-    started_earlier = _Run()  # a long run over another source, started before the hub's
+    started_earlier = RunIndex()  # a long run over another source, started before the hub's
     items_ingest(source=hub, items=[make_item("Zorblax Coder 7B", key="zorblax/coder")])
     item = make_item("Zorblax Coder 7B", key="zorblax/zorblax-coder-7b")
     report = items_ingest(source=openrouter, items=[item], run=started_earlier)

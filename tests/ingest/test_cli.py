@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from shipwith.ingest.models import Candidate, IngestSource, Status
-from shipwith.ingest.services import items_ingest
+from shipwith.ingest.run import items_ingest
 from tests.ingest.conftest import make_item
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,10 @@ from django.utils.text import capfirst
 from shipwith.catalog.models import PriceChange, Tool, Vendor
 from shipwith.ingest.adapters.openrouter import OpenRouterAdapter
 from shipwith.ingest.categorise import Categoriser
+from shipwith.ingest.decisions import candidate_accept
+from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import Candidate, IngestSource, Status
-from shipwith.ingest.services import IngestError, candidate_accept, items_ingest
+from shipwith.ingest.run import items_ingest
 from tests.ingest.conftest import make_item
 from tests.ingest.server import fixture
 from tests.ingest.test_page_read import deep_json_ld_page

@@ -10,8 +10,9 @@ from django.core.management import CommandError
 from django.utils import timezone
 
 from shipwith.catalog.models import PriceChange, Source, Tool
+from shipwith.ingest.decisions import candidate_accept
 from shipwith.ingest.models import Candidate, IngestSource, Mention
-from shipwith.ingest.services import candidate_accept, ingest_run
+from shipwith.ingest.run import ingest_run
 from tests.ingest.server import Reply, fixture
 
 pytestmark = pytest.mark.django_db

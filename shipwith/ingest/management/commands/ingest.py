@@ -4,9 +4,13 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from shipwith.ingest import selectors, services
+from shipwith.ingest import selectors
+from shipwith.ingest.decisions import candidate_accept, candidate_reject
+from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import IngestSource, Kind, Status
-from shipwith.ingest.services import IngestError
+from shipwith.ingest.refresh import sources_refresh
+from shipwith.ingest.run import ingest_run
+from shipwith.ingest.sources import source_add
 
 # A source failing this many runs in a row is called out at the end of a run.
 FAILING = 3
@@ -59,7 +63,7 @@ class Command(BaseCommand):
 
     def _sources(self, *, verb: str, **options):
         if verb == "add":
-            source = services.source_add(
+            source = source_add(
                 name=options["name"],
                 kind=options["kind"],
                 url=options["url"],
@@ -84,7 +88,7 @@ class Command(BaseCommand):
 
     def _run(self, *, names: list[str], **options):
         with tqdm(unit="item", file=sys.stderr, dynamic_ncols=True, desc="ingest") as bar:
-            reports = services.ingest_run(names=names, tick=lambda: bar.update(1))
+            reports = ingest_run(names=names, tick=lambda: bar.update(1))
         failed = False
         for report in reports:
             self.stdout.write(str(report))
@@ -102,7 +106,7 @@ class Command(BaseCommand):
 
     def _refresh(self, **options):
         with tqdm(unit="page", file=sys.stderr, dynamic_ncols=True, desc="refresh") as bar:
-            report = services.sources_refresh(tick=lambda: bar.update(1))
+            report = sources_refresh(tick=lambda: bar.update(1))
         for problem in report.errors:
             self.stderr.write(f"  {problem}")
         self.stdout.write(str(report))
@@ -126,12 +130,10 @@ class Command(BaseCommand):
             )
 
     def _accept(self, *, ids: list[int], category: str | None, **options):
-        self._each(
-            ids, lambda pk: services.candidate_accept(candidate_id=pk, category_slug=category)
-        )
+        self._each(ids, lambda pk: candidate_accept(candidate_id=pk, category_slug=category))
 
     def _reject(self, *, ids: list[int], reason: str, **options):
-        self._each(ids, lambda pk: services.candidate_reject(candidate_id=pk, reason=reason))
+        self._each(ids, lambda pk: candidate_reject(candidate_id=pk, reason=reason))
 
     def _each(self, ids: list[int], decide) -> None:
         failed = []

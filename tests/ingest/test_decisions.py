@@ -8,13 +8,10 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from shipwith.catalog.models import PriceChange, Tool
+from shipwith.ingest.decisions import candidate_accept, candidate_reject
+from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import Candidate, Status
-from shipwith.ingest.services import (
-    IngestError,
-    candidate_accept,
-    candidate_reject,
-    items_ingest,
-)
+from shipwith.ingest.run import items_ingest
 from shipwith.panel.models import PanelRun
 from tests.ingest.conftest import make_item
 
@@ -146,7 +143,7 @@ def test_accept_is_one_transaction(categories, make_source, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("the task queue is down")
 
-    monkeypatch.setattr("shipwith.panel.services.panel_run_enqueue", broken)
+    monkeypatch.setattr("shipwith.ingest.decisions.panel_run_enqueue", broken)
     with pytest.raises(RuntimeError):
         candidate_accept(candidate_id=candidate.pk)
     assert not Tool.objects.exists()

@@ -64,9 +64,7 @@ class _Stream(httpcore.NetworkStream):
         self._deadline = deadline
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(
-            max_bytes, _within(self._deadline, timeout, httpcore.ReadTimeout)
-        )
+        return self._stream.read(max_bytes, _within(self._deadline, timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._stream.write(buffer, _within(self._deadline, timeout, httpcore.WriteTimeout))

@@ -1,4 +1,5 @@
-"""The total timeout bounds the whole fetch, whichever part of it the other side drags out."""
+"""The total timeout bounds the whole fetch, whichever part of it the other side drags out;
+the read timeout, a stall."""
 
 import socket
 import threading
@@ -102,3 +103,33 @@ def test_a_host_delay_longer_than_the_time_left_fails_at_once(server, patient):
         with pytest.raises(FetchError, match=r"waiting 10\.0 s to ask 127\.0\.0\.1 again would pass"):
             fetcher.get(url, expect="json", conditional=False)
     assert time.monotonic() - started < 1  # no 10 s sleep that the total could not allow
+
+
+def test_stalled_server_times_out(server, validators):
+    url = server.route("/slow", Reply(body=b"[]", content_type=JSON, stall=5))
+    with Fetcher(validators=validators, allow_private=True, host_delay=0, read_timeout=0.5) as f:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="timed out"):
+            f.get(url, expect="json")
+    assert time.monotonic() - started < 4  # the server would answer after 5 s
+
+
+def test_body_that_trickles_past_the_total_limit_is_dropped(server, validators):
+    url = server.route("/trickle", Reply(body=b"[]", content_type=JSON, stall_body=2))
+    with Fetcher(validators=validators, allow_private=True, host_delay=0, read_timeout=0.5) as f:
+        with pytest.raises(FetchError, match="timed out reading the body"):
+            f.get(url, expect="json")
+
+
+def test_a_trickle_that_never_stalls_still_ends_at_the_total_limit(server, validators):
+    # A byte every read-timeout would keep a per-read limit happy for ever.
+    url = server.route(
+        "/drip", Reply(content_type=JSON, stream_bytes=1024 * 100, chunked=True, drip=0.2)
+    )
+    with Fetcher(
+        validators=validators, allow_private=True, host_delay=0, read_timeout=1, total_timeout=1
+    ) as f:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="took longer than 1 s"):
+            f.get(url, expect="json")
+    assert time.monotonic() - started < 4  # far less than the 20 s the drip would take

@@ -5,9 +5,11 @@ from decimal import Decimal
 import pytest
 
 from shipwith.catalog.models import Category, Tool
+from shipwith.ingest.candidates import candidate_submit
+from shipwith.ingest.decisions import candidate_accept
 from shipwith.ingest.items import ItemProblem
 from shipwith.ingest.models import Candidate, Mention, Status
-from shipwith.ingest.services import candidate_submit, items_ingest
+from shipwith.ingest.run import items_ingest
 from tests.ingest.conftest import make_item
 
 pytestmark = pytest.mark.django_db
@@ -191,8 +193,6 @@ def test_a_release_feed_proposes_only_releases_newer_than_the_last_accepted(
     categories, make_source
 ):
     from datetime import UTC, datetime
-
-    from shipwith.ingest.services import candidate_accept
 
     Tool.objects.create(
         name="vLLM",

@@ -1,12 +1,16 @@
-"""The SSRF guard: private and loopback addresses are refused before any connection is made."""
+"""The SSRF guard: private and loopback addresses are refused before any connection is made,
+and DNS lookups that hang cannot pile up."""
 
 import socket
 import ssl
+import threading
+import time
 
 import pytest
 import trustme
 
 from shipwith.ingest.fetch import Fetcher, FetchError
+from shipwith.ingest.fetch.guard import LOOKUPS_MOST
 from tests.ingest.server import FixtureServer, Reply, public_guard
 
 
@@ -231,3 +235,54 @@ def test_a_redirect_to_a_port_not_allowed_is_refused_before_connecting(
         assert other.connections == 0
     finally:
         other.stop()
+
+
+def lookup_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("ingest resolve")]
+
+
+def test_hung_dns_lookups_do_not_pile_up(server, validators):
+    """A DNS server that never answers: each fetch fails within the connect timeout, a name
+    is looked up once however often it is fetched, and past LOOKUPS_MOST hung lookups a
+    fetch fails at once, naming them; once DNS answers again, fetching works."""
+    answered, calls = threading.Event(), []
+
+    def resolver(host, port):
+        calls.append(host)
+        if host.endswith(".hung.test"):
+            answered.wait(30)
+        return [server.host]
+
+    url = server.serve("/m.json", b"[1]")
+    path = url.split(str(server.port), 1)[1]
+    with Fetcher(
+        validators=validators,
+        allow_private=True,
+        host_delay=0,
+        connect_timeout=0.2,
+        resolver=resolver,
+    ) as fetcher:
+        try:
+            for _ in range(3):
+                with pytest.raises(
+                    FetchError, match=r"resolving a\.hung\.test timed out after 0\.2 s"
+                ):
+                    fetcher.get(f"http://a.hung.test:{server.port}{path}", expect="json")
+            assert calls == ["a.hung.test"]
+            for n in range(1, LOOKUPS_MOST):
+                with pytest.raises(FetchError, match="timed out"):
+                    fetcher.get(f"http://h{n}.hung.test:{server.port}{path}", expect="json")
+            started = time.monotonic()
+            with pytest.raises(
+                FetchError,
+                match=r"not resolving z\.hung\.test: 8 DNS lookups are still unanswered \(a\.hung\.test, h1\.hung\.test",
+            ):
+                fetcher.get(f"http://z.hung.test:{server.port}{path}", expect="json")
+            assert time.monotonic() - started < 0.1
+            assert len(lookup_threads()) == LOOKUPS_MOST
+        finally:
+            answered.set()
+        deadline = time.monotonic() + 5
+        while lookup_threads() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert fetcher.get(f"http://z.hung.test:{server.port}{path}", expect="json").body == b"[1]"

@@ -1,0 +1,11 @@
+"""How a fetch fails: one error that names the URL and what went wrong."""
+
+
+class FetchError(Exception):
+    """A fetch that did not give a usable body; the message names the URL and what went wrong."""
+
+    def __init__(self, url: str, message: str, *, status: int | None = None):
+        super().__init__(f"{url}: {message}")
+        self.url = url
+        self.reason = message
+        self.status = status
