@@ -59,6 +59,7 @@ nginx:
 
 lint: install-test
 	$(BIN)/ruff check shipwith tests bench
+	$(BIN)/lint-imports  # .importlinter: the layers, core imports no app, no circles, tasks
 
 test-sqlite: install-test
 	env -u DATABASE_URL $(BIN)/pytest

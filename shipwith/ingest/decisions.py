@@ -24,7 +24,7 @@ from shipwith.ingest.changes import (
 )
 from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import Candidate, Mention, Status
-from shipwith.panel.services import panel_run_enqueue  # moving to panel.tasks (panel's change)
+from shipwith.panel.tasks import panel_run_enqueue
 
 
 def _locked_open(candidate_id: int) -> Candidate:

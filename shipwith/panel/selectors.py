@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from shipwith.catalog.models import Tool
+from shipwith.panel import prompts
+from shipwith.panel.llm import LLMError, default_model_spec, model_for
 from shipwith.panel.models import (
     LOW_CAPABILITY,
     PanelRun,
@@ -153,9 +156,6 @@ def tools_lacking_panel() -> list[int]:
     A run that ended with every seat failed or recused is finished in place by
     `runs_to_finish` (its seats asked again), never replaced by a new run on each `up`.
     """
-    from shipwith.catalog.models import Tool
-    from shipwith.panel.models import PanelRun, RunStatus
-
     reviewed = PanelRun.objects.filter(
         Q(status__in=[RunStatus.COMPLETE, RunStatus.INCOMPLETE])
         | Q(status=RunStatus.FAILED, seats__isnull=False)
@@ -235,9 +235,6 @@ class Methodology:
 
 
 def methodology() -> Methodology:
-    from shipwith.panel import prompts
-    from shipwith.panel.llm import LLMError, default_model_spec, model_for
-
     spec = default_model_spec()
     try:
         low = is_low_capability(model_for(spec).provider)

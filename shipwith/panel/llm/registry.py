@@ -71,17 +71,17 @@ def model_for(spec: str) -> Model:
     if prefix in _factories:
         return _factories[prefix](model_id)
     if prefix == "local":
-        from shipwith.panel.llm.embedded import EmbeddedModel
+        from shipwith.panel.llm.embedded import EmbeddedModel  # lazy: llama.cpp's bindings
 
         return EmbeddedModel(path=_gguf_file(spec, model_id)) if model_id else EmbeddedModel()
     if not model_id:
         raise LLMError(f"model spec {spec!r} names no model: use e.g. 'openai:gpt-4o-mini'")
     if prefix == "openai":
-        from shipwith.panel.llm.openai_compat import OpenAICompatibleModel
+        from shipwith.panel.llm.openai_compat import OpenAICompatibleModel  # lazy: its SDK
 
         return OpenAICompatibleModel(model_id, base_url=_served_at(spec))
     if prefix == "anthropic":
-        from shipwith.panel.llm.anthropic_api import AnthropicModel
+        from shipwith.panel.llm.anthropic_api import AnthropicModel  # lazy: an optional extra
 
         return AnthropicModel(model_id)
     if prefix == AUTO:
