@@ -195,7 +195,12 @@ SHIPWITH_LIMITS_PREFIX = env("SHIPWITH_LIMITS_PREFIX", "shipwith:limit:")  # of 
 SHIPWITH_LLM_TIMEOUT = float(env("SHIPWITH_LLM_TIMEOUT", "120"))
 SHIPWITH_LLM_RETRIES = int(env("SHIPWITH_LLM_RETRIES", "3"))
 SHIPWITH_LLM_CONCURRENCY = int(env("SHIPWITH_LLM_CONCURRENCY", "4"))
+SHIPWITH_LLM_BACKOFF = float(env("SHIPWITH_LLM_BACKOFF", "1"))  # first wait between tries, s
 SHIPWITH_LOCAL_THREADS = int(env("SHIPWITH_LOCAL_THREADS", "0")) or None
+# The embedded model: its context, and sampling that keeps a 135M model on its rails.
+SHIPWITH_LOCAL_N_CTX = int(env("SHIPWITH_LOCAL_N_CTX", "4096"))
+SHIPWITH_LOCAL_TEMPERATURE = float(env("SHIPWITH_LOCAL_TEMPERATURE", "0.3"))
+SHIPWITH_LOCAL_REPEAT_PENALTY = float(env("SHIPWITH_LOCAL_REPEAT_PENALTY", "1.25"))
 # Where `local:PATH` models may live (besides the bundled one): no caller can load other files.
 SHIPWITH_LOCAL_MODELS_DIR = Path(env("SHIPWITH_LOCAL_MODELS_DIR", str(SHIPWITH_HOME / "models")))
 # panel: a model of another family for the seats the default must leave (its vendor's tools),
@@ -266,3 +271,7 @@ CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 CORS_PREFLIGHT_MAX_AGE = 86400
 SHIPWITH_API_RATE = env("SHIPWITH_API_RATE", "300/m")
 SHIPWITH_API_WRITE_RATE = env("SHIPWITH_API_WRITE_RATE", "60/m")
+
+# web: how long a process trusts the page stamps it read (s), and nginx's proxy cache time (s).
+SHIPWITH_FRESHNESS_MEMO_SECONDS = float(env("SHIPWITH_FRESHNESS_MEMO_SECONDS", "1"))
+SHIPWITH_PROXY_CACHE_SECONDS = int(env("SHIPWITH_PROXY_CACHE_SECONDS", "5"))

@@ -105,7 +105,7 @@ def _version(tool_ids: tuple[int, ...], lists: bool) -> str:
     A hot page then costs no cache read at all; a touch shows within that second (the nginx
     proxy cache in front already allows a few seconds).
     """
-    memo = getattr(settings, "SHIPWITH_FRESHNESS_MEMO_SECONDS", 1.0)
+    memo = settings.SHIPWITH_FRESHNESS_MEMO_SECONDS
     if memo <= 0:
         return tools_version(*tool_ids, lists=lists)
     now = time.monotonic()
@@ -146,7 +146,7 @@ def _serve(request: HttpRequest, entry: Entry) -> HttpResponse:
     response = HttpResponse(body, content_type=entry.content_type)
     if not personal:
         # Before Cache-Control: nginx stops reading cache headers at max-age=0 otherwise.
-        response["X-Accel-Expires"] = str(getattr(settings, "SHIPWITH_PROXY_CACHE_SECONDS", 5))
+        response["X-Accel-Expires"] = str(settings.SHIPWITH_PROXY_CACHE_SECONDS)
     response["ETag"] = entry.etag
     response["Last-Modified"] = http_date(entry.rendered_at)
     if personal:

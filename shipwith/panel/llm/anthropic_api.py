@@ -25,9 +25,9 @@ class AnthropicModel(Model):
                 "anthropic models need: pip install 'shipwith[anthropic]'"
             ) from exc
         self.sdk = anthropic
-        self.timeout = timeout or getattr(settings, "SHIPWITH_LLM_TIMEOUT", 120.0)
-        self.retries = getattr(settings, "SHIPWITH_LLM_RETRIES", 3) if retries is None else retries
-        self.limit = LoopLimit(getattr(settings, "SHIPWITH_LLM_CONCURRENCY", 4))
+        self.timeout = timeout or settings.SHIPWITH_LLM_TIMEOUT
+        self.retries = settings.SHIPWITH_LLM_RETRIES if retries is None else retries
+        self.limit = LoopLimit(settings.SHIPWITH_LLM_CONCURRENCY)
 
     def _client(self):
         # One client (and connection pool) per event loop, shared by model objects.

@@ -84,7 +84,7 @@ class AutoChoice:
 
 def model_setting() -> str:
     """What SHIPWITH_LLM says: "auto" (also when unset), "local" or a provider's spec."""
-    spec = (getattr(settings, "SHIPWITH_LLM", "") or AUTO).strip()
+    spec = (settings.SHIPWITH_LLM or AUTO).strip()
     return AUTO if spec.lower() == AUTO else spec
 
 
@@ -95,7 +95,7 @@ _chosen: dict[tuple, AutoChoice] = {}
 def model_auto_choose() -> AutoChoice:
     """The model `auto` stands for in this process: probed on first use, then kept."""
     ports = [int(port) for port in settings.SHIPWITH_LLM_AUTO_PORTS]
-    prefer = (getattr(settings, "SHIPWITH_LLM_AUTO_PREFER", "") or "").strip()
+    prefer = settings.SHIPWITH_LLM_AUTO_PREFER.strip()
     key = (tuple(ports), prefer)
     with _lock:  # callers at once wait for one probe rather than each making their own
         if key not in _chosen:

@@ -81,15 +81,15 @@ class EmbeddedModel(Model):
         self.path = path or gguf_path()
         # The id is the file actually loaded: what the take names and recusal judges.
         super().__init__(self.path.name)
-        self.n_ctx = getattr(settings, "SHIPWITH_LOCAL_N_CTX", 4096)
+        self.n_ctx = settings.SHIPWITH_LOCAL_N_CTX
         # Half the cores: llama.cpp threads spin at barriers and collapse when oversubscribed.
-        self.n_threads = getattr(settings, "SHIPWITH_LOCAL_THREADS", None) or max(
+        self.n_threads = settings.SHIPWITH_LOCAL_THREADS or max(
             1, (os.cpu_count() or 2) // 2
         )
         # Low temperature: at higher ones a 135M model starts strings with noise and never
         # recovers; the repeat penalty stops it looping on itself.
-        self.temperature = getattr(settings, "SHIPWITH_LOCAL_TEMPERATURE", 0.3)
-        self.repeat_penalty = getattr(settings, "SHIPWITH_LOCAL_REPEAT_PENALTY", 1.25)
+        self.temperature = settings.SHIPWITH_LOCAL_TEMPERATURE
+        self.repeat_penalty = settings.SHIPWITH_LOCAL_REPEAT_PENALTY
 
     def llama(self):
         return load_llama(str(self.path), self.n_ctx, self.n_threads)

@@ -41,12 +41,12 @@ class OpenAICompatibleModel(Model):
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         # Local servers take any key; the SDK insists on one being set.
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
-        self.timeout = timeout or getattr(settings, "SHIPWITH_LLM_TIMEOUT", 120.0)
-        self.retries = getattr(settings, "SHIPWITH_LLM_RETRIES", 3) if retries is None else retries
+        self.timeout = timeout or settings.SHIPWITH_LLM_TIMEOUT
+        self.retries = settings.SHIPWITH_LLM_RETRIES if retries is None else retries
         self.backoff = (
-            getattr(settings, "SHIPWITH_LLM_BACKOFF", 1.0) if backoff is None else backoff
+            settings.SHIPWITH_LLM_BACKOFF if backoff is None else backoff
         )
-        self.limit = LoopLimit(concurrency or getattr(settings, "SHIPWITH_LLM_CONCURRENCY", 4))
+        self.limit = LoopLimit(concurrency or settings.SHIPWITH_LLM_CONCURRENCY)
 
     @property
     def _mode_key(self) -> tuple[str, str]:

@@ -29,7 +29,7 @@ def default_model_spec() -> str:
 
 def alternate_model_spec() -> str:
     """The model that takes a seat the default must leave ("" when none is set)."""
-    return (getattr(settings, "SHIPWITH_LLM_ALTERNATE", "") or "").strip()
+    return settings.SHIPWITH_LLM_ALTERNATE.strip()
 
 
 def _gguf_file(spec: str, name: str) -> Path:
@@ -102,7 +102,7 @@ def _served_at(spec: str) -> str | None:
         choice = model_auto_choose()
         return choice.base_url if spec == choice.spec else None
     if spec == configured:
-        return getattr(settings, "SHIPWITH_LLM_BASE_URL", "") or None
+        return settings.SHIPWITH_LLM_BASE_URL or None
     return None
 
 
