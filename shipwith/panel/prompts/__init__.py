@@ -75,12 +75,12 @@ def facts_table(rows: Sequence[FactRow], *, max_chars: int = MAX_FACTS_CHARS) ->
     """One line per fact: value, source, day read, stale or in conflict; within `max_chars`."""
     lines: list[str] = []
     for row in rows:
-        notes = template("fact_stale").substitute() if row.stale else ""
+        notes = _line("fact_stale") if row.stale else ""
         if row.conflicts:
             other = row.conflicts[0]
             notes += _line("fact_conflict", source=_source_name(other.source), **_reading(other))
             if len(row.conflicts) > 1:
-                notes += f" (and {len(row.conflicts) - 1} more)"
+                notes += _line("fact_more", count=str(len(row.conflicts) - 1))
         line = _line(
             "fact",
             label=row.label,
