@@ -27,7 +27,7 @@ def main() -> None:
     from shipwith.catalog.models import Tool
     from shipwith.catalog.services import catalog_load_starter
     from shipwith.panel import prompts
-    from shipwith.panel.grounding import source_material
+    from shipwith.panel.asking import review_request
     from shipwith.panel.llm.embedded import EmbeddedModel, _grammar
     from shipwith.panel.models import Persona
     from shipwith.panel.schema import review_json_schema
@@ -35,7 +35,7 @@ def main() -> None:
     catalog_load_starter()
     tool = Tool.objects.get(slug=args.slug)
     system = prompts.system_prompt()
-    prefix = prompts.shared_prefix(material=source_material(tool), fence=prompts.Fence.random())
+    prefix = review_request(tool).prefix
     conversations = [
         [
             {"role": "system", "content": system},

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from shipwith.catalog.models import Tool
+from shipwith.catalog.selectors import FactRow
 from shipwith.panel import prompts
-from shipwith.panel.grounding import source_texts
+from shipwith.panel.grounding import facts_shown, source_texts
 from shipwith.panel.llm import Completion, LLMError, Model
 from shipwith.panel.schema import ReviewOutput, review_json_schema
 
@@ -20,17 +21,24 @@ class ReviewRequest:
     system: str
     prefix: str
     sources: list[tuple[int | None, str]]
+    facts: list[FactRow]
     tool_name: str
     schema: dict
 
 
 def review_request(tool: Tool) -> ReviewRequest:
     sources = source_texts(tool)
-    material = "\n".join(text for _, text in sources)
+    facts = facts_shown(tool)
+    prefix = prompts.shared_prefix(
+        material="\n".join(text for _, text in sources),
+        facts=prompts.facts_table(facts),
+        fence=prompts.Fence.random(),
+    )
     return ReviewRequest(
         system=prompts.system_prompt(),
-        prefix=prompts.shared_prefix(material=material, fence=prompts.Fence.random()),
+        prefix=prefix,
         sources=sources,
+        facts=facts,
         tool_name=tool.name,
         schema=review_json_schema(),
     )

@@ -16,7 +16,7 @@ from rapidfuzz.distance import Indel
 from shipwith.catalog.models import Tool
 from shipwith.panel import prompts, runner
 from shipwith.panel.asking import review_ask, review_request
-from shipwith.panel.grounding import quotes_locate
+from shipwith.panel.grounding import figures_checked, quotes_locate
 from shipwith.panel.llm import LLMError, default_model_spec, model_for
 from shipwith.panel.models import PanelEval, Persona
 from shipwith.panel.schema import ReviewOutput
@@ -34,6 +34,9 @@ class EvalFigures:
     repairs: int
     quotes_verified: int
     quotes_dropped: int
+    facts_supported: int  # prices and context sizes stated that the facts support
+    facts_contradicted: int  # takes stating a price or context size the facts contradict
+    facts_contradicted_share: float | None  # of the takes written
     persona_similarity: float | None
     rerun_similarity: float | None
     verdict_stability: float | None
@@ -98,7 +101,7 @@ def panel_eval(*, model_spec: str | None = None, tools: int = 5) -> PanelEval:
 
 def _figures(outcomes: dict, requests: dict, elapsed: float) -> EvalFigures:
     answered: dict[tuple[int, int, int], ReviewOutput] = {}
-    first_try = repairs = verified = dropped = 0
+    first_try = repairs = verified = dropped = supported = contradicted = 0
     for key, outcome in outcomes.items():
         if isinstance(outcome, BaseException):
             continue
@@ -108,6 +111,9 @@ def _figures(outcomes: dict, requests: dict, elapsed: float) -> EvalFigures:
         repairs += completion.repairs
         found, lost = quotes_locate(output.evidence_quotes, requests[key[0]].sources)
         verified, dropped = verified + len(found), dropped + len(lost)
+        figures = figures_checked(output, requests[key[0]].facts)
+        supported += len(figures.supported)
+        contradicted += bool(figures.contradicted)
     between, rerun, same = [], [], []
     tools = {key[0] for key in outcomes}
     personas = {key[1] for key in outcomes}
@@ -127,6 +133,9 @@ def _figures(outcomes: dict, requests: dict, elapsed: float) -> EvalFigures:
         repairs=repairs,
         quotes_verified=verified,
         quotes_dropped=dropped,
+        facts_supported=supported,
+        facts_contradicted=contradicted,
+        facts_contradicted_share=round(contradicted / len(answered), 4) if answered else None,
         persona_similarity=_mean(between),
         rerun_similarity=_mean(rerun),
         verdict_stability=_mean([float(x) for x in same]),

@@ -1,9 +1,15 @@
-"""The tool's source material, and checking that evidence quotes really appear in it."""
+"""The tool's source material and facts, and checking a review against them: evidence quotes
+must appear in the material, stated prices and context sizes must agree with the facts."""
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
+from shipwith.catalog.facts import fact_keys_for
 from shipwith.catalog.models import Tool
+from shipwith.catalog.selectors import FactRow, tool_facts
+from shipwith.panel.numbers import FiguresCheck, figures_check
+from shipwith.panel.schema import ReviewOutput
 
 _PUNCTUATION = {
     "\u2018": "'",
@@ -16,6 +22,9 @@ _PUNCTUATION = {
 }
 _EDGES = " \t\n\"'.,;:!?()[]…-"
 MIN_QUOTE_WORDS = 3
+# The facts a prompt carries: prices and context come first in the registry's order, so a
+# cap keeps what takes quote most (the table also stops at prompts.MAX_FACTS_CHARS).
+MAX_FACT_ROWS = 8
 
 
 def source_material(tool: Tool) -> str:
@@ -49,6 +58,20 @@ def source_texts(tool: Tool) -> list[tuple[int | None, str]]:
             text = f"\nSource: {source.title or source.url}\n{source.snapshot.strip()}"
             parts.append((source.pk, text))
     return parts
+
+
+def facts_shown(tool: Tool) -> list[FactRow]:
+    """The facts the panel is shown: the keys of the tool's kind, at most MAX_FACT_ROWS."""
+    keys = {fact.key for fact in fact_keys_for(tool.category.slug)}
+    return [row for row in tool_facts(tool.pk) if row.key in keys][:MAX_FACT_ROWS]
+
+
+def figures_checked(output: ReviewOutput, facts: Sequence[FactRow]) -> FiguresCheck:
+    """The prices and context sizes a review states in its own words, against the facts.
+
+    The claim to pressure is left out: it names a claim to doubt, not one the reviewer makes.
+    """
+    return figures_check(f"{output.take}\n{output.key_risk}", facts)
 
 
 def normalise(text: str) -> str:

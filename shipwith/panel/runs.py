@@ -229,6 +229,7 @@ def _settle(plan: _SeatPlan, outcome, request: ReviewRequest) -> None:
             output=output,
             completion=completion,
             sources=request.sources,
+            facts=request.facts,
             model_spec=seat.model_spec,
             alternate_for=plan.alternate_for,
         )

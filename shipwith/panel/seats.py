@@ -6,7 +6,7 @@ renewed while the worker waits on the model, so a killed worker's seats are free
 within one lease and no host's clock decides whose seat it is.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import transaction
@@ -14,10 +14,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from shipwith.catalog.models import Tool
+from shipwith.catalog.selectors import FactRow
 from shipwith.core.freshness import tools_touch
 from shipwith.core.leases import lease_end, lease_free
 from shipwith.panel import prompts
-from shipwith.panel.grounding import quotes_locate
+from shipwith.panel.grounding import figures_checked, quotes_locate
 from shipwith.panel.llm import Completion
 from shipwith.panel.models import Review, Seat, SeatStatus
 from shipwith.panel.schema import ReviewOutput
@@ -82,6 +83,7 @@ def review_store(
     output: ReviewOutput,
     completion: Completion,
     sources: list[tuple[int | None, str]],
+    facts: Sequence[FactRow] = (),
     model_spec: str = "",
     alternate_for: str = "",
 ) -> Review:
@@ -111,6 +113,7 @@ def review_store(
     flags = []
     if dropped:
         flags.append(f"{len(dropped)} evidence quote(s) not found in the tool's sources, dropped")
+    flags += figures_checked(output, facts).flags
     review = Review.objects.create(
         tool_id=tool_id,
         persona=persona,

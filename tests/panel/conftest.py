@@ -13,6 +13,8 @@ SNAPSHOT = (
     "The vendor says its retrieval beats every open-source alternative on its internal benchmark."
 )
 
+PRICES_URL = "https://openrouter.ai/api/v1/models"
+
 
 def good_review(verdict: str = "ship", **changes) -> dict:
     """A review that passes every check: 110 words, quotes taken from SNAPSHOT."""
@@ -42,8 +44,16 @@ def personas(db):
 
 @pytest.fixture
 def make_tool(db):
-    def make(slug="quillstack", vendor="Quillstack Labs", description="", snapshot=SNAPSHOT):
-        category, _ = Category.objects.get_or_create(slug="coding", defaults={"name": "Coding"})
+    def make(
+        slug="quillstack",
+        vendor="Quillstack Labs",
+        description="",
+        snapshot=SNAPSHOT,
+        category="coding",
+    ):
+        category, _ = Category.objects.get_or_create(
+            slug=category, defaults={"name": category.replace("-", " ").capitalize()}
+        )
         vendor_row = None
         if vendor:
             vendor_row, _ = Vendor.objects.get_or_create(
@@ -68,6 +78,21 @@ def make_tool(db):
         return tool
 
     return make
+
+
+def facts_record_for(
+    tool, *, source_url=PRICES_URL, source_title="OpenRouter models", read_at=None, **values
+):
+    """Record what a source says of the tool's facts (read now unless `read_at` says)."""
+    from shipwith.catalog.readings import facts_record
+
+    facts_record(
+        tool_id=tool.pk,
+        source_url=source_url,
+        source_title=source_title,
+        read_at=read_at or timezone.now(),
+        values=values,
+    )
 
 
 @pytest.fixture

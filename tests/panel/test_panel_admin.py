@@ -3,6 +3,7 @@
 import pytest
 
 from shipwith.panel.models import Persona
+from shipwith.panel.prompts import LAYOUT
 
 pytestmark = pytest.mark.django_db
 
@@ -49,5 +50,5 @@ def test_the_methodology_reads_the_live_personas(admin_client, personas, setting
     page = methodology()
     assert [p.name for p in page.personas] == ["Builder", "Skeptic", "Futurist", "Operator"]
     assert page.personas[1].voice == "Terse." and page.personas[1].prompt_version == 2
-    assert "word for word" in page.rules and page.prompt_layout == "v1"
+    assert "word for word" in page.rules and page.prompt_layout == LAYOUT
     assert page.default_is_low_capability

@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError
 
 from shipwith.panel.models import PanelEval, Review
-from tests.panel.conftest import good_review
+from tests.panel.conftest import facts_record_for, good_review
+from tests.panel.fault_server import Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +114,66 @@ def test_the_text_report_names_each_figure(run_command, mock_model, personas, tw
 def test_eval_with_nothing_to_review_says_so(run_command, mock_model, personas):
     with pytest.raises(CommandError, match="nothing to evaluate"):
         run_command("panel", "eval", "--model", "mock:m")
+
+
+@pytest.fixture
+def priced_tools(make_tool):
+    """Two hosted models: input $0.15 per 1M tokens, and a 128,000 or an 8,192-token window."""
+    tools = []
+    for slug, window in [("quillstack", 128000), ("rivalbase", 8192)]:
+        tool = make_tool(slug, category="hosted-models")
+        facts_record_for(tool, input_price_per_mtok="0.15", context_window=window)
+        tools.append(tool)
+    return tools
+
+
+def stating(sentence: str, *, only: str = ""):
+    """A model whose takes end with `sentence` (on tool `only`, when given)."""
+    base = good_review()["take"]
+
+    def answer(request):
+        tool = re.search(r"Name: (\w+)", request.prompt).group(1)
+        return good_review(take=f"{base} {sentence}" if only in ("", tool) else base)
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("sentence", "only", "contradicted", "supported"),
+    [
+        ("It costs $9 per 1M input tokens.", "", 16, 0),
+        ("It costs $0.15 per million input tokens.", "", 0, 16),
+        ("It has a 128k context window.", "Quillstack", 0, 8),  # the fact is 128,000
+        ("It has a 128k context window.", "Rivalbase", 8, 0),  # the fact is 8,192
+    ],
+)
+def test_takes_the_facts_contradict_are_counted(
+    run_command, mock_model, personas, priced_tools, sentence, only, contradicted, supported
+):
+    report = run_eval(run_command, mock_model, stating(sentence, only=only))
+    assert report["facts_contradicted"] == contradicted
+    assert report["facts_contradicted_share"] == contradicted / 16
+    assert report["facts_supported"] == supported
+    assert PanelEval.objects.get().figures["facts_contradicted"] == contradicted
+
+
+def test_the_text_report_shows_the_takes_the_facts_contradict(
+    run_command, mock_model, personas, priced_tools
+):
+    mock_model.enqueue(*[stating("It costs $9 per 1M input tokens.", only="Rivalbase")] * 16)
+    out = run_command("panel", "eval", "--model", "mock:m", "--tools", "2")
+    assert re.search(r"Takes the facts contradict\s+8\n", out)
+    assert re.search(r"Takes the facts contradict \(share\)\s+50%\n", out)
+
+
+def test_an_eval_over_http_flags_the_price_the_facts_contradict(
+    run_command, fault_server, personas, priced_tools
+):
+    take = f"{good_review()['take']} It costs $9 per 1M input tokens."
+    fault_server.default = Reply(good_review(take=take))
+    out = run_command("panel", "eval", "--model", "openai:fake-model", "--tools", "2", "--json")
+    report = json.loads(out)
+    assert report["reviews"] == 16 and report["failed"] == 0
+    assert report["facts_contradicted"] == 16 and report["facts_contradicted_share"] == 1.0
+    prompt = fault_server.requests[0].body["messages"][1]["content"]
+    assert "Input price: $0.15 per 1M tokens | source: OpenRouter models" in prompt
