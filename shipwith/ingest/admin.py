@@ -1,6 +1,10 @@
-from django.contrib import admin, messages
-from django.utils.html import format_html_join
+from functools import partial
 
+from django.contrib import admin, messages
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from shipwith.ingest import review
 from shipwith.ingest.decisions import candidate_accept, candidate_reject
 from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import Candidate, IngestSource, Mention
@@ -51,7 +55,16 @@ class MentionInline(admin.TabularInline):
 
 @admin.register(Candidate)
 class CandidateAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "tool", "category", "sources", "change_list", "updated_at"]
+    list_display = [
+        "name",
+        "status",
+        "tool",
+        "category",
+        "sources",
+        "change_list",
+        "updated_at",
+        "review_link",
+    ]
     list_filter = ["status", "category"]
     search_fields = ["name", "vendor", "huggingface_id", "openrouter_slug", "github_repo"]
     list_select_related = ["tool", "category"]
@@ -68,6 +81,24 @@ class CandidateAdmin(admin.ModelAdmin):
     ]
     inlines = [MentionInline]
     actions = ["accept", "reject"]
+    change_list_template = "ingest/candidate_change_list.html"
+    change_form_template = "ingest/candidate_change_form.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "review/",
+                view(partial(review.queue, model_admin=self)),
+                name="ingest_candidate_queue",
+            ),
+            path(
+                "<int:pk>/review/",
+                view(partial(review.candidate_review, model_admin=self)),
+                name="ingest_candidate_review",
+            ),
+            *super().get_urls(),
+        ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("mentions")
@@ -80,6 +111,11 @@ class CandidateAdmin(admin.ModelAdmin):
     @admin.display(description="sources")
     def sources(self, obj: Candidate) -> str:
         return ", ".join(dict.fromkeys(m.source_name for m in obj.mentions.all()))
+
+    @admin.display(description="review")
+    def review_link(self, obj: Candidate):
+        url = reverse("admin:ingest_candidate_review", args=[obj.pk])
+        return format_html('<a href="{}">Review</a>', url)
 
     @admin.display(description="changes")
     def change_list(self, obj: Candidate):

@@ -2,13 +2,13 @@
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from shipwith.catalog.models import Tool
 from shipwith.ingest.dedupe import Entry
 from shipwith.ingest.errors import IngestError
-from shipwith.ingest.models import Candidate, IngestSource, Status
+from shipwith.ingest.models import Candidate, IngestSource, Mention, Status
 
 
 def dedupe_entries(*, tools_after: int = 0, candidates_after: int = 0) -> list[Entry]:
@@ -78,3 +78,32 @@ def tools_new_this_week(now: dt.datetime | None = None, limit: int = 12) -> list
     return list(
         Tool.objects.filter(pk__in=ids).select_related("category").order_by("-created_at")[:limit]
     )
+
+
+# Decided candidates leave the editor's queue; every other status (whatever statuses the
+# model has) waits in it.
+DECIDED = (Status.ACCEPTED, Status.REJECTED)
+
+
+def candidates_queue(status: str = "") -> QuerySet[Candidate]:
+    """The editor's queue, newest first: one status, or every undecided candidate; each with
+    its mentions' sources (not their pages)."""
+    mentions = Mention.objects.defer("facts", "page_text")
+    rows = Candidate.objects.select_related("tool", "category").prefetch_related(
+        Prefetch("mentions", queryset=mentions)
+    )
+    return rows.filter(status=status) if status else rows.exclude(status__in=DECIDED)
+
+
+def candidate_status_counts() -> dict[str, int]:
+    """How many candidates hold each status (every status, zero included), in one query."""
+    counts = dict(Candidate.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    return {status: counts.get(status, 0) for status in Status.values}
+
+
+def candidate_next(*, after: Candidate, status: str = "") -> Candidate | None:
+    """The undecided candidate after `after` in the queue (as it stood when it was read),
+    else the first one left: where an editor goes once a candidate is decided."""
+    queue = candidates_queue(status).exclude(status__in=DECIDED).exclude(pk=after.pk)
+    later = Q(updated_at__lt=after.updated_at) | Q(updated_at=after.updated_at, pk__lt=after.pk)
+    return queue.filter(later).first() or queue.first()
