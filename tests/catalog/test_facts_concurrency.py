@@ -28,6 +28,9 @@ def database_url(tmp_path) -> str:
         connection.ensure_connection()
         with sqlite3.connect(path) as copy:
             connection.connection.backup(copy)
+            # In WAL already, as `up`'s migrate leaves it: three processes switching a file's
+            # journal mode at once are refused ("database is locked"), whatever the timeout.
+            copy.execute("PRAGMA journal_mode=WAL")
         return f"sqlite:///{path}"
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
