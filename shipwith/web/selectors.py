@@ -1,6 +1,7 @@
 """Reads behind the pages, each in a fixed number of queries whatever the catalog's size."""
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
@@ -13,6 +14,7 @@ from shipwith.catalog.pairs import pair_resolve
 from shipwith.catalog.selectors import (
     FactHistoryRow,
     FactRow,
+    FactSource,
     fact_history,
     fact_history_row,
     fact_news,
@@ -503,6 +505,16 @@ def _lower_first(label: str) -> str:
     first, _, rest = label.partition(" ")
     word = first[:1].lower() + first[1:] if first[1:].islower() or len(first) == 1 else first
     return f"{word} {rest}".strip()
+
+
+def source_name(source: FactSource | None) -> str:
+    """What a reader calls a source: its title, else its site ("openrouter.ai")."""
+    if source is None:
+        return "source not known"
+    if source.title:
+        return source.title
+    host = urlsplit(source.url).hostname or source.url
+    return host.removeprefix("www.")
 
 
 def fact_change_sentence(tool_name: str, change: FactHistoryRow) -> str:

@@ -3,6 +3,7 @@ of a reader's own volumes, and a category's facts table."""
 
 import html
 import re
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.django_db
 OPENAI = "https://openai.com/api/pricing/"
 OPENROUTER = "https://openrouter.ai/models"
 MODELS_DEV = "https://models.dev/"
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def record(tool, url: str, title: str, *, hours_ago: float = 0, **values) -> None:
@@ -44,7 +46,9 @@ def hosted(slug: str, name: str):
 def text_of(response) -> str:
     """The page as a reader reads it: tags dropped, spaces collapsed."""
     text = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
-    return re.sub(r"\s+", " ", text).replace(" ,", ",").replace(" )", ")").replace("( ", "(").strip()
+    return (
+        re.sub(r"\s+", " ", text).replace(" ,", ",").replace(" )", ")").replace("( ", "(").strip()
+    )
 
 
 @pytest.fixture
@@ -265,3 +269,16 @@ def test_the_category_facts_table_refuses_a_column_it_does_not_have(client, cate
 def test_the_category_page_links_to_its_facts_table(client, category_of_models):
     html = client.get("/categories/hosted-models/").content.decode()
     assert 'href="/categories/hosted-models/facts/"' in html
+
+
+def test_the_verdicts_feed_tells_a_changed_price_in_one_sentence(client, models):
+    _, small = models
+    record(small, OPENAI, "Small pricing", hours_ago=1, output_price_per_mtok="0.80")
+    root = ET.fromstring(client.get("/feeds/verdicts.atom").content)
+    entries = {entry.findtext(f"{ATOM}title"): entry for entry in root.iter(f"{ATOM}entry")}
+    change = entries["Small Model: output price $2.50 → $0.80 per 1M tokens"]
+    assert change.find(f"{ATOM}link").get("href").endswith("/tools/small-model/#facts")
+    assert "as Small pricing says" in change.findtext(f"{ATOM}summary")
+    # A source's first reading is no news: only the change is an entry, beside the takes.
+    assert sum("price" in title for title in entries) == 1
+    assert "Builder: ship Small Model" in entries

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import json
-from urllib.parse import urlsplit
 
 from django import template
 from django.urls import reverse
@@ -17,6 +16,7 @@ from shipwith.comparisons.pricing import tokens_short, usd
 from shipwith.core.text import web_url
 from shipwith.panel.selectors import PanelSummary
 from shipwith.votes.selectors import CommunityFigure
+from shipwith.web.selectors import source_name
 
 register = template.Library()
 register.filter("web_url", web_url)
@@ -94,16 +94,6 @@ def jsonld(data: dict) -> str:
     return mark_safe(text)  # every character that could close the block is escaped above
 
 
-def source_name(source: FactSource | None) -> str:
-    """What a reader calls a source: its title, else its site ("openrouter.ai")."""
-    if source is None:
-        return "source not known"
-    if source.title:
-        return source.title
-    host = urlsplit(source.url).hostname or source.url
-    return host.removeprefix("www.")
-
-
 @register.simple_tag
 def source_link(source: FactSource | None) -> SafeString:
     """The source's name, linked when it is a web page."""
@@ -124,12 +114,15 @@ def age(moment: dt.datetime, now: dt.datetime | None = None) -> str:
     return f"read {int(seconds // 86400)} days ago"
 
 
+def _unread(row: FactRow | FactReading) -> str:
+    return f"not read for {(timezone.now() - row.read_at).days} days"
+
+
 @register.simple_tag
 def fact_age(row: FactRow | FactReading) -> SafeString:
     """When the fact was read ("read 3 h ago"), or that it has not been for N days."""
     if row.stale:
-        days = (timezone.now() - row.read_at).days
-        text, css = f"not read for {days} days", "stale"
+        text, css = _unread(row), "stale"
     else:
         text, css = age(row.read_at), "muted"
     return format_html(
@@ -165,11 +158,7 @@ def fact_cell(row: FactRow) -> SafeString:
     else:
         cell = format_html('<span title="{}">{}</span>', where, value)
     if row.stale:
-        cell = format_html(
-            '{} <span class="stale">not read for {} days</span>',
-            cell,
-            (timezone.now() - row.read_at).days,
-        )
+        cell = format_html('{} <span class="stale">{}</span>', cell, _unread(row))
     if row.conflicts:
         cell = format_html("{} <em>sources disagree</em>", cell)
     return cell
