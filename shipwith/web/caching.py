@@ -35,6 +35,8 @@ _MARKER = CSRF_MARKER.encode()
 PROXY_HEADER = "X-Shipwith-Csrf"
 ENTRY_TIMEOUT = 24 * 3600
 QUERY_TIMEOUT = 300
+# Pages that say how long ago a fact was read ("read 3 h ago") are rendered afresh this often.
+AGES_KEPT = 600
 LOCAL_ENTRIES = 256
 
 

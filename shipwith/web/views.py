@@ -16,6 +16,7 @@ from shipwith.panel.selectors import panel_summary
 from shipwith.web import selectors, seo
 from shipwith.web.badges import badge_parts
 from shipwith.web.caching import (
+    AGES_KEPT,
     freshness_cached,
     page_depends,
     page_expires,
@@ -23,8 +24,6 @@ from shipwith.web.caching import (
     render_page,
 )
 
-# Pages that say how long ago a fact was read ("read 3 h ago") are rendered afresh this often.
-AGES_KEPT = 600
 # A reader's own monthly volumes on a comparison: rendered for them alone, never cached.
 VOLUMES = ("input", "output")
 

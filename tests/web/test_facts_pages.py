@@ -211,7 +211,7 @@ def test_a_page_that_says_how_old_a_fact_is_is_kept_ten_minutes_at_most(
     url = "/tools/big-model/"
     client.get(url)
     (entry,) = caching._local.values()
-    assert entry.expires_at - entry.rendered_at == 600
+    assert entry.expires_at - entry.rendered_at == caching.AGES_KEPT == 600
     assert queries(client, url) == 0  # from the cache while it is young
     monkeypatch.setattr(caching.time, "time", lambda: entry.rendered_at + 601)
     assert queries(client, url) > 0  # "read 3 h ago" is written afresh
