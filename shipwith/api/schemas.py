@@ -630,9 +630,8 @@ def pricing_side(tool: Tool, tiers: list[PaidTier], rows: list[FactRow]) -> Pric
 
 
 def workloads(read: PricingRead | None) -> list[WorkloadOut]:
-    if read is None or not read.applies:
-        return []
-    return [WorkloadOut(**row.as_json()) for row in read.workloads]
+    rows = read.as_json()["workloads"] if read is not None else []
+    return [WorkloadOut(**row) for row in rows]
 
 
 def comparison_detail(

@@ -207,7 +207,9 @@ class PricingRead:
         return self.a.per_token or self.b.per_token
 
     def as_json(self) -> dict:
-        return {"workloads": [row.as_json() for row in self.workloads]}
+        """The workloads as `compare --json` and the API give them (none when no tool is a
+        model: tokens mean nothing to a vector database)."""
+        return {"workloads": [row.as_json() for row in self.workloads] if self.applies else []}
 
 
 def pricing_read(a: Prices, b: Prices, workloads: Sequence[Workload] = WORKLOADS) -> PricingRead:
