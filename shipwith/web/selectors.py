@@ -148,11 +148,19 @@ class ComparisonPage:
     pricing: PricingRead | None = None
 
     @property
+    def licences(self) -> list[tuple[Tool, FactRow | None]]:
+        """Each tool with its licence as read from a source (the catalog's when none)."""
+        return [
+            (card.tool, {row.key: row for row in self.facts[card.tool.pk]}.get("licence"))
+            for card in self.cards
+        ]
+
+    @property
     def fact_pairs(self) -> list["FactPair"]:
-        """Both tools' facts side by side: every key either has, the prices always for models."""
-        a, b = self.a.tool, self.b.tool
-        by_tool = [{row.key: row for row in self.facts[tool.pk]} for tool in (a, b)]
-        keys = set(by_tool[0]) | set(by_tool[1])
+        """Both tools' facts side by side: every key either has (the licence has its own row),
+        and the prices always when a tool is a model."""
+        by_tool = [{row.key: row for row in self.facts[card.tool.pk]} for card in self.cards]
+        keys = (set(by_tool[0]) | set(by_tool[1])) - {"licence"}
         if self.pricing is not None and self.pricing.applies:
             keys |= {"input_price_per_mtok", "output_price_per_mtok"}
         return [

@@ -158,7 +158,7 @@ def fact_cell(row: FactRow) -> SafeString:
     else:
         cell = format_html('<span title="{}">{}</span>', where, value)
     if row.stale:
-        cell = format_html('{} <span class="stale">{}</span>', cell, _unread(row))
+        cell = format_html('{} <span class="stale" title="{}">stale</span>', cell, _unread(row))
     if row.conflicts:
-        cell = format_html("{} <em>sources disagree</em>", cell)
+        cell = format_html('{} <em class="disputed">sources disagree</em>', cell)
     return cell
