@@ -95,8 +95,8 @@ def compare(request, pair: str):
 
 def _reader_volumes(request: HttpRequest, page: selectors.ComparisonPage) -> dict:
     """The reader's own volumes priced (never cached: see VOLUMES), or why they cannot be."""
-    if not any(name in request.GET for name in VOLUMES):
-        return {}
+    if not page.pricing.applies or not any(name in request.GET for name in VOLUMES):
+        return {}  # tokens mean nothing to two tools that are not models
     typed = {name: request.GET.get(name, "")[:40] for name in VOLUMES}
     try:
         workload = reader_workload(typed["input"], typed["output"])
