@@ -16,7 +16,8 @@ from shipwith.comparisons.pricing import PricingRead
 from shipwith.panel.models import Review
 from shipwith.panel.selectors import PanelSummary, panel_label
 from shipwith.votes.selectors import CommunityFigure
-from shipwith.web.selectors import Card, ComparisonPage, fact_change_sentence
+from shipwith.web.facts import fact_change_sentence
+from shipwith.web.selectors import Card, ComparisonPage
 
 LicenceKind = Literal["open_weights", "open_source", "proprietary"]
 Deployment = Literal["self_hosted", "api", "both"]

@@ -18,7 +18,8 @@ from shipwith.comparisons.selectors import Decided, comparisons_decided
 from shipwith.core.text import plain_text_or_empty
 from shipwith.panel.models import Review
 from shipwith.web.caching import page_shows
-from shipwith.web.selectors import FactNews, latest_fact_news, latest_verdicts, source_name
+from shipwith.web.facts import FactNews, latest_fact_news, source_name
+from shipwith.web.selectors import latest_verdicts
 
 # Characters XML 1.0 cannot carry: one stray control character would fail the whole feed.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

@@ -13,7 +13,7 @@ from shipwith.ingest.selectors import tools_new_this_week
 from shipwith.panel.llm import LOW_CAPABILITY_NOTE
 from shipwith.panel.models import is_low_capability
 from shipwith.panel.selectors import panel_summary
-from shipwith.web import selectors, seo
+from shipwith.web import facts, selectors, seo
 from shipwith.web.badges import badge_parts
 from shipwith.web.caching import (
     AGES_KEPT,
@@ -122,10 +122,10 @@ def category_detail(request, slug: str):
 @freshness_cached
 def category_facts(request, slug: str):
     try:
-        table = selectors.category_facts(
+        table = facts.category_facts(
             slug, request.GET.get("sort", "")[:80], request.GET.get("page", 1)
         )
-    except selectors.SortError as exc:
+    except facts.SortError as exc:
         category = selectors.category_named(slug)
         if category is None:
             raise Http404("No such category") from None

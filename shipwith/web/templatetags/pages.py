@@ -16,7 +16,7 @@ from shipwith.comparisons.pricing import tokens_short, usd
 from shipwith.core.text import web_url
 from shipwith.panel.selectors import PanelSummary
 from shipwith.votes.selectors import CommunityFigure
-from shipwith.web.selectors import source_name
+from shipwith.web.facts import source_name
 
 register = template.Library()
 register.filter("web_url", web_url)
