@@ -20,6 +20,7 @@ SCRIPTS = {
     "panel_embedded": ([], ["--tokens", "64"]),
     "web_render": ([], ["--tools", "2000", "--runs", "15"]),
     "web_evidence": ([], ["--tools", "2000", "--runs", "10"]),
+    "web_facts": ([], ["--tools", "2000", "--runs", "5"]),
     "web_throughput": ([], []),
     "web_cache_by_tool": ([], ["--tools", "80", "--rounds", "50"]),
     "votes_rating": ([], ["--votes", "200000", "--tools", "2000", "--rounds", "20"]),

@@ -13,11 +13,19 @@ from pydantic import Field
 from shipwith.api import schemas
 from shipwith.api import selectors as api_selectors
 from shipwith.api.errors import error_response
+from shipwith.catalog.facts import FACTS
 from shipwith.catalog.models import Category
 from shipwith.catalog.pairs import canonical, pair_slug
+from shipwith.catalog.selectors import fact_history
 from shipwith.comparisons.pick import RULE
 from shipwith.web import selectors
-from shipwith.web.caching import freshness_cached, page_depends, page_shows
+from shipwith.web.caching import (
+    AGES_KEPT,
+    freshness_cached,
+    page_depends,
+    page_expires,
+    page_shows,
+)
 
 router = Router(tags=["read"])
 
@@ -101,11 +109,13 @@ def _comparison_urls(page: selectors.ToolPage) -> list[str]:
 @router.get("/tools/{slug}", response={200: schemas.ToolDetail, **READ_ERRORS}, summary="One tool")
 @decorate_view(freshness_cached)
 def tool(request: HttpRequest, slug: str = Path(..., max_length=120, pattern=SLUG)):
-    """The card, the current reviews with their evidence, earlier verdicts, tiers and sources."""
+    """The card, the current reviews with their evidence, earlier verdicts, tiers, sources and
+    facts, each with its source and date."""
     tool_id = selectors.tool_id(slug)
     if tool_id is None:
         raise Http404(f"No tool {slug!r}.")
     page_depends(request, tool_id)
+    page_expires(request, AGES_KEPT)  # a fact's `stale` turns with time alone
     page = selectors.tool_page(slug)
     if page is None:
         raise Http404(f"No tool {slug!r}.")
@@ -117,9 +127,42 @@ def tool(request: HttpRequest, slug: str = Path(..., max_length=120, pattern=SLU
         "verdict_history": [schemas.review(row, sources) for row in page.history],
         "tiers": [schemas.tier(row) for row in tool.tiers.all()],
         "sources": [schemas.source(row) for row in tool.sources.all()],
-        "price_history": [schemas.price_change(row) for row in tool.price_changes.all()],
+        "price_history": schemas.price_history(page.fact_changes),
         "comparisons": _comparison_urls(page),
+        "facts": schemas.facts(page.facts),
     }
+
+
+class FactHistoryQuery(schemas.Schema):
+    key: str | None = Field(
+        None,
+        max_length=40,
+        pattern=SLUG,
+        description='Only this key, e.g. "output_price_per_mtok".',
+    )
+    limit: int = Field(100, ge=1, le=500, description="The newest this many changes.")
+
+
+@router.get(
+    "/tools/{slug}/facts/history",
+    response={200: list[schemas.FactChangeOut], **READ_ERRORS},
+    summary="A tool's fact changes",
+)
+@decorate_view(freshness_cached)
+def fact_changes(
+    request: HttpRequest,
+    query: Query[FactHistoryQuery],
+    slug: str = Path(..., max_length=120, pattern=SLUG),
+):
+    """Each source's changes of the tool's facts, newest first: a first reading has `old` null."""
+    if query.key is not None and query.key not in FACTS:
+        raise Invalid("query.key", f"No fact {query.key!r}: one of {', '.join(FACTS)}.")
+    tool_id = selectors.tool_id(slug)
+    if tool_id is None:
+        raise Http404(f"No tool {slug!r}.")
+    page_depends(request, tool_id)
+    keys = None if query.key is None else [query.key]
+    return [schemas.fact_change(row) for row in fact_history(tool_id, limit=query.limit, keys=keys)]
 
 
 class ComparisonQuery(schemas.Schema):
@@ -179,6 +222,7 @@ def comparison(request: HttpRequest, pair: str = Path(..., max_length=250, patte
     if (a, b) != found:
         return HttpResponsePermanentRedirect(reverse("api-1:comparison", args=[pair_slug(a, b)]))
     page_depends(request, a.pk, b.pk)
+    page_expires(request, AGES_KEPT)
     page = selectors.comparison_page(a, b)
     sources = api_selectors.quote_sources(page.a.panel.reviews + page.b.panel.reviews)
     return schemas.comparison_detail(page, RULE, absolute, sources)
@@ -275,7 +319,8 @@ def _cursor(text: str) -> tuple[datetime, str, int]:
 @router.get("/changes", response={200: schemas.ChangeList, **READ_ERRORS}, summary="What changed")
 @decorate_view(freshness_cached)
 def changes(request: HttpRequest, query: Query[ChangesQuery]):
-    """New tools, new reviews and verdict flips since a time, oldest first: what agents poll."""
+    """New tools, new reviews, verdict flips and changed facts since a time, oldest first: what
+    agents poll."""
     since = _utc(query.since, "query.since")
     after = _cursor(query.after) if query.after else None
     found = api_selectors.changes_since(since, after=after, limit=query.limit)
@@ -288,6 +333,7 @@ def changes(request: HttpRequest, query: Query[ChangesQuery]):
                 "at": change.at,
                 "tool": schemas.named(change.tool),
                 "review": change.review and schemas.review(change.review, found.sources),
+                "fact": change.fact and schemas.fact_news(change.tool, change.fact),
             }
             for change in found.items
         ],

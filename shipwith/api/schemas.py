@@ -8,12 +8,15 @@ from typing import Literal
 from ninja import Schema
 from pydantic import AnyHttpUrl, Field
 
-from shipwith.catalog.models import PaidTier, PriceChange, Source, Tool
+from shipwith.catalog.models import PaidTier, Source, Tool, format_price
 from shipwith.catalog.pairs import pair_slug
+from shipwith.catalog.selectors import FactHistoryRow, FactRow, fact_json, history_json
 from shipwith.comparisons.pick import Pick, SplitRow
+from shipwith.comparisons.pricing import PricingRead
 from shipwith.panel.models import Review
 from shipwith.panel.selectors import PanelSummary, panel_label
 from shipwith.votes.selectors import CommunityFigure
+from shipwith.web.facts import fact_change_sentence
 from shipwith.web.selectors import Card, ComparisonPage
 
 LicenceKind = Literal["open_weights", "open_source", "proprietary"]
@@ -177,8 +180,64 @@ class Tier(Schema):
     notes: str
 
 
+FactValue = bool | int | float | str | list[str]
+
+
+class FactSourceOut(Schema):
+    url: str = Field(description='Where the fact was read; "" when the source is not known.')
+    title: str
+
+
+class FactReadingOut(Schema):
+    """What one other source says."""
+
+    value: FactValue
+    text: str = Field(description='As the pages show it, e.g. "$0.60 per 1M tokens".')
+    source: FactSourceOut | None
+    read_at: datetime
+    stale: bool = Field(description="Not read for 30 days.")
+
+
+class FactOut(Schema):
+    """A fact with the source it was read from and when; other sources' values in `conflicts`."""
+
+    key: str = Field(description='A key of the registry, e.g. "input_price_per_mtok".')
+    label: str = Field(description='What pages call it, e.g. "Input price".')
+    value: FactValue = Field(
+        description="A number (prices in USD), true/false, text, a date (YYYY-MM-DD) or a list."
+    )
+    unit: str = Field(description='e.g. "USD per 1M tokens", "tokens"; "" for none.')
+    text: str = Field(description='As the pages show it, e.g. "$0.15 per 1M tokens".')
+    source: FactSourceOut | None
+    read_at: datetime = Field(description="When the source last said this value.")
+    stale: bool = Field(description="Not read for 30 days.")
+    conflicts: list[FactReadingOut] = Field(
+        description="Other sources that give another value, each with its source and date; the "
+        "value shown is the most recently changed among those read in the last 30 days."
+    )
+
+
+class FactChangeOut(Schema):
+    """One source's value of a fact, before and after."""
+
+    key: str
+    label: str
+    old: FactValue | None = Field(description="Null: the source's first reading.")
+    new: FactValue | None = Field(description="Null: the source no longer gives it.")
+    text: str = Field(description='"$0.60 → $0.80 per 1M tokens"')
+    source: FactSourceOut | None
+    read_at: datetime = Field(description="When the source was read saying the new value.")
+
+
+class FactNewsOut(FactChangeOut):
+    summary: str = Field(description='"GPT-4o mini: output price $0.60 → $0.80 per 1M tokens"')
+
+
 class PriceChangeOut(Schema):
-    field: str = Field(description='The changed fact, e.g. "price_amount".')
+    field: str = Field(
+        description='The changed price: "input_price_per_mtok" or "output_price_per_mtok" '
+        '("price_amount" in answers before facts).'
+    )
     old: Decimal | None
     new: Decimal | None
     currency: str
@@ -193,8 +252,15 @@ class ToolDetail(ToolCard):
     verdict_history: list[ReviewOut] = Field(description="Earlier versions, newest first.")
     tiers: list[Tier]
     sources: list[SourceOut]
-    price_history: list[PriceChangeOut] = Field(description="Price changes, newest first.")
+    price_history: list[PriceChangeOut] = Field(
+        description="Changes of the input and output prices per 1M tokens, newest first (kept "
+        "for older clients: `facts` and /tools/{slug}/facts/history say more)."
+    )
     comparisons: list[str] = Field(description="API URLs of published comparisons with it.")
+    facts: list[FactOut] = Field(
+        default_factory=list,
+        description="Prices, context window, licence…: each with its source and date.",
+    )
 
 
 class PickOut(Schema):
@@ -227,6 +293,28 @@ class PricingSide(Schema):
     licence: str
     licence_kind: LicenceKind | None
     deployment: Deployment | None
+    facts: list[FactOut] = Field(default_factory=list, description="As `/tools/{slug}` gives them.")
+
+
+class WorkloadOut(Schema):
+    name: str
+    description: str
+    input_tokens: int = Field(description="A month.")
+    output_tokens: int = Field(description="A month.")
+    monthly_cost: dict[str, float | None] = Field(
+        description="USD a month by tool slug, to the cent: input tokens / 1M × input price + "
+        "output tokens / 1M × output price; null when not priced (see `basis`)."
+    )
+    basis: dict[str, Literal["priced", "self_hosted", "no_price"]] = Field(
+        description="By tool slug: priced; self_hosted (runs on your hardware: no price, never "
+        "$0); no_price (no source gave its prices)."
+    )
+    cheaper: str | None = Field(description="The cheaper tool's slug; null when not known.")
+    saving: float | None = Field(description="USD a month the cheaper one saves.")
+    times: float | None = Field(
+        description="How many times as much the other costs; null when the cheaper is free."
+    )
+    verdict: str = Field(description='"GPT-4o mini: $94.00 a month less, 16.7× cheaper"')
 
 
 class SplitRowOut(Schema):
@@ -247,6 +335,11 @@ class ComparisonDetail(ComparisonSummary):
     reviews_b: list[ReviewOut]
     moderator_read: str | None
     moderator_model: str | None
+    workloads: list[WorkloadOut] = Field(
+        default_factory=list,
+        description="Stated workloads (input and output tokens a month) priced with both tools; "
+        "empty when neither is a model.",
+    )
 
 
 class CategoryOut(Schema):
@@ -281,10 +374,13 @@ class LeaderboardOut(Page):
 
 
 class ChangeOut(Schema):
-    kind: Literal["tool", "review", "verdict_flip"]
+    kind: Literal["tool", "review", "verdict_flip", "fact_change"]
     at: datetime
     tool: Named
     review: ReviewOut | None
+    fact: FactNewsOut | None = Field(
+        None, description="For a fact_change: a source's value of a fact changed."
+    )
 
 
 class ChangeList(Schema):
@@ -464,17 +560,43 @@ def source(row: Source) -> SourceOut:
     return SourceOut(url=row.url, title=row.title, checked_on=row.checked_on)
 
 
-def price_change(row: PriceChange) -> PriceChangeOut:
-    return PriceChangeOut(
-        field=row.field,
-        old=row.old,
-        new=row.new,
-        currency=row.currency,
-        unit=row.unit,
-        text=row.text,
-        changed_at=row.changed_at,
-        source=row.source,
-    )
+def facts(rows: list[FactRow]) -> list[FactOut]:
+    return [FactOut(**fact_json(row)) for row in rows]
+
+
+def fact_change(row: FactHistoryRow) -> FactChangeOut:
+    return FactChangeOut(**history_json(row))
+
+
+def fact_news(tool: Tool, row: FactHistoryRow) -> FactNewsOut:
+    return FactNewsOut(**history_json(row), summary=fact_change_sentence(tool.name, row))
+
+
+PRICE_UNITS = {
+    "input_price_per_mtok": "1M input tokens",
+    "output_price_per_mtok": "1M output tokens",
+}
+
+
+def price_history(rows: list[FactHistoryRow]) -> list[PriceChangeOut]:
+    """The price facts' changes in the shape clients read before facts."""
+    return [
+        PriceChangeOut(
+            field=row.key,
+            old=row.old,
+            new=row.new,
+            currency="USD",
+            unit=PRICE_UNITS[row.key],
+            text=f"{format_price(row.old, 'USD') or 'no price'} → "
+            f"{format_price(row.new, 'USD', unit=PRICE_UNITS[row.key]) or 'no price'}",
+            changed_at=row.read_at,
+            source=" ".join(part for part in (row.source.title, row.source.url) if part)
+            if row.source
+            else "",
+        )
+        for row in rows
+        if row.key in PRICE_UNITS
+    ]
 
 
 def pick_out(result: Pick) -> PickOut:
@@ -496,7 +618,7 @@ def split_row(row: SplitRow) -> SplitRowOut:
     )
 
 
-def pricing_side(tool: Tool, tiers: list[PaidTier]) -> PricingSide:
+def pricing_side(tool: Tool, tiers: list[PaidTier], rows: list[FactRow]) -> PricingSide:
     return PricingSide(
         tool=tool.slug,
         entry_price=entry_price(tool),
@@ -504,7 +626,13 @@ def pricing_side(tool: Tool, tiers: list[PaidTier]) -> PricingSide:
         licence=tool.licence,
         licence_kind=_blank(tool.licence_kind),
         deployment=_blank(tool.deployment),
+        facts=facts(rows),
     )
+
+
+def workloads(read: PricingRead | None) -> list[WorkloadOut]:
+    rows = read.as_json()["workloads"] if read is not None else []
+    return [WorkloadOut(**row) for row in rows]
 
 
 def comparison_detail(
@@ -520,7 +648,10 @@ def comparison_detail(
         published_at=comparison.published_at if comparison else None,
         url=absolute(f"/compare/{pair_slug(a.tool, b.tool)}/"),
         rule=rule,
-        pricing=[pricing_side(card.tool, page.tiers[card.tool.pk]) for card in (a, b)],
+        pricing=[
+            pricing_side(card.tool, page.tiers[card.tool.pk], page.facts[card.tool.pk])
+            for card in (a, b)
+        ],
         split=[split_row(row) for row in page.rows],
         agree=page.agree_count,
         splits=page.split_count,
@@ -529,4 +660,5 @@ def comparison_detail(
         # Beside two verdicts only, as the page shows it: never a read of a draft panel.
         moderator_read=comparison.moderator_read if page.moderator_read_shown else None,
         moderator_model=(comparison.moderator_model or None) if page.moderator_read_shown else None,
+        workloads=workloads(page.pricing),
     )

@@ -11,6 +11,7 @@ from shipwith.api.models import ApiToken
 from shipwith.api.services import token_digest
 from shipwith.catalog.models import Category, Source, Tool
 from shipwith.catalog.pairs import pair_resolve, pair_splits
+from shipwith.catalog.selectors import FactHistoryRow, fact_history_row, fact_news
 from shipwith.comparisons.models import Comparison
 from shipwith.comparisons.pick import Pick, Side, pick, split_rows
 from shipwith.panel.models import Review
@@ -178,14 +179,17 @@ def quote_sources(reviews: Iterable[Review]) -> dict[int, Source]:
 class Change:
     """One thing an agent polling for news should hear about."""
 
-    kind: str  # "tool", "review" or "verdict_flip"
+    kind: str  # "tool", "review", "verdict_flip" or "fact_change"
     at: datetime
     key: int  # the row's id: with `at` and `kind`, a stable order across pages
     tool: Tool
     review: Review | None = None
+    fact: FactHistoryRow | None = None
 
 
-KIND_ORDER = {"tool": 0, "review": 1}
+# The kinds of row the stream merges, in their order at one moment (a cursor names one).
+KIND_ORDER = {"tool": 0, "review": 1, "fact": 2}
+CURSOR_KIND = {"tool": "tool", "review": "review", "verdict_flip": "review", "fact_change": "fact"}
 
 
 @dataclass
@@ -195,25 +199,28 @@ class Changes:
     sources: dict[int, Source] = field(default_factory=dict)  # where the reviews' quotes are
 
 
-def _after(at: datetime, kind: str, key: int, mine: str) -> Q:
+def _after(at: datetime, kind: str, key: int, mine: str, field: str = "created_at") -> Q:
     """Rows of kind `mine` that come after the cursor (at, kind, key) in the stream's order."""
-    later = Q(created_at__gt=at)
+    later = Q(**{f"{field}__gt": at})
     if KIND_ORDER[mine] > KIND_ORDER[kind]:
-        return later | Q(created_at=at)
+        return later | Q(**{field: at})
     if mine == kind:
-        return later | Q(created_at=at, pk__gt=key)
+        return later | Q(**{field: at, "pk__gt": key})
     return later
 
 
 def changes_since(
     since: datetime, *, after: tuple[datetime, str, int] | None, limit: int
 ) -> Changes:
-    """New tools and new reviews (a flip marked as such) from `since` on, oldest first."""
+    """New tools, new reviews (a flip marked as such) and changed facts from `since` on, oldest
+    first; a fact change is dated when its source was read saying the new value."""
     tools = Tool.objects.filter(created_at__gte=since)
     reviews = Review.objects.filter(created_at__gte=since)
+    facts = fact_news().filter(read_at__gte=since)
     if after:
         tools = tools.filter(_after(*after, "tool"))
         reviews = reviews.filter(_after(*after, "review"))
+        facts = facts.filter(_after(*after, "fact", field="read_at"))
     new_tools = list(
         tools.select_related("category", "vendor").order_by("created_at", "pk")[: limit + 1]
     )
@@ -222,16 +229,23 @@ def changes_since(
             "created_at", "pk"
         )[: limit + 1]
     )
-    stream = [Change("tool", t.created_at, t.pk, t) for t in new_tools] + [
-        Change("verdict_flip" if r.flipped else "review", r.created_at, r.pk, r.tool, r)
-        for r in new_reviews
-    ]
-    stream.sort(key=lambda c: (c.at, KIND_ORDER["tool" if c.kind == "tool" else "review"], c.key))
+    new_facts = list(facts.order_by("read_at", "pk")[: limit + 1])
+    stream = (
+        [Change("tool", t.created_at, t.pk, t) for t in new_tools]
+        + [
+            Change("verdict_flip" if r.flipped else "review", r.created_at, r.pk, r.tool, r)
+            for r in new_reviews
+        ]
+        + [
+            Change("fact_change", f.read_at, f.pk, f.tool, fact=fact_history_row(f))
+            for f in new_facts
+        ]
+    )
+    stream.sort(key=lambda c: (c.at, KIND_ORDER[CURSOR_KIND[c.kind]], c.key))
     more = len(stream) > limit
     items = stream[:limit]
     sources = quote_sources(change.review for change in items if change.review)
     if not more:
         return Changes(items, None, sources)
     last = items[-1]
-    kind = "tool" if last.kind == "tool" else "review"
-    return Changes(items, f"{last.at.isoformat()}|{kind}|{last.key}", sources)
+    return Changes(items, f"{last.at.isoformat()}|{CURSOR_KIND[last.kind]}|{last.key}", sources)

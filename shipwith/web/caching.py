@@ -35,6 +35,8 @@ _MARKER = CSRF_MARKER.encode()
 PROXY_HEADER = "X-Shipwith-Csrf"
 ENTRY_TIMEOUT = 24 * 3600
 QUERY_TIMEOUT = 300
+# Pages that say how long ago a fact was read ("read 3 h ago") are rendered afresh this often.
+AGES_KEPT = 600
 LOCAL_ENTRIES = 256
 
 
@@ -50,6 +52,7 @@ class Entry:
     rendered_at: float
     personal: bool  # holds a CSRF form: each reader's token goes in when served
     max_age: int = 0
+    expires_at: float | None = None  # a page showing ages ("read 3 h ago") is kept this long
 
 
 # Per-process copies of recent entries: a hot page costs one freshness read, not a body read.
@@ -68,6 +71,11 @@ def page_depends(request: HttpRequest, *tool_ids: int, lists: bool = False) -> N
 def page_shows(request: HttpRequest, *tool_ids: int) -> None:
     """Say which tools a list page shows (their figures); call after reading its data."""
     request._page_shown = frozenset(tool_ids)
+
+
+def page_expires(request: HttpRequest, seconds: int) -> None:
+    """Keep this page at most `seconds`: what it shows ages even when nothing is touched."""
+    request._page_ttl = min(seconds, getattr(request, "_page_ttl", None) or seconds)
 
 
 def render_page(request: HttpRequest, template: str, context: dict, status: int = 200):
@@ -120,7 +128,9 @@ def _version(tool_ids: tuple[int, ...], lists: bool) -> str:
 
 
 def _is_fresh(entry: Entry | None) -> bool:
-    return entry is not None and entry.token == _version(entry.tool_ids, entry.lists)
+    if entry is None or (entry.expires_at is not None and time.time() >= entry.expires_at):
+        return False
+    return entry.token == _version(entry.tool_ids, entry.lists)
 
 
 def _fresh(key: str) -> tuple[Entry | None, tuple[int, ...]]:
@@ -163,6 +173,8 @@ def _entry(request: HttpRequest, response: HttpResponse, max_age: int) -> Entry:
     body = response.content
     personal = _MARKER in body
     digest = hashlib.md5(body).hexdigest()
+    rendered_at = time.time()
+    ttl = getattr(request, "_page_ttl", None)
     return Entry(
         token=request._page_token,
         tool_ids=request._page_ids,
@@ -171,21 +183,40 @@ def _entry(request: HttpRequest, response: HttpResponse, max_age: int) -> Entry:
         body=body,
         content_type=response["Content-Type"],
         etag=f'W/"{digest}"' if personal else f'"{digest}"',
-        rendered_at=time.time(),
+        rendered_at=rendered_at,
         personal=personal,
         max_age=max_age,
+        expires_at=rendered_at + ttl if ttl else None,
     )
 
 
-def freshness_cached(view: Callable[..., HttpResponse] | None = None, *, max_age: int = 0):
-    """Serve GETs from the page cache while the page's tools are unchanged."""
+def _for_one_reader(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """A page rendered for one reader's query: their CSRF token in, stored by no cache."""
+    if not response.streaming and _MARKER in response.content:
+        response.content = response.content.replace(_MARKER, get_token(request).encode())
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def freshness_cached(
+    view: Callable[..., HttpResponse] | None = None,
+    *,
+    max_age: int = 0,
+    uncached_when: tuple[str, ...] = (),
+):
+    """Serve GETs from the page cache while the page's tools are unchanged.
+
+    A request whose query names one of `uncached_when` is rendered afresh and never stored.
+    """
     if view is None:
-        return lambda view: freshness_cached(view, max_age=max_age)
+        return lambda view: freshness_cached(view, max_age=max_age, uncached_when=uncached_when)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
+        if any(name in request.GET for name in uncached_when):
+            return _for_one_reader(request, view(request, *args, **kwargs))
         key = _key(request)
         entry, shown = _fresh(key)
         if entry is None:
@@ -196,6 +227,8 @@ def freshness_cached(view: Callable[..., HttpResponse] | None = None, *, max_age
                 return response
             entry = _entry(request, response, max_age)
             timeout = QUERY_TIMEOUT if request.GET else ENTRY_TIMEOUT
+            if entry.expires_at is not None:
+                timeout = min(timeout, max(1, int(entry.expires_at - entry.rendered_at)))
             cache.set(key, entry, timeout)
             _remember(key, entry)
         return _serve(request, entry)
@@ -211,6 +244,7 @@ def _render(view, request, shown, args, kwargs) -> tuple[HttpResponse, bool]:
         before = (request._page_ids, request._page_token)
         started = time.time_ns()
         request._page_shown = frozenset()
+        request._page_ttl = None
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and not response.is_rendered:
             response.render()  # TemplateResponse (the sitemap views)

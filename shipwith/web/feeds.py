@@ -1,4 +1,5 @@
-"""Atom feeds: comparisons as their two panels become verdicts, and new takes from the panel.
+"""Atom feeds: comparisons as their two panels become verdicts, and new takes from the panel
+with the changes of tools' facts ("GPT-4o mini: output price $0.60 → $0.80 per 1M tokens").
 
 Links are absolute from SHIPWITH_BASE_URL, never from the request's Host: the feeds are cached
 by path, so one client's Host header must not end up in everybody's copy. Summaries are plain
@@ -17,6 +18,7 @@ from shipwith.comparisons.selectors import Decided, comparisons_decided
 from shipwith.core.text import plain_text_or_empty
 from shipwith.panel.models import Review
 from shipwith.web.caching import page_shows
+from shipwith.web.facts import FactNews, latest_fact_news, source_name
 from shipwith.web.selectors import latest_verdicts
 
 # Characters XML 1.0 cannot carry: one stray control character would fail the whole feed.
@@ -94,34 +96,53 @@ class ComparisonsFeed(SiteFeed):
 
 
 class VerdictsFeed(SiteFeed):
+    """New takes (a flip marked) and changes of tools' facts, newest first."""
+
     url_name = "web:feed-verdicts"
     title = "shipwith: new verdicts"
-    subtitle = "Every new ship or skip from the four-reviewer panel."
+    subtitle = (
+        "Every new ship or skip from the four-reviewer panel, and every changed price or fact."
+    )
+    LIMIT = 50
 
-    def items(self) -> list[Review]:
-        return latest_verdicts(limit=50)
+    def items(self) -> list[Review | FactNews]:
+        news = [*latest_verdicts(limit=self.LIMIT), *latest_fact_news(limit=self.LIMIT)]
+        news.sort(key=self.item_pubdate, reverse=True)
+        return news[: self.LIMIT]
 
-    def item_title(self, item: Review) -> str:
+    def item_title(self, item: Review | FactNews) -> str:
+        if isinstance(item, FactNews):
+            return as_title(item.sentence)
         flip = f" (was {item.previous_verdict})" if item.flipped else ""
         draft = " (draft)" if item.is_low_capability else ""
         title = f"{as_title(item.persona.name)}: {item.verdict} {as_title(item.tool.name)}"
         return f"{title}{flip}{draft}"
 
-    def item_description(self, item: Review) -> str:
+    def item_description(self, item: Review | FactNews) -> str:
+        if isinstance(item, FactNews):
+            where = source_name(item.change.source)
+            url = item.change.source.url if item.change.source else ""
+            return as_summary(f"{item.sentence}, as {where} says", *([url] if url else []))
         if item.is_low_capability:
             return as_summary(item.take, DRAFT_TAKE)
         return as_summary(item.take)
 
-    def item_link(self, item: Review) -> str:
+    def item_link(self, item: Review | FactNews) -> str:
+        if isinstance(item, FactNews):
+            return absolute(item.tool.get_absolute_url() + "#facts")
         return absolute(item.tool.get_absolute_url() + f"#take-{item.persona.key}")
 
-    def item_guid(self, item: Review) -> str:
+    def item_guid(self, item: Review | FactNews) -> str:
+        if isinstance(item, FactNews):
+            return f"shipwith-fact-change-{item.pk}"
         return f"shipwith-review-{item.pk}"
 
     item_guid_is_permalink = False
 
-    def item_pubdate(self, item: Review):
-        return item.created_at
+    def item_pubdate(self, item: Review | FactNews):
+        return item.change.read_at if isinstance(item, FactNews) else item.created_at
 
-    def item_author_name(self, item: Review) -> str:
+    def item_author_name(self, item: Review | FactNews) -> str:
+        if isinstance(item, FactNews):
+            return as_title(source_name(item.change.source))
         return as_title(f"{item.persona.name} ({item.provider}:{item.model_id})")

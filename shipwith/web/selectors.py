@@ -6,11 +6,14 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 
+from shipwith.catalog.facts import FACTS, ORDER, FactKey, fact_keys_for
 from shipwith.catalog.models import Category, PaidTier, Source, Tool
 from shipwith.catalog.pairs import pair_resolve
+from shipwith.catalog.selectors import FactHistoryRow, FactRow, fact_history, facts_for_tools
 from shipwith.comparisons.models import Comparison
 from shipwith.comparisons.moderator import moderator_choice, read_shown
 from shipwith.comparisons.pick import Pick, Side, SplitRow, pick, split_rows
+from shipwith.comparisons.pricing import PricingRead, pricing_read, tool_prices
 from shipwith.comparisons.selectors import sides
 from shipwith.core.text import web_url
 from shipwith.panel.llm import LLMError
@@ -130,6 +133,29 @@ class ComparisonPage:
     personas: list[Persona]
     tiers: dict[int, list] = field(default_factory=dict)
     empty: dict[int, dict[int, Seat]] = field(default_factory=dict)
+    facts: dict[int, list[FactRow]] = field(default_factory=dict)
+    pricing: PricingRead | None = None
+
+    @property
+    def licences(self) -> list[tuple[Tool, FactRow | None]]:
+        """Each tool with its licence as read from a source (the catalog's when none)."""
+        return [
+            (card.tool, {row.key: row for row in self.facts[card.tool.pk]}.get("licence"))
+            for card in self.cards
+        ]
+
+    @property
+    def fact_pairs(self) -> list["FactPair"]:
+        """Both tools' facts side by side: every key either has (the licence has its own row),
+        and the prices always when a tool is a model."""
+        by_tool = [{row.key: row for row in self.facts[card.tool.pk]} for card in self.cards]
+        keys = (set(by_tool[0]) | set(by_tool[1])) - {"licence"}
+        if self.pricing is not None and self.pricing.applies:
+            keys |= {"input_price_per_mtok", "output_price_per_mtok"}
+        return [
+            FactPair(FACTS[key], by_tool[0].get(key), by_tool[1].get(key))
+            for key in sorted(keys, key=ORDER.__getitem__)
+        ]
 
     @property
     def claims(self) -> list[list[Review]]:
@@ -196,7 +222,39 @@ def comparison_page(a: Tool, b: Tool) -> ComparisonPage:
     empty = empty_seats([a.pk, b.pk])
     for row in rows:
         row.empty = [empty[tool.pk].get(row.persona.pk) for tool in (a, b)]
-    return ComparisonPage(card_a, card_b, comparison, rows, verdict, personas, tiers, empty)
+    facts = facts_for_tools([a.pk, b.pk])
+    pricing = pricing_read(tool_prices(a, facts[a.pk]), tool_prices(b, facts[b.pk]))
+    return ComparisonPage(
+        card_a, card_b, comparison, rows, verdict, personas, tiers, empty, facts, pricing
+    )
+
+
+@dataclass(frozen=True)
+class FactPair:
+    """One key of two tools: each tool's row, None where no source gave it."""
+
+    fact: FactKey
+    a: FactRow | None
+    b: FactRow | None
+
+    @property
+    def rows(self) -> list[FactRow | None]:
+        return [self.a, self.b]
+
+
+@dataclass(frozen=True)
+class FactLine:
+    """A key a tool page lists: its row, or None ("not known yet")."""
+
+    fact: FactKey
+    row: FactRow | None
+
+
+def fact_lines(category_slug: str, rows: list[FactRow]) -> list[FactLine]:
+    """The keys the tool's kind has, known or not, and any other key a source gave."""
+    by_key = {row.key: row for row in rows}
+    keys = {fact.key for fact in fact_keys_for(category_slug)} | set(by_key)
+    return [FactLine(FACTS[key], by_key.get(key)) for key in sorted(keys, key=ORDER.__getitem__)]
 
 
 @dataclass
@@ -206,6 +264,17 @@ class ToolPage:
     comparisons: list[Comparison]
     peers: list[Tool]
     empty_seats: list[Seat] = field(default_factory=list)
+    facts: list[FactRow] = field(default_factory=list)
+    fact_changes: list[FactHistoryRow] = field(default_factory=list)
+
+    @property
+    def fact_lines(self) -> list[FactLine]:
+        return fact_lines(self.card.tool.category.slug, self.facts)
+
+    @property
+    def value_changes(self) -> list[FactHistoryRow]:
+        """Changes of a value, newest first (a source's first reading is in the facts table)."""
+        return [row for row in self.fact_changes if row.old is not None and row.new is not None]
 
     @property
     def drafts(self) -> list[Card]:
@@ -215,12 +284,7 @@ class ToolPage:
 
 def tool_page(slug: str) -> ToolPage | None:
     """The tool page's data, or None for an unknown slug."""
-    tool = (
-        _tools()
-        .prefetch_related("tags", "sources", "tiers", "price_changes")
-        .filter(slug=slug)
-        .first()
-    )
+    tool = _tools().prefetch_related("tags", "sources", "tiers").filter(slug=slug).first()
     if tool is None:
         return None
     (card,) = cards([tool])
@@ -243,7 +307,12 @@ def tool_page(slug: str) -> ToolPage | None:
         .exclude(pk__in=linked | {tool.pk})
         .only("name", "slug")[:6]
     )
-    return ToolPage(card, history, comparisons, peers, empty)
+    facts = facts_for_tools([tool.pk])[tool.pk]
+    changes = fact_history(tool.pk, limit=FACT_CHANGES_SHOWN)
+    return ToolPage(card, history, comparisons, peers, empty, facts, changes)
+
+
+FACT_CHANGES_SHOWN = 40
 
 
 def latest_comparisons(limit: int = 12) -> list[Comparison]:
@@ -286,6 +355,10 @@ def category_page(slug: str, page: str | int = 1) -> tuple[Category, Page, list[
     tools = _tools().filter(category=category).order_by("name", "pk")
     listing = Paginator(tools, CATEGORY_PAGE_SIZE).get_page(page)
     return category, listing, cards(list(listing.object_list))
+
+
+def category_named(slug: str) -> Category | None:
+    return Category.objects.filter(slug=slug).first()
 
 
 def search_condition(query: str) -> Q | None:

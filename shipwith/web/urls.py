@@ -14,6 +14,7 @@ urlpatterns = [
     path("tools/<slug:slug>/badge.svg", views.badge, name="badge"),
     path("compare/<str:pair>/", views.compare, name="compare"),
     path("categories/<slug:slug>/", views.category_detail, name="category"),
+    path("categories/<slug:slug>/facts/", views.category_facts, name="category-facts"),
     path("search/", views.search, name="search"),
     path("methodology/", views.methodology, name="methodology"),
     path("feeds/comparisons.atom", freshness_cached(ComparisonsFeed()), name="feed-comparisons"),

@@ -1,20 +1,31 @@
 """The pages readers see; each view reads through selectors and renders one template."""
 
 from django.conf import settings
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404, HttpRequest, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from shipwith.catalog.pairs import canonical, pair_slug
 from shipwith.comparisons.pick import RULE
+from shipwith.comparisons.pricing import VolumeError, pricing_read, reader_workload
 from shipwith.ingest.selectors import tools_new_this_week
 from shipwith.panel.llm import LOW_CAPABILITY_NOTE
 from shipwith.panel.models import is_low_capability
 from shipwith.panel.selectors import panel_summary
-from shipwith.web import selectors, seo
+from shipwith.web import facts, selectors, seo
 from shipwith.web.badges import badge_parts
-from shipwith.web.caching import freshness_cached, page_depends, page_shows, render_page
+from shipwith.web.caching import (
+    AGES_KEPT,
+    freshness_cached,
+    page_depends,
+    page_expires,
+    page_shows,
+    render_page,
+)
+
+# A reader's own monthly volumes on a comparison: rendered for them alone, never cached.
+VOLUMES = ("input", "output")
 
 
 def _common(**context) -> dict:
@@ -51,6 +62,7 @@ def tool_detail(request, slug: str):
     if tool_id is None:
         raise Http404("No such tool")
     page_depends(request, tool_id)
+    page_expires(request, AGES_KEPT)
     page = selectors.tool_page(slug)
     if page is None:
         raise Http404("No such tool")
@@ -58,19 +70,40 @@ def tool_detail(request, slug: str):
     return render_page(request, "web/tool.html", context)
 
 
+def _with_query(request: HttpRequest, path: str) -> str:
+    return f"{path}?{request.GET.urlencode()}" if request.GET else path
+
+
 @require_safe
-@freshness_cached
+@freshness_cached(uncached_when=VOLUMES)
 def compare(request, pair: str):
     found = selectors.pair_tools(pair)
     if found is None:
         raise Http404("No such pair of tools")
     a, b = canonical(*found)
     if (a, b) != found:
-        return HttpResponsePermanentRedirect(reverse("web:compare", args=[pair_slug(a, b)]))
+        path = reverse("web:compare", args=[pair_slug(a, b)])
+        return HttpResponsePermanentRedirect(_with_query(request, path))
     page_depends(request, a.pk, b.pk)
+    page_expires(request, AGES_KEPT)
     page = selectors.comparison_page(a, b)
     jsonld = seo.comparison_jsonld(page, request.path)
-    return render_page(request, "web/compare.html", _common(page=page, rule=RULE, jsonld=jsonld))
+    context = _common(page=page, rule=RULE, jsonld=jsonld, **_reader_volumes(request, page))
+    status = 400 if context.get("volume_error") else 200
+    return render_page(request, "web/compare.html", context, status=status)
+
+
+def _reader_volumes(request: HttpRequest, page: selectors.ComparisonPage) -> dict:
+    """The reader's own volumes priced (never cached: see VOLUMES), or why they cannot be."""
+    if not page.pricing.applies or not any(name in request.GET for name in VOLUMES):
+        return {}  # tokens mean nothing to two tools that are not models
+    typed = {name: request.GET.get(name, "")[:40] for name in VOLUMES}
+    try:
+        workload = reader_workload(typed["input"], typed["output"])
+    except VolumeError as exc:
+        return {"volumes": typed, "volume_error": str(exc)}
+    (read,) = pricing_read(page.pricing.a, page.pricing.b, [workload]).workloads
+    return {"volumes": typed, "reader_read": read}
 
 
 @require_safe
@@ -83,6 +116,27 @@ def category_detail(request, slug: str):
     page_shows(request, *[card.tool.pk for card in cards])
     context = _common(category=category, listing=listing, cards=cards)
     return render_page(request, "web/category.html", context)
+
+
+@require_safe
+@freshness_cached
+def category_facts(request, slug: str):
+    try:
+        table = facts.category_facts(
+            slug, request.GET.get("sort", "")[:80], request.GET.get("page", 1)
+        )
+    except facts.SortError as exc:
+        category = selectors.category_named(slug)
+        if category is None:
+            raise Http404("No such category") from None
+        context = _common(category=category, sort_error=str(exc), table=None)
+        return render_page(request, "web/category_facts.html", context, status=400)
+    if table is None:
+        raise Http404("No such category")
+    page_shows(request, *[tool.pk for tool, _ in table.rows])
+    page_expires(request, AGES_KEPT)
+    context = _common(category=table.category, table=table)
+    return render_page(request, "web/category_facts.html", context)
 
 
 @require_safe

@@ -7,7 +7,14 @@ from shipwith.catalog.models import Tool
 from shipwith.comparisons.services import comparisons_publish
 from shipwith.panel.models import Review
 from shipwith.votes.models import Rating, RatingFit
-from tests.web.factories import add_source, add_tier, make_category, make_panel, make_tool
+from tests.web.factories import (
+    add_facts,
+    add_source,
+    add_tier,
+    make_category,
+    make_panel,
+    make_tool,
+)
 
 
 def catalog_make() -> dict[str, Tool]:
@@ -34,8 +41,11 @@ def catalog_make() -> dict[str, Tool]:
 
 
 def fuzz_data_make(catalog: dict[str, Tool]) -> str:
-    """Comparisons, quotes with and without a source, ratings; return an editor's token."""
+    """Comparisons, quotes with and without a source, ratings, facts that changed and that
+    disagree; return an editor's token."""
     comparisons_publish()
+    add_facts(catalog["vllm"])
+    add_facts(catalog["ollama"], sources=1)
     docs = catalog["vllm"].sources.get()  # quotes linked to a source as well as to the entry
     Review.objects.filter(tool=catalog["vllm"]).update(
         evidence_quotes=["serves models over HTTP", "Fast LLM serving"],

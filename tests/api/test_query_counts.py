@@ -14,6 +14,7 @@ from shipwith.panel.models import Review
 from shipwith.votes.models import Rating, RatingFit, ToolTally
 from tests.api.conftest import forget
 from tests.web.factories import (
+    add_facts,
     add_source,
     add_tier,
     make_panel,
@@ -30,6 +31,7 @@ URLS = [
     "/api/v1/tools",
     "/api/v1/tools?category=inference-servers&panel=ship&q=serves",
     "/api/v1/tools/vllm",
+    "/api/v1/tools/vllm/facts/history",
     "/api/v1/comparisons",
     "/api/v1/comparisons/ollama-vs-vllm",
     "/api/v1/categories",
@@ -42,7 +44,9 @@ def cold_counts(client) -> dict[str, int]:
     counts = {}
     for url in URLS:
         forget()
-        counters._pruned_at = time.time()  # the once-a-minute prune of rate windows is not the page's
+        counters._pruned_at = (
+            time.time()
+        )  # the once-a-minute prune of rate windows is not the page's
         limits._blocks.forget()  # each page claims its rate-limit hit the same way
         stamps_age()
         with CaptureQueriesContext(connection) as captured:
@@ -77,6 +81,8 @@ def test_api_query_counts_do_not_grow_with_the_catalog(client, catalog):
     vllm_docs = catalog["vllm"].sources.get()
     quoted = {"evidence_quotes": ["serves models"], "evidence_sources": [vllm_docs.pk]}
     Review.objects.filter(tool=catalog["vllm"]).update(**quoted)
+    add_facts(catalog["vllm"], sources=1)
+    add_facts(catalog["ollama"], sources=1, changed=False)
     small = cold_counts(client)
     personas = make_personas()
     for n in range(30):
@@ -84,13 +90,16 @@ def test_api_query_counts_do_not_grow_with_the_catalog(client, catalog):
         docs = add_source(tool)
         make_panel(tool, "ssss", evidence_quotes=["more", "serves"], evidence_sources=[docs.pk])
         add_tier(tool)
+        add_facts(tool)  # 20 facts each, and their changes for /changes
         ToolTally.objects.create(tool=tool, ships=8, skips=4)
     for _ in range(3):
         for persona in personas:
             make_review(Tool.objects.get(slug="vllm"), persona, "skip", **quoted)
+    add_facts(catalog["vllm"], sources=3)
     comparisons_publish()
     Tool.objects.filter(slug__startswith="more-").update(created_at=timezone.now())
     rate(list(Tool.objects.all()))
     large = cold_counts(client)
     assert large == small
-    assert max(small.values()) <= 14  # a tool: card, reviews, evidence, competitors, prices
+    # A tool: card, reviews, evidence, competitors, tiers and sources, facts and their history.
+    assert max(small.values()) <= 15

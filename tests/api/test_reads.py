@@ -352,18 +352,20 @@ def test_the_listing_follows_catalog_changes(client, catalog):
 
 
 def test_price_history_shows_as_it_is_kept(client, catalog):
-    from decimal import Decimal
+    from datetime import timedelta
 
-    from shipwith.catalog.models import PriceChange
+    from shipwith.catalog.readings import facts_record
 
-    PriceChange.objects.create(
-        tool=catalog["qdrant"],
-        field="price_amount",
-        old=Decimal("20"),
-        new=Decimal("25"),
-        unit="",
-        changed_at=timezone.now(),
-        source="https://qdrant.example/pricing",
-    )
-    (change,) = client.get("/api/v1/tools/qdrant").json()["price_history"]
-    assert change["text"] == "$20 → $25" and change["field"] == "price_amount"
+    for price, days in [("0.15", 2), ("0.2", 0)]:
+        facts_record(
+            tool_id=catalog["qdrant"].pk,
+            source_url="https://qdrant.example/pricing",
+            source_title="Qdrant pricing",
+            read_at=timezone.now() - timedelta(days=days),
+            values={"input_price_per_mtok": price},
+        )
+    latest, first = client.get("/api/v1/tools/qdrant").json()["price_history"]
+    assert latest["text"] == "$0.15 → $0.20 per 1M input tokens"
+    assert latest["field"] == "input_price_per_mtok" and latest["unit"] == "1M input tokens"
+    assert latest["source"] == "Qdrant pricing https://qdrant.example/pricing"
+    assert first["text"] == "no price → $0.15 per 1M input tokens"

@@ -106,3 +106,41 @@ def stamps_age() -> None:
 def stamp_reads(captured) -> int:
     """How many of the captured queries read freshness stamps (the page-cache check)."""
     return sum("core_stamp" in query["sql"] for query in captured.captured_queries)
+
+
+FACT_VALUES = {
+    "input_price_per_mtok": "0.15",
+    "output_price_per_mtok": "0.60",
+    "context_window": 128_000,
+    "max_output_tokens": 16_384,
+    "input_modalities": "text, image",
+    "output_modalities": "text",
+    "parameters": "70B",
+    "open_weights": False,
+    "licence": "Proprietary",
+    "release_date": "2024-07-18",
+}
+
+
+def add_facts(tool: Tool, *, sources: int = 2, changed: bool = True) -> None:
+    """Ten facts from each of `sources` sources (20 rows for two), the later sources giving
+    another output price (a conflict), and, if `changed`, a price change in the history."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shipwith.catalog.readings import facts_record
+
+    now = timezone.now()
+    for n in range(sources):
+        values = dict(FACT_VALUES, output_price_per_mtok=f"0.{60 + n}")
+        url = f"https://source-{n}.example/{tool.slug}"
+        facts_record(
+            tool_id=tool.pk, source_url=url, source_title=f"Source {n}",
+            read_at=now - timedelta(days=2), values=values,
+        )  # fmt: skip
+        if changed:
+            facts_record(
+                tool_id=tool.pk, source_url=url, source_title=f"Source {n}",
+                read_at=now - timedelta(hours=n + 1), values={"input_price_per_mtok": "0.2"},
+            )  # fmt: skip

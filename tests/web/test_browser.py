@@ -56,23 +56,23 @@ def site(live_server):
 
 
 def _ingested(tool):
-    from decimal import Decimal
+    from datetime import timedelta
 
     from django.utils import timezone
 
-    from shipwith.catalog.models import PriceChange
+    from shipwith.catalog.readings import facts_record
     from shipwith.ingest.models import Candidate, Status
 
     now = timezone.now()
     Candidate.objects.create(name=tool.name, tool=tool, status=Status.ACCEPTED, decided_at=now)
-    PriceChange.objects.create(
-        tool=tool,
-        field="price_amount",
-        old=Decimal("0.15"),
-        new=Decimal("0.2"),
-        unit="1M input tokens",
-        changed_at=now,
-    )
+    for price, read_at in [("0.15", now - timedelta(days=2)), ("0.2", now)]:
+        facts_record(
+            tool_id=tool.pk,
+            source_url="https://openrouter.ai/models",
+            source_title="OpenRouter",
+            read_at=read_at,
+            values={"input_price_per_mtok": price},
+        )
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_reader_goes_from_home_to_a_tool_to_a_comparison(site, page):
     page.wait_for_url("**/tools/sglang/")
     assert page.locator("h1").inner_text() == "SGLang"
     assert "3 of 4" in page.locator(".figures").first.inner_text()
-    assert "$0.15 → $0.20 per 1M input tokens since" in page.locator(".price-history").inner_text()
+    assert "$0.15 → $0.20 per 1M tokens since" in page.locator(".fact-history").inner_text()
     page.locator("a[href='/compare/sglang-vs-vllm/']").first.click()
     page.wait_for_url("**/compare/sglang-vs-vllm/")
     assert "Ship with SGLang." in page.locator(".pick-answer").inner_text()
@@ -129,7 +129,16 @@ def test_inline_script_is_refused_by_the_csp(site, page):
     assert any("Content Security Policy" in text for text in messages)
 
 
-@pytest.mark.parametrize("path", ["/", "/tools/sglang/", "/compare/sglang-vs-vllm/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/tools/sglang/",
+        "/compare/sglang-vs-vllm/",
+        "/compare/sglang-vs-vllm/?input=lots&output=1M",
+        "/categories/inference-servers/facts/?sort=licence",
+    ],
+)
 def test_axe_finds_no_serious_violations(site, browser, path):
     context = browser.new_context(bypass_csp=True)  # axe is injected as an inline script
     page = context.new_page()

@@ -11,6 +11,7 @@ from shipwith.comparisons.services import comparisons_publish
 from shipwith.panel.models import PanelRun, Seat, SeatStatus
 from shipwith.web import caching
 from tests.web.factories import (
+    add_facts,
     add_source,
     add_tier,
     make_panel,
@@ -27,7 +28,10 @@ URLS = [
     "/",
     "/tools/alpha/",
     "/compare/alpha-vs-beta/",
+    "/compare/alpha-vs-beta/?input=20M&output=5M",
     "/categories/inference-servers/",
+    "/categories/inference-servers/facts/",
+    "/categories/inference-servers/facts/?sort=-licence",
     "/search/?q=serves",
     "/methodology/",
     "/feeds/comparisons.atom",
@@ -77,9 +81,11 @@ def grow(extra_tools: int, versions: int) -> None:
         make_panel(tool, "sksk", **evidence(tool, "Alpha", f"More {n + 1}", "Unknown"))
         add_tier(tool)
         fail_a_seat(tool)
+        add_facts(tool)  # 20 facts each: ten keys from two sources that disagree on one
     for slug in ("alpha", "beta"):
         tool = Tool.objects.get(slug=slug)
         add_tier(tool, "Pro", 99)
+        add_facts(tool, sources=3)
         fail_a_seat(tool, SeatStatus.RECUSED)
         for n in range(versions):
             for persona in personas:
@@ -98,6 +104,8 @@ def test_query_counts_do_not_grow_with_the_catalog(client):
     fail_a_seat(beta)
     # Two verdicts (alpha's and gamma's): the comparisons feed lists a pair from the start.
     make_panel(make_tool("gamma"), "skss")
+    add_facts(alpha, sources=1, changed=False)
+    add_facts(beta, sources=1)
     comparisons_publish()
     small = cold_counts(client)
     grow(extra_tools=25, versions=3)
