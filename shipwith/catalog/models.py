@@ -317,7 +317,9 @@ class FactChange(models.Model):
     class Meta:
         ordering = ["-read_at", "-pk"]
         indexes = [
-            models.Index(fields=["tool", "-read_at", "-id"], name="catalog_factchange_tool_idx")
+            models.Index(fields=["tool", "-read_at", "-id"], name="catalog_factchange_tool_idx"),
+            # The verdicts feed and the API's /changes read the newest changes of every tool.
+            models.Index(fields=["-read_at", "-id"], name="catalog_factchange_news_idx"),
         ]
 
     def __str__(self) -> str:
