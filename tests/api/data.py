@@ -7,7 +7,7 @@ from shipwith.catalog.models import Tool
 from shipwith.comparisons.services import comparisons_publish
 from shipwith.panel.models import Review
 from shipwith.votes.models import Rating, RatingFit
-from tests.web.factories import (
+from tests.factories import (
     add_facts,
     add_source,
     add_tier,

@@ -6,7 +6,7 @@ from django.test import RequestFactory
 
 from shipwith.api import selectors as api_selectors
 from shipwith.core.freshness import tools_touch
-from tests.web.factories import make_personas, make_review
+from tests.factories import make_personas, make_review
 
 pytestmark = pytest.mark.django_db
 

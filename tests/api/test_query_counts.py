@@ -13,7 +13,7 @@ from shipwith.core import counters, limits
 from shipwith.panel.models import Review
 from shipwith.votes.models import Rating, RatingFit, ToolTally
 from tests.api.conftest import forget
-from tests.web.factories import (
+from tests.factories import (
     add_facts,
     add_source,
     add_tier,

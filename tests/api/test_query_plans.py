@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from shipwith.catalog.models import Tool
 from shipwith.panel.models import Review
-from tests.web.factories import make_category, make_personas
+from tests.factories import make_category, make_personas
 
 pytestmark = pytest.mark.django_db
 

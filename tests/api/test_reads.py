@@ -9,7 +9,7 @@ from shipwith.catalog.models import Tool
 from shipwith.comparisons.models import Comparison
 from shipwith.core.freshness import tools_touch
 from shipwith.votes.models import Rating, RatingFit, ToolTally
-from tests.web.factories import make_personas, make_review, make_tool
+from tests.factories import make_personas, make_review, make_tool
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from shipwith.catalog.readings import facts_record
-from tests.web.factories import make_category, make_panel, make_tool
+from tests.factories import make_category, make_panel, make_tool
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from shipwith.comparisons.models import Comparison
 from shipwith.comparisons.similarity import Doc, nearest_pairs
 from shipwith.core.freshness import tools_touch
-from tests.web.factories import make_category, make_panel, make_tool
+from tests.factories import make_category, make_panel, make_tool
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from shipwith.panel.llm.registry import unregister
 from shipwith.panel.models import PanelRun
 from shipwith.panel.selectors import panel_summaries
 from shipwith.panel.tasks import panel_run_task
-from tests.web.factories import make_panel, make_personas, make_review, make_tool
+from tests.factories import make_panel, make_personas, make_review, make_tool
 
 pytestmark = pytest.mark.django_db
 

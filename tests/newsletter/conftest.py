@@ -9,10 +9,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
-from shipwith.catalog.models import Category, Tool
+from shipwith.catalog.models import Tool
 from shipwith.comparisons.models import Comparison
 from shipwith.newsletter.models import Subscriber
 from shipwith.panel.models import Persona, Review
+from tests import factories
 
 BASE_URL = "https://shipwith.test"
 
@@ -140,8 +141,13 @@ def week():
 def make_tool(db):
     def make(name: str, category: str = "Inference servers") -> Tool:
         slug = category.lower().replace(" ", "-")
-        cat, _ = Category.objects.get_or_create(slug=slug, defaults={"name": category})
-        return Tool.objects.create(name=name, slug=name.lower().replace(" ", "-"), category=cat)
+        return factories.make_tool(
+            name.lower().replace(" ", "-"),
+            name=name,
+            category=factories.make_category(slug, category),
+            vendor=None,
+            plain=True,
+        )
 
     return make
 

@@ -3,9 +3,10 @@ import importlib
 import pytest
 from django.utils import timezone
 
-from shipwith.catalog.models import Category, Source, Tool, Vendor
+from shipwith.catalog.models import Source
 from shipwith.panel.llm import registry
 from shipwith.panel.llm.mock import MockModel
+from tests import factories
 from tests.panel.fault_server import FaultServer, Reply
 
 SNAPSHOT = (
@@ -51,19 +52,12 @@ def make_tool(db):
         snapshot=SNAPSHOT,
         category="coding",
     ):
-        category, _ = Category.objects.get_or_create(
-            slug=category, defaults={"name": category.replace("-", " ").capitalize()}
-        )
-        vendor_row = None
-        if vendor:
-            vendor_row, _ = Vendor.objects.get_or_create(
-                name=vendor, defaults={"slug": vendor.lower().replace(" ", "-")}
-            )
-        tool = Tool.objects.create(
+        tool = factories.make_tool(
+            slug,
             name=slug.title(),
-            slug=slug,
-            vendor=vendor_row,
-            category=category,
+            vendor=vendor,
+            category=factories.make_category(category, category.replace("-", " ").capitalize()),
+            plain=True,
             tagline="Answers questions about your codebase",
             description=description
             or "Quillstack is a code search assistant for large repositories.",

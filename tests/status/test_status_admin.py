@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from shipwith.ingest.models import Candidate, IngestSource
+from tests.factories import make_panel, make_tool
 from tests.status import tasks
-from tests.web.factories import make_panel, make_tool
 
 pytestmark = pytest.mark.django_db
 _numbers = itertools.count(1)

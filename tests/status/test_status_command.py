@@ -15,10 +15,10 @@ from shipwith.newsletter.selectors import Week
 from shipwith.newsletter.tasks import weekly_schedule
 from shipwith.panel.models import RunStatus
 from shipwith.panel.runs import panel_run
+from tests.factories import make_panel
+from tests.factories import make_tool as make_catalog_tool
 from tests.panel.fault_server import Reply
 from tests.status import tasks
-from tests.web.factories import make_panel
-from tests.web.factories import make_tool as make_catalog_tool
 
 pytestmark = pytest.mark.django_db
 

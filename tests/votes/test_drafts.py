@@ -6,7 +6,7 @@ from django.test import Client
 from shipwith.votes import services
 from shipwith.votes.leaderboard import ratings_refit
 from shipwith.votes.models import ToolTally
-from tests.web.factories import make_panel
+from tests.factories import make_panel
 
 pytestmark = pytest.mark.django_db
 

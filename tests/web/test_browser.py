@@ -4,7 +4,7 @@ import pytest
 
 from shipwith.comparisons.services import comparisons_publish
 from tests.browser import AXE, chromium
-from tests.web.factories import (
+from tests.factories import (
     add_source,
     add_tier,
     make_panel,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.web.factories import make_tool
+from tests.factories import make_tool
 
 pytestmark = pytest.mark.django_db
 

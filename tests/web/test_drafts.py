@@ -14,7 +14,7 @@ from django.utils import timezone
 from shipwith.comparisons.models import Comparison
 from shipwith.core.freshness import tools_touch
 from shipwith.panel.models import Review
-from tests.web.factories import make_panel, make_personas, make_review, make_tool
+from tests.factories import make_panel, make_personas, make_review, make_tool
 
 pytestmark = pytest.mark.django_db
 

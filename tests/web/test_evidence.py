@@ -7,7 +7,7 @@ import pytest
 
 from shipwith.catalog.models import Source
 from shipwith.comparisons.services import comparisons_publish
-from tests.web.factories import add_source, make_panel, make_personas, make_review, make_tool
+from tests.factories import add_source, make_panel, make_personas, make_review, make_tool
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from shipwith.catalog.readings import facts_record
 from shipwith.comparisons.services import comparisons_publish
 from shipwith.web import caching
-from tests.web.factories import make_category, make_panel, make_tool, stamp_reads
+from tests.factories import make_category, make_panel, make_tool, stamp_reads
 
 pytestmark = pytest.mark.django_db
 

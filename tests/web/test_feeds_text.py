@@ -11,8 +11,8 @@ from shipwith.catalog.models import Tool
 from shipwith.core.freshness import tools_touch
 from shipwith.panel.models import Review
 from tests.core.test_text import Tags, entity_encode, hostile
+from tests.factories import make_panel, make_tool
 from tests.web.conftest import forget_pages
-from tests.web.factories import make_panel, make_tool
 
 pytestmark = pytest.mark.django_db
 

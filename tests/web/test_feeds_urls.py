@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from tests.web.factories import make_panel, make_tool
+from tests.factories import make_panel, make_tool
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,7 @@ from shipwith.core.freshness import site_touch, tools_touch
 from shipwith.votes.services import vote_cast, voter_create
 from shipwith.web import caching
 from shipwith.web.caching import CSRF_MARKER, PROXY_HEADER
-from tests.web.conftest import forget_pages
-from tests.web.factories import (
+from tests.factories import (
     make_category,
     make_panel,
     make_personas,
@@ -22,6 +21,7 @@ from tests.web.factories import (
     make_tool,
     stamp_reads,
 )
+from tests.web.conftest import forget_pages
 
 pytestmark = pytest.mark.django_db
 

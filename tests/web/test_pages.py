@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.web.factories import (
+from tests.factories import (
     add_source,
     add_tier,
     make_category,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.web.factories import make_panel, make_personas, make_review, make_tool
+from tests.factories import make_panel, make_personas, make_review, make_tool
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from shipwith.comparisons.models import Comparison
 from shipwith.comparisons.services import comparisons_publish
 from shipwith.panel.models import PanelRun, Seat, SeatStatus
 from shipwith.web import caching
-from tests.web.factories import (
+from tests.factories import (
     add_facts,
     add_source,
     add_tier,

@@ -1,4 +1,8 @@
-"""Catalog and panel rows for page tests, made directly (the panel's services write them live)."""
+"""Catalog and panel rows for tests, made directly (the apps' services write them live).
+
+The one place tests make tools, categories, personas and reviews; each app's conftest wraps
+these in fixtures with the defaults its tests read.
+"""
 
 import itertools
 
@@ -37,22 +41,42 @@ def make_category(slug: str = "inference-servers", name: str = "Inference server
     return Category.objects.get_or_create(slug=slug, defaults={"name": name})[0]
 
 
-def make_tool(slug: str | None = None, *, category: Category | None = None, **fields) -> Tool:
+def make_vendor(name: str) -> Vendor:
+    return Vendor.objects.get_or_create(
+        name=name, defaults={"slug": name.lower().replace(" ", "-")}
+    )[0]
+
+
+def make_tool(
+    slug: str | None = None,
+    *,
+    category: Category | None = None,
+    vendor: str | None = "Acme",
+    plain: bool = False,
+    **fields,
+) -> Tool:
+    """A tool in `category` (inference servers by default) by `vendor` (None: no vendor).
+
+    `plain` leaves every descriptive field empty but those given, as a bare catalog row.
+    """
     number = next(_numbers)
     slug = slug or f"tool-{number}"
-    defaults = {
-        "name": slug.replace("-", " ").title(),
-        "tagline": f"Tagline of {slug}",
-        "description": f"{slug} serves models over HTTP with batching.",
-        "licence": "Apache-2.0",
-        "licence_kind": "open_source",
-        "deployment": "self_hosted",
-        "price_kind": "free",
-    }
+    defaults = {"name": slug.replace("-", " ").title()}
+    if not plain:
+        defaults |= {
+            "tagline": f"Tagline of {slug}",
+            "description": f"{slug} serves models over HTTP with batching.",
+            "licence": "Apache-2.0",
+            "licence_kind": "open_source",
+            "deployment": "self_hosted",
+            "price_kind": "free",
+        }
     defaults.update(fields)
-    vendor = Vendor.objects.get_or_create(slug="acme", defaults={"name": "Acme"})[0]
     return Tool.objects.create(
-        slug=slug, category=category or make_category(), vendor=vendor, **defaults
+        slug=slug,
+        category=category or make_category(),
+        vendor=make_vendor(vendor) if vendor else None,
+        **defaults,
     )
 
 
