@@ -10,7 +10,7 @@ from ninja import Path, Query, Router
 from ninja.decorators import decorate_view
 from pydantic import Field
 
-from shipwith.api import schemas
+from shipwith.api import converters, schemas
 from shipwith.api import selectors as api_selectors
 from shipwith.api.errors import error_response
 from shipwith.catalog.facts import FACTS
@@ -98,7 +98,7 @@ def tools(request: HttpRequest, query: Query[ToolQuery]):
     return {
         "count": listing.count,
         "next": _next(request, listing.next_after),
-        "items": [schemas.tool_card(card, absolute) for card in listing.items],
+        "items": [converters.tool_card(card, absolute) for card in listing.items],
     }
 
 
@@ -122,14 +122,14 @@ def tool(request: HttpRequest, slug: str = Path(..., max_length=120, pattern=SLU
     tool = page.card.tool
     sources = {row.pk: row for row in tool.sources.all()}  # prefetched: no query
     return {
-        **schemas.tool_card(page.card, absolute),
-        "reviews": [schemas.review(row, sources) for row in page.card.panel.reviews],
-        "verdict_history": [schemas.review(row, sources) for row in page.history],
-        "tiers": [schemas.tier(row) for row in tool.tiers.all()],
-        "sources": [schemas.source(row) for row in tool.sources.all()],
-        "price_history": schemas.price_history(page.fact_changes),
+        **converters.tool_card(page.card, absolute),
+        "reviews": [converters.review(row, sources) for row in page.card.panel.reviews],
+        "verdict_history": [converters.review(row, sources) for row in page.history],
+        "tiers": [converters.tier(row) for row in tool.tiers.all()],
+        "sources": [converters.source(row) for row in tool.sources.all()],
+        "price_history": converters.price_history(page.fact_changes),
         "comparisons": _comparison_urls(page),
-        "facts": schemas.facts(page.facts),
+        "facts": converters.facts(page.facts),
     }
 
 
@@ -162,7 +162,8 @@ def fact_changes(
         raise Http404(f"No tool {slug!r}.")
     page_depends(request, tool_id)
     keys = None if query.key is None else [query.key]
-    return [schemas.fact_change(row) for row in fact_history(tool_id, limit=query.limit, keys=keys)]
+    rows = fact_history(tool_id, limit=query.limit, keys=keys)
+    return [converters.fact_change(row) for row in rows]
 
 
 class ComparisonQuery(schemas.Schema):
@@ -195,9 +196,9 @@ def comparisons(request: HttpRequest, query: Query[ComparisonQuery]):
         "items": [
             {
                 "slug": item.comparison.slug,
-                "a": schemas.tool_card(item.a, absolute),
-                "b": schemas.tool_card(item.b, absolute),
-                "pick": schemas.pick_out(item.pick),
+                "a": converters.tool_card(item.a, absolute),
+                "b": converters.tool_card(item.b, absolute),
+                "pick": converters.pick_out(item.pick),
                 "published_at": item.comparison.published_at,
                 "url": absolute(item.comparison.get_absolute_url()),
             }
@@ -225,7 +226,7 @@ def comparison(request: HttpRequest, pair: str = Path(..., max_length=250, patte
     page_expires(request, AGES_KEPT)
     page = selectors.comparison_page(a, b)
     sources = api_selectors.quote_sources(page.a.panel.reviews + page.b.panel.reviews)
-    return schemas.comparison_detail(page, RULE, absolute, sources)
+    return converters.comparison_detail(page, RULE, absolute, sources)
 
 
 @router.get("/categories", response={200: list[schemas.CategoryOut], **READ_ERRORS})
@@ -276,8 +277,8 @@ def leaderboard(request: HttpRequest, query: Query[LeaderboardQuery]):
             {
                 "rank": row.rank,
                 "category_rank": row.category_rank,
-                "tool": schemas.named(row.tool),
-                "category": schemas.named(row.tool.category),
+                "tool": converters.named(row.tool),
+                "category": converters.named(row.tool.category),
                 "score": row.score,
                 "lower": row.lower,
                 "upper": row.upper,
@@ -331,9 +332,9 @@ def changes(request: HttpRequest, query: Query[ChangesQuery]):
             {
                 "kind": change.kind,
                 "at": change.at,
-                "tool": schemas.named(change.tool),
-                "review": change.review and schemas.review(change.review, found.sources),
-                "fact": change.fact and schemas.fact_news(change.tool, change.fact),
+                "tool": converters.named(change.tool),
+                "review": change.review and converters.review(change.review, found.sources),
+                "fact": change.fact and converters.fact_news(change.tool, change.fact),
             }
             for change in found.items
         ],
