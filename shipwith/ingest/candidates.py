@@ -13,7 +13,7 @@ from shipwith.ingest import selectors
 from shipwith.ingest.categorise import Categoriser
 from shipwith.ingest.changes import RELEASE, tool_changes
 from shipwith.ingest.dedupe import Entry, Index
-from shipwith.ingest.items import Facts, Item
+from shipwith.ingest.items import Facts, Item, facts_renamed
 from shipwith.ingest.mentions import candidate_identify, facts_json, mention_put, mentions_merge
 from shipwith.ingest.models import Candidate, IngestSource, Mention, Status
 
@@ -92,7 +92,8 @@ def _release_change(tool: Tool, release: str, seen_at) -> list | None:
 
 def candidate_changes(tool: Tool, candidate: Candidate) -> dict:
     """What the candidate would change on its tool now: {field: [old, new]}."""
-    changes = tool_changes(tool, candidate.facts)
+    facts = facts_renamed(candidate.facts)  # stored before facts took the registry's names
+    changes = tool_changes(tool, facts)
     newest = (
         candidate.mentions.exclude(release="").order_by("-seen_at", "-pk").first()
         if candidate.pk

@@ -14,6 +14,7 @@ from shipwith.core.text import plain_text
 from shipwith.ingest import normalise
 from shipwith.ingest.candidates import candidate_changes
 from shipwith.ingest.changes import (
+    INPUT_PRICE,
     LICENCE,
     LICENCE_KIND,
     MATERIAL,
@@ -23,6 +24,7 @@ from shipwith.ingest.changes import (
     money,
 )
 from shipwith.ingest.errors import IngestError
+from shipwith.ingest.items import facts_renamed
 from shipwith.ingest.models import Candidate, Mention, Status
 from shipwith.panel.tasks import panel_run_enqueue
 
@@ -85,8 +87,8 @@ def _price_stored(candidate: Candidate, price: str) -> Decimal:
 
 
 def _tool_create(candidate: Candidate, category: Category) -> Tool:
-    facts = candidate.facts
-    price = money(facts.get(PRICE))
+    facts = facts_renamed(candidate.facts)
+    price = money(facts.get(INPUT_PRICE))
     amount = _price_stored(candidate, price) if price is not None else None
     description = plain_text(facts.get("description") or "")[:5000]
     vendor = None
@@ -132,7 +134,8 @@ def _tool_create(candidate: Candidate, category: Category) -> Tool:
 
 
 def _where(candidate: Candidate, fact: str) -> str:
-    mention = Mention.objects.filter(pk=candidate.fact_mentions.get(fact)).first()
+    origins = facts_renamed(candidate.fact_mentions)  # merged before facts were renamed
+    mention = Mention.objects.filter(pk=origins.get(fact)).first()
     return f"{mention.source_name} {mention.url}"[:500] if mention else ""
 
 
@@ -157,7 +160,7 @@ def _tool_update(candidate: Candidate, tool: Tool, now) -> bool:
             currency="USD",
             unit=PRICE_UNIT if not tool.price_kind else tool.price_unit,
             changed_at=now,
-            source=_where(candidate, PRICE),
+            source=_where(candidate, INPUT_PRICE),
         )
         tool.price_kind, tool.price_amount = PriceKind.USAGE, amount
         tool.price_unit = tool.price_unit or PRICE_UNIT

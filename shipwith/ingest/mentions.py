@@ -4,7 +4,7 @@ its facts, each from the latest mention that gives it, and its identifiers."""
 from datetime import datetime
 
 from shipwith.catalog.identifiers import tool_domain
-from shipwith.ingest.items import Facts, Item
+from shipwith.ingest.items import Facts, Item, facts_renamed
 from shipwith.ingest.models import Candidate, IngestSource, Mention
 
 
@@ -54,7 +54,7 @@ def mentions_merge(candidate: Candidate) -> None:
     tags: list[str] = []
     releases = []
     for mention in candidate.mentions.order_by("fetched_at", "pk"):
-        for name, value in mention.facts.items():
+        for name, value in facts_renamed(mention.facts).items():
             if name == "tags":
                 tags.extend(t for t in value if t not in tags)
             elif value not in (None, ""):

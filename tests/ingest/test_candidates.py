@@ -24,8 +24,8 @@ def openrouter_llama():
         key="meta-llama/llama-3.3-70b-instruct",
         openrouter="meta-llama/llama-3.3-70b-instruct",
         huggingface=LLAMA_HF,
-        price_input_per_mtok=Decimal("0.13"),
-        context_length=131072,
+        input_price_per_mtok=Decimal("0.13"),
+        context_window=131072,
         description="The Meta Llama 3.3 multilingual large language model.",
     )
 
@@ -56,11 +56,11 @@ def test_one_model_on_openrouter_and_hugging_face_is_one_candidate(categories, m
         "openrouter",
     ]
     # Each fact says where it came from.
-    assert candidate.facts["price_input_per_mtok"] == "0.13"
+    assert candidate.facts["input_price_per_mtok"] == "0.13"
     assert candidate.facts["licence"] == "llama3.3"
     licence_from = Mention.objects.get(pk=candidate.fact_mentions["licence"])
     assert licence_from.source_name == "hf-hub"
-    assert Mention.objects.get(pk=candidate.fact_mentions["price_input_per_mtok"]).source_name == (
+    assert Mention.objects.get(pk=candidate.fact_mentions["input_price_per_mtok"]).source_name == (
         "openrouter"
     )
     assert candidate.category.slug == "open-weight-models"
@@ -74,7 +74,7 @@ def test_a_known_tool_is_matched_not_proposed(gpt4o_mini, make_source):
                 "OpenAI: GPT-4o-mini",
                 key="openai/gpt-4o-mini",
                 openrouter="openai/gpt-4o-mini-2024-07-18",
-                price_input_per_mtok=Decimal("0.15"),
+                input_price_per_mtok=Decimal("0.15"),
             )
         ],
     )
@@ -105,7 +105,7 @@ def test_a_price_change_is_an_update_with_old_and_new(gpt4o_mini, make_source):
                 "OpenAI: GPT-4o-mini",
                 key="openai/gpt-4o-mini",
                 openrouter="openai/gpt-4o-mini",
-                price_input_per_mtok=Decimal("0.20"),
+                input_price_per_mtok=Decimal("0.20"),
             )
         ],
     )

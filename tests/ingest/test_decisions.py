@@ -23,7 +23,7 @@ def priced(price: str):
         "OpenAI: GPT-4o-mini",
         key="openai/gpt-4o-mini",
         openrouter="openai/gpt-4o-mini",
-        price_input_per_mtok=Decimal(price),
+        input_price_per_mtok=Decimal(price),
         url="https://openrouter.ai/openai/gpt-4o-mini",
     )
 
