@@ -1,5 +1,6 @@
 """An editor's decisions (or a trusted source's): accept a candidate into the catalog, or
-reject it for good."""
+reject it for good. Accepting records the facts its sources read (readings.py): all of them for
+a new tool, the changed ones (`fact:KEY`) for an update."""
 
 import datetime as dt
 from decimal import Decimal
@@ -20,12 +21,14 @@ from shipwith.ingest.changes import (
     MATERIAL,
     PRICE,
     PRICE_UNIT,
+    fact_changed,
     facts_text,
     money,
 )
 from shipwith.ingest.errors import IngestError
 from shipwith.ingest.items import facts_renamed
 from shipwith.ingest.models import Candidate, Mention, Status
+from shipwith.ingest.readings import fact_proposals, new_tool_readings_record, proposals_record
 from shipwith.panel.tasks import panel_run_enqueue
 
 
@@ -130,6 +133,7 @@ def _tool_create(candidate: Candidate, category: Category) -> Tool:
         )
         for position, mention in enumerate(candidate.mentions.order_by("fetched_at", "pk"))
     )
+    new_tool_readings_record(tool, candidate)
     return tool
 
 
@@ -142,13 +146,22 @@ def _where(candidate: Candidate, fact: str) -> str:
 def _tool_update(candidate: Candidate, tool: Tool, now) -> bool:
     """Apply the candidate's changes; return whether one of them is material (re-review)."""
     current = candidate_changes(tool, candidate)
-    for name, (old, _) in candidate.changes.items():
+    for name, (old, new) in candidate.changes.items():
         if name not in current or current[name][0] != old:
-            raise IngestError(
-                f"candidate {candidate.pk} ({candidate.name}): the tool's {name} is no longer "
-                f"{old!r}; run ingest again to propose the change afresh"
-            )
+            stale = f"the tool's {name} is no longer {old!r}"
+        elif fact_changed(name) and current[name][1] != new:
+            # A reading is recorded as its source said it: the one proposed, or none.
+            stale = f"its source no longer says {name} is {new!r}"
+        else:
+            continue
+        raise IngestError(
+            f"candidate {candidate.pk} ({candidate.name}): {stale}; run ingest again to propose "
+            "the change afresh"
+        )
     changes = candidate.changes
+    accepted = {key: new for name, (_, new) in changes.items() if (key := fact_changed(name))}
+    if accepted:
+        proposals_record(tool, fact_proposals(tool, candidate), accepted)
     if PRICE in changes:
         old, new = changes[PRICE]
         amount = _price_stored(candidate, new)
@@ -183,8 +196,9 @@ def _tool_update(candidate: Candidate, tool: Tool, now) -> bool:
 def candidate_accept(
     *, candidate_id: int, category_slug: str | None = None, decided_by: str = ""
 ) -> Tool:
-    """Accept in one transaction: a new tool (sources dated, panel queued) or an update
-    (applied, prices kept as history, a re-review queued for a price or licence change)."""
+    """Accept in one transaction: a new tool (sources dated, facts recorded, panel queued) or an
+    update (applied, changed facts recorded with their history, a re-review queued for a
+    price or licence change)."""
     now = timezone.now()
     with transaction.atomic():
         candidate = _locked_open(candidate_id)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from shipwith.catalog.models import Category, Tool
+from shipwith.catalog.models import Category, Fact, Tool
 from shipwith.ingest.candidates import candidate_submit
 from shipwith.ingest.decisions import candidate_accept
 from shipwith.ingest.items import ItemProblem
@@ -136,6 +136,35 @@ def test_a_release_in_a_feed_is_an_update_note_on_the_known_tool(categories, mak
     assert candidate.status == Status.UPDATE
     assert candidate.changes == {"release": [None, "v0.14.0"]}
     assert not Candidate.objects.filter(name__icontains="v0.14").exists()
+
+
+def test_anyones_post_gives_no_readings_of_a_known_tool_a_listing_does(gpt4o_mini, make_source):
+    """Anyone can post to Hacker News: its page's licence is proposed for the tool, never
+    recorded as a fact of it; a trusted listing's readings are recorded at once."""
+    post = make_item(
+        "GPT-4o mini",
+        key="4242",
+        licence="MIT",
+        url="https://news.ycombinator.com/item?id=4242",
+        facts_url="https://gpt-4o-mini.example/",
+    )
+    items_ingest(source=make_source("show-hn", "hackernews"), items=[post])
+    assert not Fact.objects.exists()
+    assert Candidate.objects.get().changes == {"licence": ["Proprietary", "MIT"]}
+
+    listing = make_item(
+        "OpenAI: GPT-4o-mini",
+        key="openai/gpt-4o-mini",
+        openrouter="openai/gpt-4o-mini",
+        input_price_per_mtok=Decimal("0.15"),
+        context_window=128000,
+        url="https://openrouter.ai/openai/gpt-4o-mini",
+    )
+    items_ingest(source=make_source(), items=[listing])
+    assert dict(Fact.objects.values_list("key", "source_url")) == {
+        "input_price_per_mtok": "https://openrouter.ai/openai/gpt-4o-mini",
+        "context_window": "https://openrouter.ai/openai/gpt-4o-mini",
+    }
 
 
 def test_a_second_run_over_the_same_items_changes_nothing(categories, gpt4o_mini, make_source):
