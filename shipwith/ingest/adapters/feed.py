@@ -71,10 +71,10 @@ class FeedAdapter(Adapter):
         if parsed.get("version", "") == "" and not parsed.entries:
             raise SourceFormatError(f"{self.url}: not an RSS or Atom feed")
         project = self._project(parsed.feed)
-        newest = _newest(parsed.entries)
+        newest = _newest(parsed.entries) if project is not None else None
         for index, entry in enumerate(parsed.entries):
             key = entry.get("id") or entry.get("link") or f"#{index}"
-            latest = project is not None and index == newest
+            latest = index == newest
             yield from guarded(
                 key,
                 lambda entry=entry, key=key, latest=latest: self._item(
