@@ -71,9 +71,8 @@ def item_readings(
         return {}
     url = item.facts_url or item.url
     texts = _texts(facts_json(item.facts))
-    held = dict(
-        Fact.objects.filter(tool=tool, source_url=url, key__in=texts).values_list("key", "value")
-    )
+    said = Fact.objects.filter(tool=tool, source_url=url, key__in=list(texts))
+    held = dict(said.values_list("key", "value"))
     again = {k: v for k, v in texts.items() if FACTS[k].counter or held.get(k, v) == v}
     if again:
         facts_record(
