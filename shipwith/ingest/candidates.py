@@ -13,9 +13,10 @@ from shipwith.ingest import selectors
 from shipwith.ingest.categorise import Categoriser
 from shipwith.ingest.changes import RELEASE, tool_changes
 from shipwith.ingest.dedupe import Entry, Index
-from shipwith.ingest.items import Facts, Item
+from shipwith.ingest.items import Facts, Item, facts_renamed
 from shipwith.ingest.mentions import candidate_identify, facts_json, mention_put, mentions_merge
 from shipwith.ingest.models import Candidate, IngestSource, Mention, Status
+from shipwith.ingest.readings import fact_changes, fact_proposals, item_readings
 
 # The PostgreSQL advisory lock taken to add candidates ("Shipwith" in ASCII).
 CANDIDATES_LOCK = 0x5368_6970_7769_7468
@@ -91,8 +92,10 @@ def _release_change(tool: Tool, release: str, seen_at) -> list | None:
 
 
 def candidate_changes(tool: Tool, candidate: Candidate) -> dict:
-    """What the candidate would change on its tool now: {field: [old, new]}."""
-    changes = tool_changes(tool, candidate.facts)
+    """What the candidate would change on its tool now: {field: [old, new]}, its sources'
+    changed readings as {"fact:KEY": [old, new]} (changes.py)."""
+    facts = facts_renamed(candidate.facts)  # stored before facts took the registry's names
+    changes = tool_changes(tool, facts) | fact_changes(fact_proposals(tool, candidate))
     newest = (
         candidate.mentions.exclude(release="").order_by("-seen_at", "-pk").first()
         if candidate.pk
@@ -106,8 +109,10 @@ def candidate_changes(tool: Tool, candidate: Candidate) -> dict:
 def _known_tool_item(
     item: Item, tool: Tool, source: IngestSource | None, source_name: str, now
 ) -> tuple[str, Candidate]:
-    """A mention of a catalog tool: a duplicate, or an update carrying old and new values."""
-    changes = tool_changes(tool, facts_json(item.facts))
+    """A mention of a catalog tool: a duplicate, or an update carrying old and new values. A
+    trusted source's new and repeated readings of its facts are recorded here (readings.py)."""
+    readings = item_readings(tool=tool, item=item, source=source, now=now)
+    changes = tool_changes(tool, facts_json(item.facts)) | readings
     if change := _release_change(tool, item.release or "", item.seen_at):
         changes[RELEASE] = change
     # Already recorded on a decided candidate with nothing new: refresh it, propose nothing.

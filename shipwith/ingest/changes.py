@@ -1,7 +1,12 @@
-"""What a source says that differs from the catalog: the facts an `update` proposes.
+"""What a source says that differs from the catalog: the changes an `update` proposes.
 
-Only facts an editor decides on are compared: the entry price per 1M input tokens (for tools
-priced that way, or not priced yet) and the licence. Values are kept as JSON-safe strings.
+`changes` is `{name: [old, new]}`, values JSON-safe strings (None: not given). Two sorts:
+- the tool's own columns an editor decides on: `price_input_per_mtok` (the entry price per 1M
+  input tokens, for tools priced that way or not priced yet), `licence`, `licence_kind`, and
+  `release` (an update note);
+- `fact:KEY` for a key of the catalog's registry (catalog/facts.py): one source's reading that
+  differs from what that same source said before, as the registry stores it
+  (`{"fact:output_price_per_mtok": ["10", "12"]}`); see readings.py.
 """
 
 import re
@@ -9,12 +14,16 @@ from decimal import Decimal, InvalidOperation
 
 from shipwith.catalog.models import PriceKind, Tool
 
-PRICE = "price_input_per_mtok"
+PRICE = "price_input_per_mtok"  # the change of the entry price (the name candidates keep)
+INPUT_PRICE = "input_price_per_mtok"  # the fact it is read from
 LICENCE = "licence"
 LICENCE_KIND = "licence_kind"
 RELEASE = "release"
+FACT = "fact:"
 # Changes that alter what the panel judges: accepting one queues a re-review.
-MATERIAL = frozenset({PRICE, LICENCE, LICENCE_KIND})
+MATERIAL = frozenset({PRICE, LICENCE, LICENCE_KIND}) | {
+    FACT + key for key in (INPUT_PRICE, "output_price_per_mtok", "licence", "open_weights")
+}
 PRICE_UNIT = "1M input tokens"
 VAGUE_LICENCES = frozenset({"other", "unknown", "none", "noassertion", ""})
 
@@ -57,7 +66,7 @@ def price_tracked(tool: Tool) -> bool:
 def tool_changes(tool: Tool, facts: dict) -> dict[str, list]:
     """{field: [old, new]} for the facts that differ from the tool's; {} when none does."""
     changes: dict[str, list] = {}
-    new_price = money(facts.get(PRICE))
+    new_price = money(facts.get(INPUT_PRICE))
     if new_price is not None and price_tracked(tool):
         old_price = money(tool.price_amount) if tool.price_kind else None
         if old_price != new_price:
@@ -71,6 +80,11 @@ def tool_changes(tool: Tool, facts: dict) -> dict[str, list]:
     return changes
 
 
+def fact_changed(name: str) -> str | None:
+    """The registry key a `fact:KEY` change is about, else None."""
+    return name.removeprefix(FACT) if name.startswith(FACT) else None
+
+
 def facts_text(name: str, facts: dict) -> str:
     """What a listing said about a tool, as plain sentences the panel may quote."""
     lines = []
@@ -78,12 +92,16 @@ def facts_text(name: str, facts: dict) -> str:
         lines.append(description.strip())
     if licence := facts.get(LICENCE):
         lines.append(f"Licence: {licence}.")
-    if (context := facts.get("context_length")) is not None:
+    if (context := facts.get("context_window")) is not None:
         lines.append(f"Context length: {context:,} tokens.")
-    if (price := money(facts.get(PRICE))) is not None:
+    if (longest := facts.get("max_output_tokens")) is not None:
+        lines.append(f"Longest output: {longest:,} tokens.")
+    if (price := money(facts.get(INPUT_PRICE))) is not None:
         lines.append(f"Price: {price} USD per 1M input tokens.")
-    if (output := money(facts.get("price_output_per_mtok"))) is not None:
+    if (output := money(facts.get("output_price_per_mtok"))) is not None:
         lines.append(f"Output price: {output} USD per 1M output tokens.")
+    if (parameters := money(facts.get("parameters"))) is not None:
+        lines.append(f"Parameters: {parameters} billion.")
     if released := facts.get("release_date"):
         lines.append(f"Released: {released}.")
     return " ".join(lines) or name

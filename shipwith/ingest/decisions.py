@@ -1,5 +1,6 @@
 """An editor's decisions (or a trusted source's): accept a candidate into the catalog, or
-reject it for good."""
+reject it for good. Accepting records the facts its sources read (readings.py): all of them for
+a new tool, the changed ones (`fact:KEY`) for an update."""
 
 import datetime as dt
 from decimal import Decimal
@@ -14,16 +15,20 @@ from shipwith.core.text import plain_text
 from shipwith.ingest import normalise
 from shipwith.ingest.candidates import candidate_changes
 from shipwith.ingest.changes import (
+    INPUT_PRICE,
     LICENCE,
     LICENCE_KIND,
     MATERIAL,
     PRICE,
     PRICE_UNIT,
+    fact_changed,
     facts_text,
     money,
 )
 from shipwith.ingest.errors import IngestError
+from shipwith.ingest.items import facts_renamed
 from shipwith.ingest.models import Candidate, Mention, Status
+from shipwith.ingest.readings import fact_proposals, new_tool_readings_record, proposals_record
 from shipwith.panel.tasks import panel_run_enqueue
 
 
@@ -85,8 +90,8 @@ def _price_stored(candidate: Candidate, price: str) -> Decimal:
 
 
 def _tool_create(candidate: Candidate, category: Category) -> Tool:
-    facts = candidate.facts
-    price = money(facts.get(PRICE))
+    facts = facts_renamed(candidate.facts)
+    price = money(facts.get(INPUT_PRICE))
     amount = _price_stored(candidate, price) if price is not None else None
     description = plain_text(facts.get("description") or "")[:5000]
     vendor = None
@@ -128,24 +133,35 @@ def _tool_create(candidate: Candidate, category: Category) -> Tool:
         )
         for position, mention in enumerate(candidate.mentions.order_by("fetched_at", "pk"))
     )
+    new_tool_readings_record(tool, candidate)
     return tool
 
 
 def _where(candidate: Candidate, fact: str) -> str:
-    mention = Mention.objects.filter(pk=candidate.fact_mentions.get(fact)).first()
+    origins = facts_renamed(candidate.fact_mentions)  # merged before facts were renamed
+    mention = Mention.objects.filter(pk=origins.get(fact)).first()
     return f"{mention.source_name} {mention.url}"[:500] if mention else ""
 
 
 def _tool_update(candidate: Candidate, tool: Tool, now) -> bool:
     """Apply the candidate's changes; return whether one of them is material (re-review)."""
     current = candidate_changes(tool, candidate)
-    for name, (old, _) in candidate.changes.items():
+    for name, (old, new) in candidate.changes.items():
         if name not in current or current[name][0] != old:
-            raise IngestError(
-                f"candidate {candidate.pk} ({candidate.name}): the tool's {name} is no longer "
-                f"{old!r}; run ingest again to propose the change afresh"
-            )
+            stale = f"the tool's {name} is no longer {old!r}"
+        elif fact_changed(name) and current[name][1] != new:
+            # A reading is recorded as its source said it: the one proposed, or none.
+            stale = f"its source no longer says {name} is {new!r}"
+        else:
+            continue
+        raise IngestError(
+            f"candidate {candidate.pk} ({candidate.name}): {stale}; run ingest again to propose "
+            "the change afresh"
+        )
     changes = candidate.changes
+    accepted = {key: new for name, (_, new) in changes.items() if (key := fact_changed(name))}
+    if accepted:
+        proposals_record(tool, fact_proposals(tool, candidate), accepted)
     if PRICE in changes:
         old, new = changes[PRICE]
         amount = _price_stored(candidate, new)
@@ -157,7 +173,7 @@ def _tool_update(candidate: Candidate, tool: Tool, now) -> bool:
             currency="USD",
             unit=PRICE_UNIT if not tool.price_kind else tool.price_unit,
             changed_at=now,
-            source=_where(candidate, PRICE),
+            source=_where(candidate, INPUT_PRICE),
         )
         tool.price_kind, tool.price_amount = PriceKind.USAGE, amount
         tool.price_unit = tool.price_unit or PRICE_UNIT
@@ -180,8 +196,9 @@ def _tool_update(candidate: Candidate, tool: Tool, now) -> bool:
 def candidate_accept(
     *, candidate_id: int, category_slug: str | None = None, decided_by: str = ""
 ) -> Tool:
-    """Accept in one transaction: a new tool (sources dated, panel queued) or an update
-    (applied, prices kept as history, a re-review queued for a price or licence change)."""
+    """Accept in one transaction: a new tool (sources dated, facts recorded, panel queued) or an
+    update (applied, changed facts recorded with their history, a re-review queued for a
+    price or licence change)."""
     now = timezone.now()
     with transaction.atomic():
         candidate = _locked_open(candidate_id)

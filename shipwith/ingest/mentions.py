@@ -3,24 +3,43 @@ its facts, each from the latest mention that gives it, and its identifiers."""
 
 from datetime import datetime
 
+from shipwith.catalog.facts import FACTS
 from shipwith.catalog.identifiers import tool_domain
-from shipwith.ingest.items import Facts, Item
+from shipwith.ingest.items import Facts, Item, facts_renamed
 from shipwith.ingest.models import Candidate, IngestSource, Mention
+
+# In a mention's facts: where its registry facts were read, when that is not its URL.
+READ_FROM = "read_from"
 
 
 def facts_json(facts: Facts) -> dict:
     return facts.model_dump(mode="json", exclude_defaults=True)
 
 
+def mention_read_from(mention: Mention) -> str:
+    """The URL the mention's registry facts were read from (Item.facts_url, else its URL)."""
+    return mention.facts.get(READ_FROM) or mention.url
+
+
+def _moved(old: dict, new: dict) -> bool:
+    """Did the facts change in more than counters (stars, downloads), which move on every read?"""
+    names = (old.keys() | new.keys()) - {key for key, fact in FACTS.items() if fact.counter}
+    return any(old.get(name) != new.get(name) for name in names)
+
+
 def mention_put(
     candidate: Candidate, item: Item, source: IngestSource | None, source_name: str, now: datetime
 ) -> bool:
-    """Create or refresh the mention of `item` on `candidate`; return whether it changed."""
+    """Create or refresh the mention of `item` on `candidate`; return whether it changed in what
+    the candidate is made of (a counter's move is stored, but changes nothing else)."""
     page = item.page
+    facts = facts_json(item.facts)
+    if item.facts_url and item.facts_url != item.url:
+        facts[READ_FROM] = item.facts_url[:500]
     values = {
         "source_id": source.pk if source else None,
         "url": item.url[:1000],
-        "facts": facts_json(item.facts),
+        "facts": facts,
         "release": (item.release or "")[:120],
         "page_title": (page.title if page else "")[:300],
         "page_text": page.text if page else "",
@@ -40,11 +59,14 @@ def mention_put(
         return True
     if {name: getattr(mention, name) for name in values} == values:
         return False
+    moved = _moved(mention.facts, facts) or any(
+        getattr(mention, name) != value for name, value in values.items() if name != "facts"
+    )
     for name, value in values.items():
         setattr(mention, name, value)
     mention.fetched_at = page.fetched_at if page else now
     mention.save()
-    return True
+    return moved
 
 
 def mentions_merge(candidate: Candidate) -> None:
@@ -54,7 +76,9 @@ def mentions_merge(candidate: Candidate) -> None:
     tags: list[str] = []
     releases = []
     for mention in candidate.mentions.order_by("fetched_at", "pk"):
-        for name, value in mention.facts.items():
+        for name, value in facts_renamed(mention.facts).items():
+            if name == READ_FROM:
+                continue
             if name == "tags":
                 tags.extend(t for t in value if t not in tags)
             elif value not in (None, ""):

@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 
 from django.db import models
 
+from shipwith.catalog.facts import Value, fact_key
 from shipwith.catalog.models import Tool
 from shipwith.core.text import plain_text
 
 MILLION = Decimal(1_000_000)
+BILLION = Decimal(1_000_000_000)
 PER_MTOK = "USD per 1M tokens"
 # The largest integer SQLite and PostgreSQL's bigint store (and Python's json writes back).
 LARGEST_WHOLE = 2**63 - 1
@@ -273,3 +275,42 @@ def whole(value: Any, *, field: str, default: int | None = None) -> int | None:
     if value > LARGEST_WHOLE:
         raise ValueError(f"{field} {value!r} is beyond what the catalog holds")
     return value
+
+
+def fact(key: str, value: Any, *, field: str) -> Value | None:
+    """`value` as the catalog's fact `key` holds it (parsed by its registry, catalog/facts.py),
+    or ValueError naming the source's `field` and the value; None stays None."""
+    if value is None:
+        return None
+    try:
+        return fact_key(key).type.parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{field} {value!r} {exc}") from None
+
+
+def tokens(value: Any, *, key: str, field: str) -> int | None:
+    """A token limit (context window, longest output); 0 is a source's "not given" (models.dev
+    allows 0 where a limit does not apply), never a limit."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+        return None
+    return fact(key, value, field=field)
+
+
+def modalities(value: Any, *, key: str, field: str) -> list[str] | None:
+    """A list of modalities ("text", "image"…) as the registry keeps it; an empty list says
+    nothing."""
+    if value is None or value == []:
+        return None
+    return list(fact(key, value, field=field))
+
+
+def billions(value: Any, *, field: str) -> Decimal | None:
+    """A count of parameters (Hugging Face's `safetensors.total`) in billions, as the registry's
+    `parameters` holds it."""
+    count = whole(value, field=field)
+    if count is None:
+        return None
+    try:
+        return fact_key("parameters").type.parse(Decimal(count) / BILLION)
+    except ValueError as exc:
+        raise ValueError(f"{field} {value!r} in billions {exc}") from None

@@ -1,6 +1,6 @@
 """RSS and Atom feeds: release feeds read as releases of one project, other feeds as posts."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -29,6 +29,13 @@ def test_github_release_is_an_update_of_the_project_not_a_tool_named_v0_14_0(ser
     assert latest.key == "tag:github.com,2008:Repository/599547518/v0.14.0"
     assert latest.url == "https://github.com/vllm-project/vllm/releases/tag/v0.14.0"
     assert latest.seen_at == datetime(2026, 11, 27, 18, 21, 5, tzinfo=UTC)
+    # The newest entry carries the latest release, read from the releases page.
+    assert (latest.facts.latest_release, latest.facts.latest_release_date) == (
+        "v0.14.0",
+        date(2026, 11, 27),
+    )
+    assert {item.facts_url for item in items} == {"https://github.com/vllm-project/vllm/releases"}
+    assert items[1].facts.latest_release is None
 
 
 def test_pypi_release_feed_names_the_project(server, fetcher):
@@ -40,6 +47,8 @@ def test_pypi_release_feed_names_the_project(server, fetcher):
     ]
     assert items[0].url == "https://pypi.org/project/llama-index/0.14.9/"
     assert items[0].seen_at == datetime(2026, 11, 27, 21, 14, 3, tzinfo=UTC)
+    assert items[0].facts.latest_release == "0.14.9"
+    assert items[0].facts_url == "https://pypi.org/project/llama-index/"
 
 
 def test_project_option_reads_any_changelog_as_releases(server, fetcher):

@@ -1,5 +1,7 @@
 """A GitHub repository through the REST API: the repository and its latest release."""
 
+from datetime import date
+
 import pytest
 
 from shipwith.ingest.adapters import adapter_for
@@ -41,6 +43,11 @@ def test_repository_and_latest_release(server, fetcher):
     assert "llm-serving" in item.facts.tags
     assert item.release == "v0.14.0"
     assert item.seen_at.isoformat() == "2026-11-27T18:21:05+00:00"
+    assert item.facts.github_stars == 61234
+    assert (item.facts.latest_release, item.facts.latest_release_date) == (
+        "v0.14.0",
+        date(2026, 11, 27),
+    )
     assert server.seen(REPO)[0].headers["Accept"] == "application/vnd.github+json"
     assert "Authorization" not in server.seen(REPO)[0].headers  # no token configured
 
@@ -49,6 +56,7 @@ def test_repository_without_releases(server, fetcher):
     serve(server, release=False)
     [item] = run(server, fetcher)
     assert item.release is None and item.seen_at.isoformat() == "2023-02-09T11:23:20+00:00"
+    assert item.facts.latest_release is None and item.facts.latest_release_date is None
 
 
 def test_noassertion_licence_is_unknown_not_a_licence(server, fetcher):

@@ -1,6 +1,8 @@
 """The Hugging Face Hub's model list in its documented shape, with the default noise filters."""
 
+import json
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -37,6 +39,29 @@ def test_default_filters_keep_popular_models_of_interest(server, fetcher):
     assert items["acme-labs/Quill-7B-Instruct"].facts.licence == "Apache-2.0"
 
 
+def test_facts_licence_downloads_and_parameters(server, fetcher):
+    items = {item.key: item for item in run(server, fetcher)}
+
+    llama = items["meta-llama/Llama-3.1-8B-Instruct"].facts
+    assert llama.hf_downloads == 5210334
+    assert llama.parameters == Decimal("8.03")  # safetensors.total 8,030,261,248
+    assert items["acme-labs/Quill-7B-Instruct"].facts.parameters == Decimal("7.242")
+    # No "license:" tag: the model card's licence.
+    nomic = items["nomic-ai/nomic-embed-text-v2"].facts
+    assert nomic.licence == "Apache-2.0" and nomic.parameters is None
+
+
+def test_a_repository_from_before_the_hub_kept_dates_has_no_release_date(server, fetcher):
+    document = json.loads(fixture("huggingface_models.json"))
+    document[2]["createdAt"] = "2022-03-02T23:29:04.000Z"  # the Hub's earliest createdAt
+    url = server.serve(PATH, json.dumps(document).encode())
+    items = {
+        item.key: item
+        for item in adapter_for("huggingface")(url=url, options={}, fetcher=fetcher).items()
+    }
+    assert items["meta-llama/Llama-3.1-8B-Instruct"].facts.release_date is None
+
+
 def test_options_from_the_cli_change_the_filters(server, fetcher):
     items = run(
         server, fetcher, min_likes="0", min_downloads="0", pipeline_tags="text-classification"
@@ -66,7 +91,9 @@ def test_wrong_field_types_are_problems_naming_the_model(server, fetcher):
     assert [r.key for r in results if isinstance(r, Item)] == []
 
 
-def test_default_url_is_the_hubs_newest_models():
+def test_default_url_is_the_hubs_newest_models_with_the_properties_read():
     assert adapter_for("huggingface").default_url == (
         "https://huggingface.co/api/models?sort=createdAt&direction=-1&limit=100"
+        "&expand=author&expand=cardData&expand=createdAt&expand=downloads&expand=likes"
+        "&expand=pipeline_tag&expand=safetensors&expand=tags"
     )

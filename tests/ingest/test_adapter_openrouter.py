@@ -1,5 +1,6 @@
 """OpenRouter's model list, served in its documented shape from the loopback server."""
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -25,9 +26,16 @@ def test_models_become_items_with_prices_per_million_tokens(server, fetcher):
     assert (gpt.name, gpt.vendor) == ("GPT-4o", "OpenAI")
     assert gpt.url == "https://openrouter.ai/openai/gpt-4o"
     assert gpt.identifiers.openrouter == "openai/gpt-4o" and gpt.identifiers.huggingface is None
-    assert gpt.facts.price_input_per_mtok == Decimal("2.5")
-    assert gpt.facts.price_output_per_mtok == Decimal("10")
-    assert gpt.facts.context_length == 128000
+    # "0.0000025" and "0.00001" USD per token.
+    assert gpt.facts.input_price_per_mtok == Decimal("2.5")
+    assert gpt.facts.output_price_per_mtok == Decimal("10")
+    assert gpt.facts.context_window == 128000
+    assert gpt.facts.max_output_tokens == 16384  # top_provider.max_completion_tokens
+    assert (gpt.facts.input_modalities, gpt.facts.output_modalities) == (
+        ["image", "text"],
+        ["text"],
+    )
+    assert gpt.facts.open_weights is None
     assert gpt.seen_at == datetime(2024, 5, 13, tzinfo=UTC)
     assert gpt.facts.release_date == date(2024, 5, 13)
     assert gpt.category_hint == "hosted-models"
@@ -35,7 +43,7 @@ def test_models_become_items_with_prices_per_million_tokens(server, fetcher):
     llama = items["meta-llama/llama-3.1-8b-instruct"]
     assert llama.identifiers.huggingface == "meta-llama/Llama-3.1-8B-Instruct"
     assert llama.facts.open_weights is True and llama.facts.licence_kind == "open_weights"
-    assert llama.facts.price_input_per_mtok == Decimal("0.02")
+    assert llama.facts.input_price_per_mtok == Decimal("0.02")
     assert llama.category_hint == "open-weight-models"
 
     quill = items["acme/quill-2"]
@@ -95,3 +103,23 @@ def test_json_nested_beyond_reason_fails_the_source_not_the_worker(server, fetch
     adapter = adapter_for("openrouter")(url=url, options={}, fetcher=fetcher)
     with pytest.raises(SourceFormatError, match="nested too deeply"):
         list(adapter.items())
+
+
+def test_a_value_the_fact_registry_refuses_is_that_models_problem(server, fetcher):
+    document = json.loads(fixture("openrouter_models.json"))
+    document["data"][0]["architecture"]["input_modalities"] = 42
+    document["data"][1]["top_provider"]["max_completion_tokens"] = -5
+    url = server.serve("/api/v1/models", json.dumps(document).encode())
+    results = list(adapter_for("openrouter")(url=url, options={}, fetcher=fetcher).items())
+
+    problems = {r.key: r.message for r in results if isinstance(r, ItemProblem)}
+    assert problems == {
+        "openai/gpt-4o": "architecture.input_modalities 42 is not a list of words",
+        "meta-llama/llama-3.1-8b-instruct": (
+            "top_provider.max_completion_tokens -5 is not between 1 and 10,000,000,000"
+        ),
+    }
+    assert [r.key for r in results if isinstance(r, Item)] == [
+        "mistralai/mistral-nemo",
+        "acme/quill-2",
+    ]

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from shipwith.catalog.models import Category, Tool
+from shipwith.catalog.models import Category, Fact, Tool
 from shipwith.ingest.candidates import candidate_submit
 from shipwith.ingest.decisions import candidate_accept
 from shipwith.ingest.items import ItemProblem
@@ -24,8 +24,8 @@ def openrouter_llama():
         key="meta-llama/llama-3.3-70b-instruct",
         openrouter="meta-llama/llama-3.3-70b-instruct",
         huggingface=LLAMA_HF,
-        price_input_per_mtok=Decimal("0.13"),
-        context_length=131072,
+        input_price_per_mtok=Decimal("0.13"),
+        context_window=131072,
         description="The Meta Llama 3.3 multilingual large language model.",
     )
 
@@ -56,11 +56,11 @@ def test_one_model_on_openrouter_and_hugging_face_is_one_candidate(categories, m
         "openrouter",
     ]
     # Each fact says where it came from.
-    assert candidate.facts["price_input_per_mtok"] == "0.13"
+    assert candidate.facts["input_price_per_mtok"] == "0.13"
     assert candidate.facts["licence"] == "llama3.3"
     licence_from = Mention.objects.get(pk=candidate.fact_mentions["licence"])
     assert licence_from.source_name == "hf-hub"
-    assert Mention.objects.get(pk=candidate.fact_mentions["price_input_per_mtok"]).source_name == (
+    assert Mention.objects.get(pk=candidate.fact_mentions["input_price_per_mtok"]).source_name == (
         "openrouter"
     )
     assert candidate.category.slug == "open-weight-models"
@@ -74,7 +74,7 @@ def test_a_known_tool_is_matched_not_proposed(gpt4o_mini, make_source):
                 "OpenAI: GPT-4o-mini",
                 key="openai/gpt-4o-mini",
                 openrouter="openai/gpt-4o-mini-2024-07-18",
-                price_input_per_mtok=Decimal("0.15"),
+                input_price_per_mtok=Decimal("0.15"),
             )
         ],
     )
@@ -105,7 +105,7 @@ def test_a_price_change_is_an_update_with_old_and_new(gpt4o_mini, make_source):
                 "OpenAI: GPT-4o-mini",
                 key="openai/gpt-4o-mini",
                 openrouter="openai/gpt-4o-mini",
-                price_input_per_mtok=Decimal("0.20"),
+                input_price_per_mtok=Decimal("0.20"),
             )
         ],
     )
@@ -136,6 +136,35 @@ def test_a_release_in_a_feed_is_an_update_note_on_the_known_tool(categories, mak
     assert candidate.status == Status.UPDATE
     assert candidate.changes == {"release": [None, "v0.14.0"]}
     assert not Candidate.objects.filter(name__icontains="v0.14").exists()
+
+
+def test_anyones_post_gives_no_readings_of_a_known_tool_a_listing_does(gpt4o_mini, make_source):
+    """Anyone can post to Hacker News: its page's licence is proposed for the tool, never
+    recorded as a fact of it; a trusted listing's readings are recorded at once."""
+    post = make_item(
+        "GPT-4o mini",
+        key="4242",
+        licence="MIT",
+        url="https://news.ycombinator.com/item?id=4242",
+        facts_url="https://gpt-4o-mini.example/",
+    )
+    items_ingest(source=make_source("show-hn", "hackernews"), items=[post])
+    assert not Fact.objects.exists()
+    assert Candidate.objects.get().changes == {"licence": ["Proprietary", "MIT"]}
+
+    listing = make_item(
+        "OpenAI: GPT-4o-mini",
+        key="openai/gpt-4o-mini",
+        openrouter="openai/gpt-4o-mini",
+        input_price_per_mtok=Decimal("0.15"),
+        context_window=128000,
+        url="https://openrouter.ai/openai/gpt-4o-mini",
+    )
+    items_ingest(source=make_source(), items=[listing])
+    assert dict(Fact.objects.values_list("key", "source_url")) == {
+        "input_price_per_mtok": "https://openrouter.ai/openai/gpt-4o-mini",
+        "context_window": "https://openrouter.ai/openai/gpt-4o-mini",
+    }
 
 
 def test_a_second_run_over_the_same_items_changes_nothing(categories, gpt4o_mini, make_source):

@@ -57,7 +57,7 @@ def test_candidates_json_lines(run_command, gpt4o_mini, make_source, categories)
                 "OpenAI: GPT-4o-mini",
                 key="openai/gpt-4o-mini",
                 openrouter="openai/gpt-4o-mini",
-                price_input_per_mtok=Decimal("0.2"),
+                input_price_per_mtok=Decimal("0.2"),
             ),
             make_item(
                 "Qwen: Qwen3 235B A22B",

@@ -8,9 +8,11 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from shipwith.catalog.models import PriceChange, Tool
+from shipwith.catalog.readings import facts_record
+from shipwith.catalog.selectors import FactSource, tool_facts
 from shipwith.ingest.decisions import candidate_accept, candidate_reject
 from shipwith.ingest.errors import IngestError
-from shipwith.ingest.models import Candidate, Status
+from shipwith.ingest.models import Candidate, Mention, Status
 from shipwith.ingest.run import items_ingest
 from shipwith.panel.models import PanelRun
 from tests.ingest.conftest import make_item
@@ -23,7 +25,7 @@ def priced(price: str):
         "OpenAI: GPT-4o-mini",
         key="openai/gpt-4o-mini",
         openrouter="openai/gpt-4o-mini",
-        price_input_per_mtok=Decimal(price),
+        input_price_per_mtok=Decimal(price),
         url="https://openrouter.ai/openai/gpt-4o-mini",
     )
 
@@ -72,6 +74,72 @@ def test_accepting_a_new_candidate_creates_the_tool_with_dated_sources_and_a_que
     assert queued_panels(tool) == 1
     candidate.refresh_from_db()
     assert (candidate.status, candidate.tool) == (Status.ACCEPTED, tool)
+
+
+def test_accepting_a_new_tool_records_each_sources_facts_with_its_source(categories, make_source):
+    items_ingest(
+        source=make_source("openrouter", "openrouter"),
+        items=[
+            make_item(
+                "Meta: Llama 3.3 70B Instruct",
+                key="meta-llama/llama-3.3-70b-instruct",
+                openrouter="meta-llama/llama-3.3-70b-instruct",
+                huggingface="meta-llama/Llama-3.3-70B-Instruct",
+                input_price_per_mtok=Decimal("0.13"),
+                context_window=131072,
+                url="https://openrouter.ai/meta-llama/llama-3.3-70b-instruct",
+            )
+        ],
+    )
+    items_ingest(
+        source=make_source("hf-hub", "huggingface"),
+        items=[
+            make_item(
+                "Llama-3.3-70B-Instruct",
+                key="meta-llama/Llama-3.3-70B-Instruct",
+                huggingface="meta-llama/Llama-3.3-70B-Instruct",
+                licence="Llama 3.3 Community License",
+                context_window=128000,
+                parameters=Decimal("70.6"),
+                url="https://huggingface.co/meta-llama/Llama-3.3-70B-Instruct",
+            )
+        ],
+    )
+    tool = candidate_accept(
+        candidate_id=Candidate.objects.get().pk, category_slug="open-weight-models"
+    )
+
+    rows = {row.key: row for row in tool_facts(tool.pk)}
+    assert rows["input_price_per_mtok"].source == FactSource(
+        "https://openrouter.ai/meta-llama/llama-3.3-70b-instruct", "OpenRouter model list"
+    )
+    assert rows["licence"].source.url == "https://huggingface.co/meta-llama/Llama-3.3-70B-Instruct"
+    assert rows["parameters"].text == "70.6B"
+    # The two sources disagree on the context window: both kept.
+    context = rows["context_window"]
+    assert {context.value, *(c.value for c in context.conflicts)} == {131072, 128000}
+    assert {row.read_at.date() for row in rows.values()} == {timezone.now().date()}
+
+
+def test_a_candidate_stored_before_facts_took_the_registrys_names_is_accepted(
+    categories, make_source
+):
+    items_ingest(
+        source=make_source("openrouter", "openrouter"),
+        items=[make_item("Zorblax", key="zorblax", category_hint="hosted-models")],
+    )
+    legacy = {"price_input_per_mtok": "0.4", "context_length": 32000}
+    Mention.objects.update(facts=legacy)
+    origins = {"price_input_per_mtok": Mention.objects.get().pk}
+    Candidate.objects.update(facts=legacy, fact_mentions=origins)
+
+    tool = candidate_accept(candidate_id=Candidate.objects.get().pk)
+
+    assert tool.entry_price == "$0.40 per 1M input tokens"
+    assert {row.key: row.value for row in tool_facts(tool.pk)} == {
+        "input_price_per_mtok": Decimal("0.4"),
+        "context_window": 32000,
+    }
 
 
 def test_an_accepted_tool_is_not_proposed_again(categories, make_source):
@@ -137,6 +205,35 @@ def test_a_stale_update_is_refused_and_nothing_changes(gpt4o_mini, make_source):
     assert Candidate.objects.get(pk=candidate.pk).status == Status.UPDATE
 
 
+def test_a_fact_change_its_source_no_longer_holds_is_refused(gpt4o_mini, make_source):
+    source = make_source()
+
+    def listing(output: str):
+        return make_item(
+            "OpenAI: GPT-4o-mini",
+            key="openai/gpt-4o-mini",
+            openrouter="openai/gpt-4o-mini",
+            output_price_per_mtok=Decimal(output),
+            url="https://openrouter.ai/openai/gpt-4o-mini",
+        )
+
+    items_ingest(source=source, items=[listing("0.6")])
+    items_ingest(source=source, items=[listing("0.8")])
+    update = Candidate.objects.get(status=Status.UPDATE)
+    assert update.changes == {"fact:output_price_per_mtok": ["0.6", "0.8"]}
+    # Meanwhile the same source was recorded saying something else (a catalog import, say).
+    facts_record(
+        tool_id=gpt4o_mini.pk,
+        source_url="https://openrouter.ai/openai/gpt-4o-mini",
+        read_at=timezone.now(),
+        values={"output_price_per_mtok": "0.7"},
+    )
+    with pytest.raises(IngestError, match="output_price_per_mtok is no longer '0.6'"):
+        candidate_accept(candidate_id=update.pk)
+    [row] = tool_facts(gpt4o_mini.pk)
+    assert row.value == Decimal("0.7")
+
+
 def test_accept_is_one_transaction(categories, make_source, monkeypatch):
     candidate = new_candidate(make_source)
 
@@ -183,7 +280,12 @@ def test_a_rejected_price_change_is_not_proposed_again_but_a_new_one_is(gpt4o_mi
     assert not Candidate.objects.filter(status=Status.UPDATE).exists()
     items_ingest(source=source, items=[priced("0.25")])
     update = Candidate.objects.get(status=Status.UPDATE)
-    assert update.changes == {"price_input_per_mtok": ["0.15", "0.25"]}
+    # The entry price, and OpenRouter's own reading: it said 0.20 before (recorded, whatever
+    # the editor decided about the entry price).
+    assert update.changes == {
+        "price_input_per_mtok": ["0.15", "0.25"],
+        "fact:input_price_per_mtok": ["0.2", "0.25"],
+    }
 
 
 def test_a_trusted_source_publishes_on_its_own(

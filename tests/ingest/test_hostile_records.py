@@ -163,14 +163,14 @@ def too_dear(gpt4o_mini, make_source) -> tuple[Candidate, Candidate]:
                 "Zorblax",
                 key="zorblax",
                 vendor="Zorblax Labs",
-                price_input_per_mtok=Decimal(TOO_DEAR),
+                input_price_per_mtok=Decimal(TOO_DEAR),
                 category_hint="hosted-models",
             ),
             make_item(
                 "OpenAI: GPT-4o-mini",
                 key="openai/gpt-4o-mini",
                 openrouter="openai/gpt-4o-mini",
-                price_input_per_mtok=Decimal(TOO_DEAR),
+                input_price_per_mtok=Decimal(TOO_DEAR),
             ),
         ],
     )
@@ -236,9 +236,9 @@ def test_a_trusted_source_skips_a_price_it_cannot_publish_and_publishes_the_rest
 ):
     trusted = make_source("openrouter", "openrouter", autopublish=True)
     items = [
-        make_item("Zorblax", key="zorblax", price_input_per_mtok=Decimal(TOO_DEAR),
+        make_item("Zorblax", key="zorblax", input_price_per_mtok=Decimal(TOO_DEAR),
                   category_hint="hosted-models"),
-        make_item("Fnord", key="fnord", price_input_per_mtok=Decimal("0.2"),
+        make_item("Fnord", key="fnord", input_price_per_mtok=Decimal("0.2"),
                   category_hint="hosted-models"),
     ]  # fmt: skip
 

@@ -98,7 +98,10 @@ def test_from_a_fresh_database_to_accepted_tools_and_price_history(
     sources.serve(OPENROUTER, openrouter_body("0.000003"), etag='"or-2"')
     run_command("ingest", "run", "openrouter")
     update = candidates(run_command, "--status", "update")["GPT-4o"]
-    assert update["changes"] == {"price_input_per_mtok": ["2.5", "3"]}
+    assert update["changes"] == {
+        "price_input_per_mtok": ["2.5", "3"],
+        "fact:input_price_per_mtok": ["2.5", "3"],
+    }
     with django_capture_on_commit_callbacks(execute=True):
         run_command("ingest", "accept", str(update["id"]))
     assert Tool.objects.get(slug="gpt-4o").price_amount == 3

@@ -8,6 +8,11 @@ by tag, e.g. "v0.14.0") and a PyPI project feed (`https://pypi.org/rss/project/N
 channel link `https://pypi.org/project/NAME/`, items titled by version). Their entries are
 releases of that one project — `Item.release` set, the project's name and identifiers — never
 tools called "v0.14.0". The option `project=NAME` reads any feed (a changelog) the same way.
+
+Facts (catalog/facts.py keys), of a release feed only: its newest entry's tag (or title) →
+`latest_release`, and that entry's date (`published`, else `updated`: GitHub's Atom gives only
+`updated`) → `latest_release_date`, read from the feed's page (its `link`, e.g.
+`https://github.com/OWNER/REPO/releases`) whichever entry carries them.
 """
 
 import calendar
@@ -66,10 +71,15 @@ class FeedAdapter(Adapter):
         if parsed.get("version", "") == "" and not parsed.entries:
             raise SourceFormatError(f"{self.url}: not an RSS or Atom feed")
         project = self._project(parsed.feed)
+        newest = _newest(parsed.entries) if project is not None else None
         for index, entry in enumerate(parsed.entries):
             key = entry.get("id") or entry.get("link") or f"#{index}"
+            latest = index == newest
             yield from guarded(
-                key, lambda entry=entry, key=key: self._item(entry, key, project, fetched)
+                key,
+                lambda entry=entry, key=key, latest=latest: self._item(
+                    entry, key, project, fetched, latest=latest
+                ),
             )
 
     def _project(self, feed) -> dict | None:
@@ -80,14 +90,17 @@ class FeedAdapter(Adapter):
         parts = urlsplit(link)
         host = (parts.hostname or "").lower()
         segments = [segment for segment in parts.path.split("/") if segment]
+        # Where its facts are read: the feed's page, the same for every entry and every read.
+        page = n.web_url(link) or self.url
         if self.project:
             repo = n.github_repo(link) if host == "github.com" else None
-            return {"name": self.project, "github": repo, "url": link or self.url}
+            return {"name": self.project, "github": repo, "url": link or self.url, "page": page}
         if host == "github.com" and len(segments) >= 3 and segments[2] == "releases":
             repo = n.github_repo(link)
-            return {"name": segments[1], "github": repo, "url": f"https://github.com/{repo}"}
+            url = f"https://github.com/{repo}"
+            return {"name": segments[1], "github": repo, "url": url, "page": page}
         if host == "pypi.org" and len(segments) >= 2 and segments[0] == "project":
-            return {"name": segments[1], "github": None, "url": link}
+            return {"name": segments[1], "github": None, "url": link, "page": page}
         return None
 
     @staticmethod
@@ -102,7 +115,9 @@ class FeedAdapter(Adapter):
             return f"https://pypi.org/project/{segments[2]}/"
         return ""
 
-    def _item(self, entry, key: str, project: dict | None, fetched: Fetched) -> Item:
+    def _item(
+        self, entry, key: str, project: dict | None, fetched: Fetched, *, latest: bool = False
+    ) -> Item:
         title = n.text(entry.get("title"), field="title")
         if not title:
             raise ValueError("entry has no title")
@@ -110,24 +125,30 @@ class FeedAdapter(Adapter):
         summary = n.text(entry.get("summary"), field="summary")
         if summary and len(summary) > MAX_SUMMARY:
             summary = summary[: MAX_SUMMARY - 1].rstrip() + "…"
-        moment = entry.get("published_parsed") or entry.get("updated_parsed")
-        seen_at = (
-            datetime.fromtimestamp(calendar.timegm(moment), tz=UTC) if moment else None
-        ) or fetched.fetched_at
+        dated = _moment(entry)
+        seen_at = dated or fetched.fetched_at
         category = self.options.get("category") or None
         if project is not None:
+            release = _tag(link) or title
             return Item(
                 key=key,
                 name=project["name"],
                 url=link or project["url"],
+                facts_url=project["page"],
                 seen_at=seen_at,
                 identifiers=Identifiers(github=project["github"]),
                 facts=Facts(
                     homepage=f"https://github.com/{project['github']}"
                     if project["github"]
-                    else None
+                    else None,
+                    latest_release=n.fact("latest_release", release, field="title")
+                    if latest
+                    else None,
+                    latest_release_date=n.fact("latest_release_date", dated, field="updated")
+                    if latest
+                    else None,
                 ),
-                release=_tag(link) or title,
+                release=release,
                 category_hint=category,
             )
         # A post's link is not the tool's homepage (every post of a blog shares its domain), so
@@ -141,6 +162,26 @@ class FeedAdapter(Adapter):
             facts=Facts(description=summary),
             category_hint=category,
         )
+
+
+def _moment(entry) -> datetime | None:
+    moment = entry.get("published_parsed") or entry.get("updated_parsed")
+    return datetime.fromtimestamp(calendar.timegm(moment), tz=UTC) if moment else None
+
+
+def _newest(entries: list) -> int:
+    """The position of the newest dated entry (the first of equals); the first when none is
+    dated (feeds list the newest first). An entry whose date cannot be read is its own problem
+    (in `_item`), never the feed's."""
+    dated = []
+    for index, entry in enumerate(entries):
+        try:
+            moment = _moment(entry)
+        except (ValueError, OverflowError, OSError, TypeError):
+            continue
+        if moment is not None:
+            dated.append((moment, -index))
+    return -max(dated)[1] if dated else 0
 
 
 def _tag(link: str | None) -> str | None:

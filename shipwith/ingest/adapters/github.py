@@ -9,6 +9,11 @@ ending in `/repos/OWNER/REPO`. With SHIPWITH_GITHUB_TOKEN set, its requests carr
 `Authorization: Bearer TOKEN` (5,000 requests an hour instead of 60): only these requests, and
 only when the source's API host is one of SHIPWITH_GITHUB_TOKEN_HOSTS (api.github.com); the
 Fetcher drops it on a redirect to another origin.
+
+Facts (catalog/facts.py keys): `license.spdx_id` → `licence`; `stargazers_count` →
+`github_stars`; the latest release's `tag_name` → `latest_release` and its `published_at` →
+`latest_release_date` ("latest" is GitHub's: the newest release that is neither a draft nor a
+prerelease).
 """
 
 from collections.abc import Iterator
@@ -97,13 +102,14 @@ class GitHubAdapter(Adapter):
             raise ValueError(f"topics {topics!r} is not a list of text")
         homepage = n.homepage_url(record.get("homepage"))
         html_url = n.homepage_url(record.get("html_url")) or f"https://github.com/{full_name}"
-        tag = None
+        tag = published = None
         seen_at = n.when(record.get("created_at"), field="created_at")
         if release is not None:
             release = record_dict(release)
             if not release.get("draft"):
-                tag = required_text(release, "tag_name")
-                seen_at = n.when(release.get("published_at"), field="published_at") or seen_at
+                tag = n.fact("latest_release", required_text(release, "tag_name"), field="tag_name")
+                published = n.when(release.get("published_at"), field="published_at")
+                seen_at = published or seen_at
         return Item(
             key=full_name.lower(),
             name=required_text(record, "name"),
@@ -116,6 +122,9 @@ class GitHubAdapter(Adapter):
                 homepage=homepage or html_url,
                 licence=licence,
                 licence_kind=n.licence_kind(licence),
+                github_stars=n.whole(record.get("stargazers_count"), field="stargazers_count"),
+                latest_release=tag,
+                latest_release_date=n.fact("latest_release_date", published, field="published_at"),
                 tags=[topic for topic in topics if topic],
             ),
             release=tag,

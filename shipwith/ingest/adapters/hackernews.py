@@ -8,6 +8,9 @@ it: `{"hits": [{"objectID", "title", "url", "author", "points", "num_comments", 
 Only posts that look like AI tools (keywords in the title or link) with enough points are kept,
 and the linked page is fetched (robots.txt honoured) and read. Anyone can post to HN, so a
 source of this kind may never publish on its own.
+
+Facts (catalog/facts.py keys): the linked page's licence (its JSON-LD) → `licence`, read from
+that page. Never recorded for a known tool from here (see docs/ingest.md, "Facts").
 """
 
 import logging
@@ -87,6 +90,7 @@ class HackerNewsAdapter(Adapter):
             key=story_id,
             name=name,
             url=f"https://news.ycombinator.com/item?id={story_id}",
+            facts_url=page.url if page else None,  # the licence is the linked page's
             seen_at=created or fetched.fetched_at,
             identifiers=Identifiers(github=n.github_repo(link), domain=n.homepage_domain(link)),
             facts=Facts(

@@ -3,11 +3,21 @@
 Format looked up in huggingface_hub's `HfApi.list_models` and `ModelInfo` (hf_api.py): a JSON
 list of `{"_id", "id", "likes", "trendingScore", "private", "downloads", "tags",
 "pipeline_tag", "library_name", "createdAt", "modelId"}`, where the licence is a tag
-"license:apache-2.0" and `createdAt` is ISO 8601. Most new repositories are one-off fine-tunes,
-so minimum likes and downloads and the pipeline tags of interest filter them out by default.
+"license:apache-2.0" and `createdAt` is ISO 8601. `expand=PROPERTY` (repeated; one of
+`ExpandModelProperty_T`) asks for exactly the properties named, among them `safetensors`
+(`{"parameters": {DTYPE: count}, "total": count}`) and `cardData` (the model card's metadata:
+`license`, `license_name`…); the default URL asks for the ones read here. `downloads` counts the
+last 30 days. Most new repositories are one-off fine-tunes, so minimum likes and downloads and
+the pipeline tags of interest filter them out by default.
+
+Facts (catalog/facts.py keys): the `license:` tag, else `cardData.license` → `licence`;
+`downloads` → `hf_downloads`; `safetensors.total` → `parameters` (in billions); `createdAt` →
+`release_date` (unless it is the Hub's earliest date); `open_weights` is true (the weights are
+on the Hub).
 """
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from shipwith.ingest import normalise as n
 from shipwith.ingest.adapters.base import Adapter
@@ -33,9 +43,22 @@ PIPELINE_TAGS = [
 ]
 
 
+# "The lowest value is 2022-03-02T23:29:04.000Z, corresponding to the date when we began to
+# store creation dates" (ModelInfo.created_at): a repository that old has no release date.
+UNDATED = datetime(2022, 3, 2, 23, 29, 4, tzinfo=UTC)
+# The properties the default URL asks for (with `expand`, the Hub gives only those named).
+EXPAND = [
+    "author", "cardData", "createdAt", "downloads", "likes", "pipeline_tag", "safetensors",
+    "tags",
+]  # fmt: skip
+
+
 class HuggingFaceAdapter(Adapter):
     kind = "huggingface"
-    default_url = "https://huggingface.co/api/models?sort=createdAt&direction=-1&limit=100"
+    default_url = (
+        "https://huggingface.co/api/models?sort=createdAt&direction=-1&limit=100"
+        + "".join(f"&expand={name}" for name in EXPAND)
+    )
     options_known = {"min_likes", "min_downloads", "pipeline_tags", "category"}
 
     def __init__(self, **kwargs) -> None:
@@ -61,7 +84,11 @@ class HuggingFaceAdapter(Adapter):
         if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
             raise ValueError(f"tags {tags!r} is not a list of text")
         licences = [tag for tag in tags if tag.startswith("license:")]
-        licence = n.licence_spdx(licences[0]) if licences else None
+        card = record.get("cardData") or {}
+        safetensors = record.get("safetensors") or {}
+        if not isinstance(card, dict) or not isinstance(safetensors, dict):
+            raise ValueError("cardData and safetensors must be objects")
+        licence = n.licence_spdx(licences[0]) if licences else _card_licence(card)
         created = n.when(record.get("createdAt"), field="createdAt")
         owner, _, name = model_id.rpartition("/")
         author = n.text(record.get("author"), field="author") or owner or None
@@ -76,8 +103,20 @@ class HuggingFaceAdapter(Adapter):
                 licence=licence,
                 licence_kind="open_weights",
                 open_weights=True,
-                release_date=created.date() if created else None,
+                release_date=n.fact("release_date", created, field="createdAt")
+                if created and created > UNDATED
+                else None,
+                hf_downloads=downloads if record.get("downloads") is not None else None,
+                parameters=n.billions(safetensors.get("total"), field="safetensors.total"),
                 tags=[pipeline_tag] if pipeline_tag else [],
             ),
             category_hint=self.options.get("category") or "open-weight-models",
         )
+
+
+def _card_licence(card: dict) -> str | None:
+    """The model card's `license` ("apache-2.0"; a list on some cards: one licence only)."""
+    licence = card.get("license")
+    if isinstance(licence, list):
+        licence = licence[0] if len(licence) == 1 else None
+    return n.licence_spdx(licence)

@@ -1,12 +1,19 @@
 """models.dev's catalog: `GET https://models.dev/api.json`.
 
-Format looked up in the sst/models.dev repository (packages/core/src/schema.ts and the web
-build that writes `dist/api.json` from `Providers`): an object keyed by provider id, each
-`{"id", "name", "env", "npm", "api"?, "doc", "models": {MODEL_ID: {"id", "name", "family"?,
-"release_date" ("YYYY-MM" or "YYYY-MM-DD"), "last_updated", "open_weights" (bool), "cost":
-{"input", "output", "cache_read"?…} (USD per 1M tokens, numbers), "limit": {"context",
-"output"}, "modalities", …}}}`. Providers resell each other's models, so by default only the
-labs' own providers are read (option `providers`, comma-separated ids).
+Format looked up in the models.dev repository (sst/models.dev, now anomalyco/models.dev:
+packages/core/src/schema.ts and the web build that writes `dist/api.json` from `Providers`):
+an object keyed by provider id, each `{"id", "name", "env", "npm", "api"?, "doc", "models":
+{MODEL_ID: {"id", "name", "family"?, "release_date" ("YYYY-MM" or "YYYY-MM-DD"),
+"last_updated", "open_weights" (bool), "license"?, "cost": {"input", "output", "cache_read"?…}
+(USD per 1M tokens, numbers), "limit": {"context", "output"} (tokens, at least 0), "modalities":
+{"input", "output"} (lists of "text", "audio", "image", "video", "pdf"), …}}}`. Providers resell
+each other's models, so by default only the labs' own providers are read (option `providers`,
+comma-separated ids).
+
+Facts (catalog/facts.py keys): `cost.input`/`output` → `input_price_per_mtok`/
+`output_price_per_mtok` (already per 1M tokens); `limit.context` → `context_window`,
+`limit.output` → `max_output_tokens` (0: not given); `modalities.input`/`output` →
+`input_modalities`/`output_modalities`; `open_weights`; `release_date`; `license` → `licence`.
 """
 
 from collections.abc import Iterator
@@ -73,9 +80,14 @@ class ModelsDevAdapter(Adapter):
             raise ValueError(f"open_weights {open_weights!r} is not true or false")
         cost = record.get("cost") or {}
         limit = record.get("limit") or {}
-        if not isinstance(cost, dict) or not isinstance(limit, dict):
-            raise ValueError("cost and limit must be objects")
-        released = n.day(record.get("release_date"), field="release_date")
+        modalities = record.get("modalities") or {}
+        if not all(isinstance(part, dict) for part in (cost, limit, modalities)):
+            raise ValueError("cost, limit and modalities must be objects")
+        released = n.fact(
+            "release_date",
+            n.day(record.get("release_date"), field="release_date"),
+            field="release_date",
+        )
         licence = n.licence_spdx(record.get("license"))
         kind = (
             "open_weights" if open_weights else ("proprietary" if open_weights is False else None)
@@ -93,12 +105,23 @@ class ModelsDevAdapter(Adapter):
                 open_weights=open_weights,
                 licence=licence,
                 licence_kind=kind,
-                context_length=n.whole(limit.get("context"), field="limit.context"),
-                price_input_per_mtok=n.price_per_mtok(
+                input_price_per_mtok=n.price_per_mtok(
                     cost.get("input"), field="cost.input", per_token=False
                 ),
-                price_output_per_mtok=n.price_per_mtok(
+                output_price_per_mtok=n.price_per_mtok(
                     cost.get("output"), field="cost.output", per_token=False
+                ),
+                context_window=n.tokens(
+                    limit.get("context"), key="context_window", field="limit.context"
+                ),
+                max_output_tokens=n.tokens(
+                    limit.get("output"), key="max_output_tokens", field="limit.output"
+                ),
+                input_modalities=n.modalities(
+                    modalities.get("input"), key="input_modalities", field="modalities.input"
+                ),
+                output_modalities=n.modalities(
+                    modalities.get("output"), key="output_modalities", field="modalities.output"
                 ),
                 tags=[record["family"]] if isinstance(record.get("family"), str) else [],
             ),

@@ -4,7 +4,14 @@ Format looked up in OpenRouter's API reference ("List all models", the ModelsLis
 openrouter.ai/docs): `{"data": [{"id", "canonical_slug", "hugging_face_id", "name", "created"
 (Unix seconds), "description", "context_length", "architecture": {"modality",
 "input_modalities", "output_modalities", …}, "pricing": {"prompt", "completion", …} (USD per
-token, as strings), "top_provider", …}]}`. Names read "Vendor: Model".
+token, as strings), "top_provider": {"context_length", "max_completion_tokens" (null when not
+limited), "is_moderated"}, …}]}`. Names read "Vendor: Model".
+
+Facts (catalog/facts.py keys): `pricing.prompt`/`completion` × 1,000,000 →
+`input_price_per_mtok`/`output_price_per_mtok`; `context_length` → `context_window`;
+`top_provider.max_completion_tokens` → `max_output_tokens`; `architecture.input_modalities`/
+`output_modalities` → `input_modalities`/`output_modalities`; `created` → `release_date`;
+a `hugging_face_id` → `open_weights`.
 """
 
 from collections.abc import Iterator
@@ -39,9 +46,12 @@ class OpenRouterAdapter(Adapter):
         if not isinstance(pricing, dict):
             raise ValueError(f"pricing {pricing!r} is not an object")
         architecture = record.get("architecture") or {}
+        top_provider = record.get("top_provider") or {}
+        if not isinstance(architecture, dict) or not isinstance(top_provider, dict):
+            raise ValueError("architecture and top_provider must be objects")
         hugging_face_id = n.text(record.get("hugging_face_id"), field="hugging_face_id")
         created = n.when(record.get("created"), field="created")
-        modality = architecture.get("modality") if isinstance(architecture, dict) else None
+        modality = architecture.get("modality")
         return Item(
             key=model_id,
             name=name.strip(),
@@ -56,16 +66,33 @@ class OpenRouterAdapter(Adapter):
             ),
             facts=Facts(
                 description=n.text(record.get("description"), field="description", required=True),
-                release_date=created.date() if created else None,
+                release_date=n.fact("release_date", created, field="created"),
                 # A Hugging Face id means the weights are published there.
                 open_weights=True if hugging_face_id else None,
                 licence_kind=n.licence_kind(None, weights=bool(hugging_face_id)),
-                context_length=n.whole(record.get("context_length"), field="context_length"),
-                price_input_per_mtok=n.price_per_mtok(
+                input_price_per_mtok=n.price_per_mtok(
                     pricing.get("prompt"), field="pricing.prompt", per_token=True
                 ),
-                price_output_per_mtok=n.price_per_mtok(
+                output_price_per_mtok=n.price_per_mtok(
                     pricing.get("completion"), field="pricing.completion", per_token=True
+                ),
+                context_window=n.tokens(
+                    record.get("context_length"), key="context_window", field="context_length"
+                ),
+                max_output_tokens=n.tokens(
+                    top_provider.get("max_completion_tokens"),
+                    key="max_output_tokens",
+                    field="top_provider.max_completion_tokens",
+                ),
+                input_modalities=n.modalities(
+                    architecture.get("input_modalities"),
+                    key="input_modalities",
+                    field="architecture.input_modalities",
+                ),
+                output_modalities=n.modalities(
+                    architecture.get("output_modalities"),
+                    key="output_modalities",
+                    field="architecture.output_modalities",
                 ),
                 tags=[modality] if isinstance(modality, str) and modality else [],
             ),
