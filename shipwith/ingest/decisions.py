@@ -23,7 +23,7 @@ from shipwith.ingest.changes import (
     money,
 )
 from shipwith.ingest.errors import IngestError
-from shipwith.ingest.models import Candidate, Mention, Status
+from shipwith.ingest.models import PROPOSED_TOOLS, Candidate, Mention, Status
 from shipwith.panel.tasks import panel_run_enqueue
 
 
@@ -190,7 +190,7 @@ def candidate_accept(
                 f"candidate {candidate_id} ({candidate.name}) is already in the catalog as "
                 f"'{candidate.tool.slug}' with nothing changed: nothing to accept"
             )
-        if candidate.status == Status.NEW:
+        if candidate.status in PROPOSED_TOOLS:  # new, or from a source's back catalog
             category = candidate.category
             if category_slug:
                 category = Category.objects.filter(slug=category_slug).first()
