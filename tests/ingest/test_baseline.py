@@ -209,9 +209,7 @@ def test_an_updates_only_feed_proposes_releases_of_catalog_tools_and_nothing_new
     server.serve(RELEASES, fixture("github_releases.atom"))
     server.serve("/other.atom", fixture("vendor_blog.xml"), content_type="application/rss+xml")
     for name, path in [("releases-vllm", RELEASES), ("releases-blog", "/other.atom")]:
-        IngestSource.objects.create(
-            name=name, kind="feed", url=server.url(path), updates_only=True
-        )
+        IngestSource.objects.create(name=name, kind="feed", url=server.url(path), updates_only=True)
 
     reports = {report.name: report for report in ingest_run()}
 
