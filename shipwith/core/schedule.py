@@ -1,10 +1,11 @@
 """Recurring background work on django-tasks (which has no cron): each run queues the next."""
 
 import datetime as dt
-import zlib
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import transaction
+
+from shipwith.core.turns import turn_take
 
 
 def queued_at(task_path: str) -> dt.datetime | None:
@@ -32,20 +33,15 @@ def queue_single(task, when: dt.datetime, *, sooner: bool = False) -> dt.datetim
     """Queue `task` at `when` unless it is queued already (with `sooner`, a run queued for
     later is brought forward to `when`); return when it runs.
 
-    The look and the insert share one transaction holding the task's own lock (PostgreSQL: an
-    advisory lock; SQLite: the write lock its IMMEDIATE transaction takes), so two processes
-    that call it at once (two `up`s, two links of one chain) queue one run: a chain that
-    re-queues itself with it stays one chain.
+    The look and the insert take the task's turn (core/turns.py), so two processes that call
+    it at once (two `up`s, two links of one chain) queue one run: a chain that re-queues
+    itself with it stays one chain.
     """
     from django_tasks import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(task.module_path.encode())]
-                )
+        turn_take(task.module_path)
         queued = queued_at(task.module_path)
         if queued is None:
             task.using(run_after=when).enqueue()

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shipwith.catalog.files import slugify
 from shipwith.catalog.models import Tool
+from shipwith.core.turns import turn_take
 from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import IngestSource
 from shipwith.ingest.sources import interval_parse, source_add
@@ -116,6 +117,9 @@ def sources_add_defaults() -> DefaultsReport | None:
     report = DefaultsReport(path=path)
     try:
         with transaction.atomic():
+            turn_take("ingest.defaults")  # two `up`s at once add them once
+            if IngestSource.objects.exists():
+                return None
             for entry in sorted(entries, key=lambda entry: entry.for_each_tool is not None):
                 interval = interval_parse(entry.every) if entry.every else None
                 for name, url in _expanded(entry):

@@ -4,8 +4,8 @@ refreshed daily. django-tasks has no cron: each chain queues its own next link.
 - `ingest_poll` looks at the sources: it claims each due one (`next_run_at` passed, in
   database time) and queues a run of it (`ingest_source`), a couple of seconds apart, then
   queues itself again for when the next source is due (within POLL_WAIT_MAX, so a source an
-  editor adds is read within minutes). Each run sets its source's next time: its interval, or
-  a failing source's backoff (sources.py).
+  editor adds is read within minutes). Each run sets its source's next time (its interval, or
+  a failing source's backoff: sources.py) and brings the next look forward to it if need be.
 - `ingest_refresh` re-fetches the catalog's source pages (conditional GET), then queues
   itself a day later.
 
@@ -87,8 +87,13 @@ def ingest_poll() -> str:
 
 @task()
 def ingest_source(source_id: int) -> str:
-    """Read one source (its run sets when it is read next)."""
-    report = source_run(source_id=source_id)
+    """Read one source (its run sets when it is read next), and have the polling look again
+    by then if it would look later."""
+    try:
+        report = source_run(source_id=source_id)
+    finally:
+        if settings.SHIPWITH_INGEST_POLL:
+            queue_single(ingest_poll, _next_look(timezone.now()), sooner=True)
     return str(report) if report else f"source {source_id}: gone or disabled"
 
 
