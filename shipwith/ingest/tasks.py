@@ -97,7 +97,9 @@ def ingest_source(source_id: int) -> str:
     return str(report) if report else f"source {source_id}: gone or disabled"
 
 
-@task()
+# Pages are refreshed once a day: after whatever else is due (the sources' first runs, which
+# `up` reports on, come first).
+@task(priority=-10)
 def ingest_refresh() -> str:
     """Re-fetch every tool's source pages, then queue tomorrow's refresh."""
     if not settings.SHIPWITH_INGEST_POLL:
