@@ -244,6 +244,12 @@ SHIPWITH_INGEST_MAX_REDIRECTS = int(env("SHIPWITH_INGEST_MAX_REDIRECTS", "5"))
 SHIPWITH_INGEST_ALLOWED_PORTS = frozenset(
     int(port) for port in env_list("SHIPWITH_INGEST_ALLOWED_PORTS", "80,443")
 )
+# ingest: the default sources `up` adds to a database with none (0: none), from this file
+# (empty: the packaged shipwith/ingest/defaults.yaml); polling (0: the worker reads no source
+# and refreshes no page on its own; `shipwith ingest run|refresh` still do).
+SHIPWITH_INGEST_DEFAULTS = env_bool("SHIPWITH_INGEST_DEFAULTS", True)
+SHIPWITH_INGEST_DEFAULTS_FILE = env("SHIPWITH_INGEST_DEFAULTS_FILE")
+SHIPWITH_INGEST_POLL = env_bool("SHIPWITH_INGEST_POLL", True)
 SHIPWITH_GITHUB_TOKEN = env("SHIPWITH_GITHUB_TOKEN")  # github sources: 5,000 requests/h, not 60
 # The API hosts the token may go to (a GitHub Enterprise host can be added): a github source
 # with any other host is read without it.

@@ -20,7 +20,7 @@ from shipwith.catalog.models import Tool
 from shipwith.core.schedule import queued_at
 from shipwith.ingest.models import Candidate, IngestSource
 from shipwith.ingest.models import Status as CandidateStatus
-from shipwith.ingest.tasks import DAILY_PATH
+from shipwith.ingest.tasks import POLL_PATH
 from shipwith.newsletter.issues import issue_counts
 from shipwith.newsletter.models import DeliveryStatus, Issue
 from shipwith.newsletter.tasks import weekly_scheduled
@@ -77,7 +77,9 @@ class SourceStatus:
     last_success_at: dt.datetime | None
     last_error: str
     last_error_at: dt.datetime | None
-    next_run_at: dt.datetime | None  # the queued daily ingest run; None: disabled or not queued
+    # When the polling reads it next (at the polling's next look when due already); None:
+    # disabled, or no polling queued.
+    next_run_at: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -133,8 +135,10 @@ def operator_status(now: dt.datetime | None = None) -> OperatorStatus:
     """Everything the operator's screen shows, and what needs the operator."""
     now = now or timezone.now()
     model = _model()
-    next_ingest = queued_at(DAILY_PATH)
-    sources = [_source(row, next_ingest) for row in IngestSource.objects.order_by("name")]
+    next_look = queued_at(POLL_PATH)
+    sources = [_source(row, next_look) for row in IngestSource.objects.order_by("name")]
+    runs = [source.next_run_at for source in sources if source.next_run_at]
+    next_ingest = min(runs) if runs else None
     tasks = _tasks(now)
     return OperatorStatus(
         generated_at=now,
@@ -189,7 +193,13 @@ def source_health(source: IngestSource) -> str:
     return "ok" if source.last_success_at else "never run"
 
 
-def _source(source: IngestSource, next_ingest: dt.datetime | None) -> SourceStatus:
+def _next_run(source: IngestSource, next_look: dt.datetime | None) -> dt.datetime | None:
+    if not source.enabled or next_look is None:
+        return None
+    return max(source.next_run_at or next_look, next_look)
+
+
+def _source(source: IngestSource, next_look: dt.datetime | None) -> SourceStatus:
     return SourceStatus(
         name=source.name,
         kind=source.kind,
@@ -200,7 +210,7 @@ def _source(source: IngestSource, next_ingest: dt.datetime | None) -> SourceStat
         last_success_at=source.last_success_at,
         last_error=source.last_error,
         last_error_at=source.last_error_at,
-        next_run_at=next_ingest if source.enabled else None,
+        next_run_at=_next_run(source, next_look),
     )
 
 

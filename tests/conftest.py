@@ -11,6 +11,14 @@ if os.environ.get("SHIPWITH_LLM", "").strip().lower() in ("", "auto"):
     os.environ["SHIPWITH_LLM"] = "local"
     settings.SHIPWITH_LLM = "local"
 
+# No test reaches a public address by accident: `up` adds no default sources (they are public
+# services) and the worker polls nothing (the starter catalog's pages are public), here and in
+# every process a test starts. Tests of them opt in, with loopback stand-ins
+# (SHIPWITH_INGEST_DEFAULTS_FILE, tests/up/test_up_ingest.py).
+for name in ("SHIPWITH_INGEST_DEFAULTS", "SHIPWITH_INGEST_POLL"):
+    os.environ[name] = "0"
+    setattr(settings, name, False)
+
 
 @pytest.fixture
 def catalog_file(tmp_path):

@@ -144,11 +144,22 @@ def _known_tool_item(
 
 
 def item_store(
-    item: Item, *, source: IngestSource | None, source_name: str, run: RunIndex, now: datetime
-) -> tuple[str, Candidate]:
+    item: Item,
+    *,
+    source: IngestSource | None,
+    source_name: str,
+    run: RunIndex,
+    now: datetime,
+    unknown_as: str | None = Status.NEW,
+) -> tuple[str, Candidate | None]:
     """Match one item and store it (call inside its transaction): a new candidate, a mention
     joining one, or a duplicate or update of a catalog tool. Return the outcome and the
-    candidate."""
+    candidate.
+
+    `unknown_as` is what an item that matches nothing becomes: a NEW candidate, a BACKLOG one
+    (a source's first run lists its back catalog), or nothing (None: a source of updates only,
+    whose items must name a catalog tool): ("ignored", None).
+    """
     run.catch_up()
     ids = item.identifiers
     match = run.index.match(
@@ -165,6 +176,8 @@ def item_store(
         if tool is not None:
             return _known_tool_item(item, tool, source, source_name, now)
         match = None
+    if unknown_as is None:
+        return "ignored", None
     candidate = None
     if match:
         candidate = Candidate.objects.select_for_update().filter(pk=match.ref[1]).first()
@@ -172,6 +185,7 @@ def item_store(
         hint = source.category_hint if source else None
         candidate = Candidate(
             name=(plain_text(item.name) or item.key)[:200],
+            status=unknown_as,
             category=run.categoriser.propose(item, kind=source.kind if source else "", hint=hint),
         )
         candidate_identify(candidate, item)

@@ -27,7 +27,7 @@ from shipwith.ingest.changes import (
 )
 from shipwith.ingest.errors import IngestError
 from shipwith.ingest.items import facts_renamed
-from shipwith.ingest.models import Candidate, Mention, Status
+from shipwith.ingest.models import PROPOSED_TOOLS, Candidate, Mention, Status
 from shipwith.ingest.readings import fact_proposals, new_tool_readings_record, proposals_record
 from shipwith.panel.tasks import panel_run_enqueue
 
@@ -207,7 +207,7 @@ def candidate_accept(
                 f"candidate {candidate_id} ({candidate.name}) is already in the catalog as "
                 f"'{candidate.tool.slug}' with nothing changed: nothing to accept"
             )
-        if candidate.status == Status.NEW:
+        if candidate.status in PROPOSED_TOOLS:  # new, or from a source's back catalog
             category = candidate.category
             if category_slug:
                 category = Category.objects.filter(slug=category_slug).first()

@@ -1,5 +1,7 @@
 """Where new tools come from: sources an editor configures, candidates they decide on."""
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -18,6 +20,18 @@ class Kind(models.TextChoices):
 
 # Kinds whose items anyone can post: an editor always decides on them.
 NEVER_AUTOPUBLISH = frozenset({Kind.HACKERNEWS})
+MIN_INTERVAL = dt.timedelta(seconds=10)
+
+# How often each kind is read unless its row says otherwise: Show HN posts age in hours, model
+# lists change a few times a day, a project's releases and repository page a few times a week.
+INTERVALS = {
+    Kind.HACKERNEWS: dt.timedelta(minutes=15),
+    Kind.OPENROUTER: dt.timedelta(hours=1),
+    Kind.MODELSDEV: dt.timedelta(hours=1),
+    Kind.HUGGINGFACE: dt.timedelta(hours=1),
+    Kind.FEED: dt.timedelta(hours=6),
+    Kind.GITHUB: dt.timedelta(hours=6),
+}
 
 
 class IngestSource(models.Model):
@@ -42,6 +56,25 @@ class IngestSource(models.Model):
         default=False,
         help_text="Accept this source's candidates without an editor (never for Hacker News).",
     )
+    updates_only = models.BooleanField(
+        default=False,
+        help_text="Only changes of catalog tools (e.g. a tool's release feed): never a new tool.",
+    )
+    interval = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="How often it is read, e.g. 0:15:00; empty: the kind's default "
+        "(Show HN 15 min, model lists 1 h, feeds and repositories 6 h).",
+    )
+    next_run_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When it is read next; empty: at once."
+    )
+    baseline_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its first successful run recorded what it listed as the back catalog "
+        "(backlog); only what it lists later is new. Empty: its next run is that baseline.",
+    )
     running = models.BooleanField(default=False, editable=False)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
@@ -49,6 +82,11 @@ class IngestSource(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     items_seen = models.PositiveIntegerField(default=0, help_text="Items read by the last run.")
     failures_in_row = models.PositiveIntegerField(default=0)
+    unreachable = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Its last run could not reach the host (no route, DNS): offline?",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -63,7 +101,14 @@ class IngestSource(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def every(self) -> dt.timedelta:
+        """How often it is read: its own interval, else its kind's."""
+        return self.interval or INTERVALS.get(self.kind, dt.timedelta(hours=1))
+
     def clean(self) -> None:
+        if self.interval is not None and self.interval < MIN_INTERVAL:
+            raise ValidationError({"interval": f"at least {MIN_INTERVAL.seconds} seconds"})
         if self.autopublish and self.kind in NEVER_AUTOPUBLISH:
             raise ValidationError(
                 {"autopublish": f"{self.get_kind_display()} sources never autopublish."}
@@ -74,11 +119,14 @@ class Status(models.TextChoices):
     NEW = "new", "New tool"
     UPDATE = "update", "Update of a known tool"
     DUPLICATE = "duplicate", "Known tool, nothing changed"
+    BACKLOG = "backlog", "Back catalog (listed by a source's first run)"
     ACCEPTED = "accepted", "Accepted"
     REJECTED = "rejected", "Rejected"
 
 
 OPEN_STATUSES = (Status.NEW, Status.UPDATE, Status.DUPLICATE)
+# What an accept turns into a new tool: a new candidate, or one from a source's back catalog.
+PROPOSED_TOOLS = (Status.NEW, Status.BACKLOG)
 
 
 class CandidateQuerySet(models.QuerySet):

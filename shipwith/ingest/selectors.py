@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from shipwith.catalog.models import Tool
@@ -10,10 +11,13 @@ from shipwith.ingest.dedupe import Entry
 from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import Candidate, IngestSource, Mention, Status
 
+# What an editor has waiting, as `up` counts it.
+WAITING = (Status.NEW, Status.UPDATE, Status.BACKLOG)
+
 
 def dedupe_entries(*, tools_after: int = 0, candidates_after: int = 0) -> list[Entry]:
-    """Every catalog tool (names and aliases) and every undecided or rejected new candidate;
-    with `*_after`, only those added since (ids above it)."""
+    """Every catalog tool (names and aliases) and every new, backlog or rejected candidate of
+    a tool not in the catalog; with `*_after`, only those added since (ids above it)."""
     entries = []
     tools = Tool.objects.filter(pk__gt=tools_after).values_list(
         "pk",
@@ -34,7 +38,9 @@ def dedupe_entries(*, tools_after: int = 0, candidates_after: int = 0) -> list[E
         names = [name, *(line.strip() for line in aliases.splitlines() if line.strip())]
         entries.append(Entry(("tool", pk), names, vendors, hf, openrouter, github, domain))
     candidates = Candidate.objects.filter(
-        pk__gt=candidates_after, tool__isnull=True, status__in=[Status.NEW, Status.REJECTED]
+        pk__gt=candidates_after,
+        tool__isnull=True,
+        status__in=[Status.NEW, Status.BACKLOG, Status.REJECTED],
     ).values_list(
         "pk",
         "name",
@@ -107,3 +113,53 @@ def candidate_next(*, after: Candidate, status: str = "") -> Candidate | None:
     queue = candidates_queue(status).exclude(status__in=DECIDED).exclude(pk=after.pk)
     later = Q(updated_at__lt=after.updated_at) | Q(updated_at=after.updated_at, pk__lt=after.pk)
     return queue.filter(later).first() or queue.first()
+
+
+def sources_due_now() -> dict[int, dt.datetime | None]:
+    """The enabled sources due to be read now, each with when it last ran: what `up` waits
+    on to say in one line how their runs went (`sources_round`)."""
+    due = IngestSource.objects.filter(enabled=True).filter(
+        Q(next_run_at__isnull=True) | Q(next_run_at__lte=Now())
+    )
+    return dict(due.values_list("pk", "last_run_at"))
+
+
+def _sources(count: int) -> str:
+    return f"{count} source{'s' if count != 1 else ''}"
+
+
+def sources_round(waiting: dict[int, dt.datetime | None]) -> str | None:
+    """One line on how the runs of the `waiting` sources went, once each has run since it was
+    waited on (None until then): read, unreachable (offline?) or failed, and the candidates
+    an editor has waiting."""
+    rows = IngestSource.objects.filter(pk__in=waiting).values_list(
+        "pk", "last_run_at", "running", "failures_in_row", "unreachable"
+    )
+    read = unreachable = failed = 0
+    for pk, last_run_at, running, failures, offline in rows:
+        if running or last_run_at == waiting[pk]:
+            return None  # not run yet (a deleted or disabled one is not waited for)
+        if not failures:
+            read += 1
+        elif offline:
+            unreachable += 1
+        else:
+            failed += 1
+    if unreachable and not (read or failed):
+        return (
+            f"ingest: {_sources(unreachable)} unreachable — offline? Each is tried again "
+            "with backoff; `shipwith status` shows them."
+        )
+    counts = Candidate.objects.aggregate(
+        **{status: Count("pk", filter=Q(status=status)) for status in WAITING}
+    )
+    line = (
+        f"ingest: {_sources(read)} read; waiting for an editor: {counts['new']} new, "
+        f"{counts['update']} updates, {counts['backlog']} in the back catalog "
+        "(shipwith ingest candidates, or the admin)"
+    )
+    if unreachable:
+        line += f"; {unreachable} unreachable — offline?"
+    if failed:
+        line += f"; {failed} failed (shipwith status)"
+    return line

@@ -9,12 +9,18 @@ from shipwith.ingest.models import Validator
 
 
 class ValidatorStore:
-    def __init__(self) -> None:
+    """`conditional=False` sends no stored validators (a source's baseline must read its whole
+    listing, never be told "304" about one another source row stored), but keeps new ones."""
+
+    def __init__(self, *, conditional: bool = True) -> None:
         self._pending: dict[str, tuple[str, str]] = {}
+        self.conditional = conditional
 
     def get(self, url: str) -> tuple[str, str] | None:
         if url in self._pending:
             return self._pending[url]
+        if not self.conditional:
+            return None
         row = Validator.objects.filter(url=url).values_list("etag", "last_modified").first()
         return tuple(row) if row else None
 

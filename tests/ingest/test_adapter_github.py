@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.utils import timezone
 
 from shipwith.ingest.adapters import adapter_for
 from shipwith.ingest.adapters.base import SourceFormatError
@@ -152,7 +153,9 @@ def test_the_token_is_never_stored_or_reported(server, elsewhere, settings, capl
     server.route("/repos/acme-labs/agentkit", Reply(redirect=elsewhere.url("/gone"), status=301))
     elsewhere.route("/gone", Reply(status=401, body=b'{"message": "Bad credentials"}'))
     for name, path in [("vllm", REPO), ("agentkit", "/repos/acme-labs/agentkit")]:
-        IngestSource.objects.create(name=name, kind="github", url=server.url(path))
+        IngestSource.objects.create(
+            name=name, kind="github", url=server.url(path), baseline_at=timezone.now()
+        )
 
     good, bad = ingest_run(names=["vllm", "agentkit"])
 

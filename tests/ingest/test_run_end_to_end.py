@@ -54,7 +54,8 @@ def sources(server, loopback, starter_catalog, run_command):
 
 
 def add_source(run_command, name: str, kind: str, url: str) -> None:
-    run_command("ingest", "sources", "add", name, "--kind", kind, "--url", url)
+    # No baseline: what the sources list is new (their back catalog: tests/ingest/test_baseline.py).
+    run_command("ingest", "sources", "add", name, "--kind", kind, "--url", url, "--no-baseline")
 
 
 def candidates(run_command, *args) -> dict[str, dict]:
@@ -252,7 +253,9 @@ def test_a_hanging_dns_lookup_fails_its_source_fast_and_names_the_host(
 ):
     settings.SHIPWITH_INGEST_CONNECT_TIMEOUT = 0.5
     server.serve(HUB, fixture("huggingface_models.json"))
-    IngestSource.objects.create(name="hf-hub", kind="huggingface", url=server.url(HUB))
+    IngestSource.objects.create(
+        name="hf-hub", kind="huggingface", url=server.url(HUB), baseline_at=timezone.now()
+    )
     IngestSource.objects.create(
         name="slow-dns", kind="openrouter", url="https://models.slow-dns.example/api/v1/models"
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from shipwith.ingest.models import Candidate, IngestSource
-from shipwith.ingest.tasks import daily_schedule
+from shipwith.ingest.tasks import ingest_poll
 from shipwith.newsletter.models import Delivery, Issue, Subscriber
 from shipwith.newsletter.selectors import Week
 from shipwith.newsletter.tasks import weekly_schedule
@@ -44,7 +44,7 @@ def test_a_fresh_database_shows_sources_never_run_zero_counts_and_a_draft_model(
     [row] = [line for line in out.splitlines() if "openrouter-models" in line]
     assert row.split()[:4] == ["openrouter-models", "openrouter", "never", "run"]
     assert "Sources (next ingest run: not queued)" in out
-    assert "new     0" in out and "update  0" in out
+    assert "new      0" in out and "update   0" in out and "backlog  0" in out
     assert "queued          0 (0 due now)" in out
     assert "failed 24 h     0" in out
     assert "next send   not queued: shipwith newsletter schedule" in out
@@ -98,8 +98,11 @@ def test_a_task_failed_in_the_last_24_hours_shows_counts_and_exits_2(status, sta
 def test_a_task_waiting_over_an_hour_with_no_worker_exits_2(
     status, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        daily_schedule()  # tomorrow's ingest run: queued, not due, never "waiting"
+    IngestSource.objects.create(
+        name="hourly", kind="openrouter", next_run_at=timezone.now() + dt.timedelta(minutes=50)
+    )
+    # The polling's next look, queued when the source is due: not due, never "waiting".
+    ingest_poll.using(run_after=timezone.now() + dt.timedelta(minutes=5)).enqueue()
     assert status()[0] == 0
     waiting = tasks.does_nothing.enqueue()
     DBTaskResult.objects.filter(pk=waiting.id).update(
@@ -109,17 +112,20 @@ def test_a_task_waiting_over_an_hour_with_no_worker_exits_2(
     assert code == 2
     assert "queued          2 (1 due now, oldest waiting 90 min)" in out
     assert "1 task waiting since" in out and "none running" in out
-    # Every enabled source's next run is the queued daily ingest.
-    assert "Sources (next ingest run: " in out and "not queued" not in out.split("Candidates")[0]
+    # The enabled source's next run is when it is due, the polling being queued.
+    assert "Sources (next ingest run: " in out and " min)" in out.split("Sources (")[1]
+    assert "not queued" not in out.split("Candidates")[0]
 
 
 def test_candidates_waiting_by_status(status, status_json):
-    for name, state in [("A", "new"), ("B", "new"), ("C", "update"), ("D", "rejected")]:
+    rows = [("A", "new"), ("B", "new"), ("C", "update"), ("D", "rejected"), ("E", "backlog")]
+    for name, state in rows:
         Candidate.objects.create(name=name, status=state)
     code, out = status()
     assert code == 0
-    assert "new     2" in out and "update  1" in out and "rejected" not in out
-    assert status_json()[1]["candidates"] == {"new": 2, "update": 1}
+    assert "new      2" in out and "update   1" in out and "rejected" not in out
+    assert "backlog  1" in out  # a source's back catalog, for an editor to accept in bulk
+    assert status_json()[1]["candidates"] == {"new": 2, "update": 1, "backlog": 1}
 
 
 def test_an_incomplete_panel_is_counted_with_its_failed_seat(

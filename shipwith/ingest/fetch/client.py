@@ -261,7 +261,7 @@ class Fetcher:
         host, port = url_check(url, self.allowed_ports)
         addresses = self._resolve(url, host, port, deadline)
         if not addresses:
-            raise FetchError(url, f"cannot resolve {host}")
+            raise FetchError(url, f"cannot resolve {host}", unreachable=True)
         if not self.allow_private:
             addresses_check(url, host, addresses, self.guard)
         return Hop(url=url, host=host, port=port, addresses=addresses)
@@ -275,7 +275,7 @@ class Fetcher:
             )
         except TimeoutError:
             reason = f"resolving {host} timed out after {self.connect_timeout:g} s"
-            raise self._failure(url, deadline, reason) from None
+            raise self._failure(url, deadline, reason, unreachable=True) from None
 
     def _request(
         self,
@@ -325,7 +325,8 @@ class Fetcher:
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 if index + 1 < len(hop.addresses) and time.monotonic() < deadline:
                     continue
-                raise self._failure(url, deadline, f"connection failed: {exc}") from None
+                reason = f"connection failed: {exc}"
+                raise self._failure(url, deadline, reason, unreachable=True) from None
             except httpx.TimeoutException as exc:
                 reason = f"timed out ({type(exc).__name__})"
                 raise self._failure(url, deadline, reason) from None
@@ -333,12 +334,14 @@ class Fetcher:
                 raise self._failure(url, deadline, f"connection failed: {exc}") from None
         raise AssertionError("a hop has at least one address")
 
-    def _failure(self, url: str, deadline: float, reason: str) -> FetchError:
+    def _failure(
+        self, url: str, deadline: float, reason: str, *, unreachable: bool = False
+    ) -> FetchError:
         """The error of a step that failed: the total timeout's when that has run out (each
         step is cut short by it, see deadline.py), else the step's own `reason`."""
         if time.monotonic() >= deadline:
             reason = f"took longer than {self.total_timeout:g} s (the total timeout)"
-        return FetchError(url, reason)
+        return FetchError(url, reason, unreachable=unreachable)
 
     def _fetched(self, url: str, final_url: str, response: Response) -> Fetched:
         return Fetched(

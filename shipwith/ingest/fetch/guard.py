@@ -129,13 +129,13 @@ def addresses_lookup(
     try:
         answer = _lookups.start(resolver, host, port)
     except _TooManyLookups as exc:
-        raise FetchError(url, f"not resolving {host}: {exc}") from None
+        raise FetchError(url, f"not resolving {host}: {exc}", unreachable=True) from None
     try:
         return answer.result(timeout=timeout)
     except TimeoutError:  # before OSError: TimeoutError is one
         raise
     except (OSError, UnicodeError) as exc:
-        raise FetchError(url, f"cannot resolve {host}: {exc}") from None
+        raise FetchError(url, f"cannot resolve {host}: {exc}", unreachable=True) from None
 
 
 class _TooManyLookups(Exception):

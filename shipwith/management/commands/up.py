@@ -5,13 +5,16 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from shipwith.catalog.services import catalog_load_starter
 from shipwith.comparisons.tasks import comparisons_publish_and_queue_reads
 from shipwith.core.processes import STOP_DEADLINE, Children
-from shipwith.ingest.tasks import daily_schedule
+from shipwith.ingest.defaults import sources_add_defaults
+from shipwith.ingest.errors import IngestError
+from shipwith.ingest.selectors import sources_due_now, sources_round
+from shipwith.ingest.tasks import polling_schedule
 from shipwith.panel.llm.discover import model_auto_export
 from shipwith.panel.progress import panels_run_with_progress
 from shipwith.panel.selectors import runs_to_finish, tools_lacking_panel
@@ -69,8 +72,7 @@ class Command(BaseCommand):
         if report := catalog_load_starter():
             self.stdout.write(f"Loaded the starter catalog: {report}")
         self.stdout.write(f"Comparisons: {comparisons_publish_and_queue_reads()}")
-        # The worker reads the ingest sources once a day; the run queues the next one.
-        self.stdout.write(f"Daily ingest queued for {daily_schedule():%Y-%m-%d %H:%M} UTC.")
+        ingest_waiting = self._ingest(setup_only)
         if setup_only:
             return
         # Settled before the children start: they inherit the choice and never probe again.
@@ -86,7 +88,7 @@ class Command(BaseCommand):
             # Review in the foreground while the site is already browsable; reviews fill in.
             if not no_review:
                 self._review()
-            self._wait(children)
+            self._wait(children, ingest_waiting)
         except Stopping:
             self.stdout.write("\nStopping: reviews done so far are kept; the next `up` resumes.")
         finally:  # whatever ends `up`, even a bug of its own, no child outlives it
@@ -99,6 +101,44 @@ class Command(BaseCommand):
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(130 if stop.signum == signal.SIGINT else 0)
+
+    def _ingest(self, setup_only: bool) -> dict:
+        """Add the default sources to a database with none, queue the polling (the worker
+        reads every due source and refreshes the tools' pages at once); return the sources
+        due now, whose runs `_wait` reports in one line."""
+        try:
+            if report := sources_add_defaults():
+                self.stdout.write(f"Ingest: {report}.")
+        except IngestError as exc:
+            raise CommandError(str(exc)) from None
+        if not polling_schedule():
+            self.stdout.write(
+                "Ingest: polling is off (SHIPWITH_INGEST_POLL=0): `shipwith ingest run` and "
+                "`shipwith ingest refresh` read the sources and pages."
+            )
+            return {}
+        due = sources_due_now()
+        if setup_only:
+            self.stdout.write(
+                f"Ingest: {len(due)} sources and the tools' pages queued for the worker "
+                "(nothing fetched now)."
+            )
+        else:
+            self.stdout.write(
+                f"Ingest: the worker reads {len(due)} sources and refreshes the tools' pages "
+                "now, then polls each source on its own interval."
+            )
+        return due
+
+    def _ingest_round(self, waiting: dict) -> bool:
+        """Print how the first runs went once they all ran; True when it has."""
+        try:
+            line = sources_round(waiting)
+        except DatabaseError:
+            return False  # a busy database: ask again in a moment
+        if line:
+            self.stdout.write(line)
+        return line is not None
 
     def _review(self) -> None:
         """Review tools lacking a panel, then finish incomplete panels; never stop serving."""
@@ -144,8 +184,10 @@ class Command(BaseCommand):
         ]
         children.start(command)
 
-    def _wait(self, children: Children) -> None:
+    def _wait(self, children: Children, ingest_waiting: dict) -> None:
         while len(children.alive()) == len(children.processes):
+            if ingest_waiting and self._ingest_round(ingest_waiting):
+                ingest_waiting = {}
             time.sleep(1)
         failed = [c.args[2:4] for c in children.processes if c.poll() not in (None, 0)]
         if failed:

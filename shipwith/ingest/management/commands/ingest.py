@@ -10,7 +10,8 @@ from shipwith.ingest.errors import IngestError
 from shipwith.ingest.models import IngestSource, Kind, Status
 from shipwith.ingest.refresh import sources_refresh
 from shipwith.ingest.run import ingest_run
-from shipwith.ingest.sources import source_add
+from shipwith.ingest.sources import interval_parse, source_add
+from shipwith.ingest.tasks import poll_soon, polling_schedule
 
 # A source failing this many runs in a row is called out at the end of a run.
 FAILING = 3
@@ -41,10 +42,32 @@ class Command(BaseCommand):
         add.add_argument("--option", action="append", default=[], metavar="KEY=VALUE")
         add.add_argument("--category", help="Category slug proposed for what it finds.")
         add.add_argument("--autopublish", action="store_true", help="Accept without an editor.")
+        add.add_argument(
+            "--updates-only",
+            action="store_true",
+            help="Only changes of catalog tools (a release feed): never propose a new tool.",
+        )
+        add.add_argument(
+            "--every",
+            metavar="DURATION",
+            help="How often it is read: 30s, 15m, 1h, 1d "
+            "(default: the kind's, e.g. 15m for hackernews, 1h for openrouter, 6h for feed).",
+        )
+        add.add_argument(
+            "--no-baseline",
+            action="store_true",
+            help="Everything its first run lists is new (a curated feed of launches), not "
+            "back catalog (backlog).",
+        )
         verbs.add_parser("list", help="Sources with their health.")
         run = sub.add_parser("run", help="Read sources into candidates (all enabled by default).")
         run.add_argument("names", nargs="*", metavar="NAME")
         sub.add_parser("refresh", help="Re-fetch every tool's source pages (conditional GET).")
+        sub.add_parser(
+            "schedule",
+            help="Queue the polling of the sources and the daily refresh of the tools' pages "
+            "on the task worker (`up` does it).",
+        )
         listing = sub.add_parser("candidates", help="List candidates.")
         listing.add_argument("--status", choices=Status.values)
         listing.add_argument("--json", action="store_true", help="One JSON object per line.")
@@ -63,6 +86,7 @@ class Command(BaseCommand):
 
     def _sources(self, *, verb: str, **options):
         if verb == "add":
+            every = options["every"]
             source = source_add(
                 name=options["name"],
                 kind=options["kind"],
@@ -70,18 +94,34 @@ class Command(BaseCommand):
                 options=dict(_option(text) for text in options["option"]),
                 category_slug=options["category"],
                 autopublish=options["autopublish"],
+                updates_only=options["updates_only"],
+                interval=interval_parse(every) if every else None,
+                baseline=not options["no_baseline"],
             )
-            self.stdout.write(f"Added source '{source.name}' ({source.kind}).")
+            poll_soon()
+            first = (
+                "everything it lists is new"
+                if source.baseline_at
+                else "its first run records what it lists as back catalog (backlog)"
+            )
+            self.stdout.write(
+                f"Added source '{source.name}' ({source.kind}, read every "
+                f"{_every(source.every)}); {first}."
+            )
             return
         for source in IngestSource.objects.select_related("category_hint"):
             state = "enabled" if source.enabled else "disabled"
             success = (
                 f"{source.last_success_at:%Y-%m-%d %H:%M}" if source.last_success_at else "never"
             )
+            upcoming = f"{source.next_run_at:%Y-%m-%d %H:%M}" if source.next_run_at else "now"
             line = (
                 f"{source.name}\t{source.kind}\t{source.url or '(default URL)'}\t{state}\t"
-                f"last success {success}\t{source.items_seen} items"
+                f"every {_every(source.every)}\tlast success {success}\tnext {upcoming}\t"
+                f"{source.items_seen} items"
             )
+            if source.baseline_at is None:
+                line += "\tbaseline next (first run: backlog)"
             if source.failures_in_row:
                 line += f"\tFAILING {source.failures_in_row} in a row: {source.last_error[:200]}"
             self.stdout.write(line)
@@ -110,6 +150,11 @@ class Command(BaseCommand):
         for problem in report.errors:
             self.stderr.write(f"  {problem}")
         self.stdout.write(str(report))
+
+    def _schedule(self, **options):
+        if not polling_schedule():
+            raise CommandError("polling is off (SHIPWITH_INGEST_POLL=0)")
+        self.stdout.write("Polling queued: the task worker reads each source when it is due.")
 
     def _candidates(self, *, status: str | None, json: bool, **options):
         for candidate in selectors.candidates_listed(status):
@@ -150,6 +195,14 @@ class Command(BaseCommand):
                 self.stdout.write(f"{pk}: rejected")
         if failed:
             raise CommandError(f"{len(failed)} of {len(ids)} not decided (see above)")
+
+
+def _every(every) -> str:
+    seconds = int(every.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _json_line(candidate, sources: list[str]) -> str:
