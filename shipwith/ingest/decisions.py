@@ -8,8 +8,18 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from shipwith.catalog.facts import FACTS
 from shipwith.catalog.files import slugify
-from shipwith.catalog.models import Category, PriceChange, PriceKind, Source, Tag, Tool, Vendor
+from shipwith.catalog.models import (
+    Category,
+    FactChange,
+    PriceChange,
+    PriceKind,
+    Source,
+    Tag,
+    Tool,
+    Vendor,
+)
 from shipwith.core.freshness import tools_touch
 from shipwith.core.text import plain_text
 from shipwith.ingest import normalise
@@ -30,6 +40,8 @@ from shipwith.ingest.items import facts_renamed
 from shipwith.ingest.models import PROPOSED_TOOLS, Candidate, Mention, Status
 from shipwith.ingest.readings import fact_proposals, new_tool_readings_record, proposals_record
 from shipwith.panel.tasks import panel_run_enqueue
+
+ENTRY_PRICE_FACT = "input_price_per_mtok"  # the entry price "$X per 1M input tokens" is one
 
 
 def _locked_open(candidate_id: int) -> Candidate:
@@ -143,6 +155,23 @@ def _where(candidate: Candidate, fact: str) -> str:
     return f"{mention.source_name} {mention.url}"[:500] if mention else ""
 
 
+def _entry_price_history(candidate: Candidate, tool: Tool, old: Decimal, new: Decimal, now):
+    """The entry price per 1M input tokens changed: kept in the fact history the pages show,
+    as migration catalog 0006 kept the PriceChange rows before it (the key's one history)."""
+    fact = FACTS[ENTRY_PRICE_FACT]
+    origins = facts_renamed(candidate.fact_mentions)
+    mention = Mention.objects.filter(pk=origins.get(INPUT_PRICE)).first()
+    FactChange.objects.create(
+        tool=tool,
+        key=ENTRY_PRICE_FACT,
+        old=fact.dump(fact.parse(old)),
+        new=fact.dump(fact.parse(new)),
+        source_url=mention.url[:500] if mention else "",
+        source_title=mention.source_name[:200] if mention else "",
+        read_at=now,
+    )
+
+
 def _tool_update(candidate: Candidate, tool: Tool, now) -> bool:
     """Apply the candidate's changes; return whether one of them is material (re-review)."""
     current = candidate_changes(tool, candidate)
@@ -175,6 +204,10 @@ def _tool_update(candidate: Candidate, tool: Tool, now) -> bool:
             changed_at=now,
             source=_where(candidate, INPUT_PRICE),
         )
+        per_input_mtok = (tool.price_unit or PRICE_UNIT) == PRICE_UNIT
+        # A source's own reading of the key (fact:KEY) writes its history: not twice.
+        if old is not None and per_input_mtok and f"fact:{ENTRY_PRICE_FACT}" not in changes:
+            _entry_price_history(candidate, tool, Decimal(old), amount, now)
         tool.price_kind, tool.price_amount = PriceKind.USAGE, amount
         tool.price_unit = tool.price_unit or PRICE_UNIT
         tool.price_currency = "USD"

@@ -186,7 +186,7 @@ def test_accepting_a_price_change_applies_it_keeps_history_and_queues_a_re_revie
 
     page = client.get("/tools/gpt-4o-mini/").content.decode()
     today = timezone.now()
-    assert f"$0.15 → $0.20 per 1M input tokens since {today:%-d %b %Y}" in page
+    assert f"Input price</span> <span>$0.15 → $0.20 per 1M tokens since {today:%-d %b %Y}" in page
 
     # The next run sees the new price: nothing to propose.
     report = items_ingest(source=make_source("openrouter-2"), items=[priced("0.20")])

@@ -108,7 +108,7 @@ def test_from_a_fresh_database_to_accepted_tools_and_price_history(
     assert Tool.objects.get(slug="gpt-4o").price_amount == 3
     assert PriceChange.objects.get().source.startswith("openrouter https://openrouter.ai/")
     page = client.get("/tools/gpt-4o/").content.decode()
-    assert f"$2.50 → $3 per 1M input tokens since {timezone.now():%-d %b %Y}" in page
+    assert f"$2.50 → $3 per 1M tokens since {timezone.now():%-d %b %Y}" in page
 
     # A second run over unchanged sources changes nothing: both listings answer 304.
     before = (list(Candidate.objects.order_by("pk").values()), Mention.objects.count())
