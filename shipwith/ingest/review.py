@@ -17,11 +17,13 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.text import Truncator
 
+from shipwith.catalog.facts import FACTS, FactError
 from shipwith.catalog.models import Category, LicenceKind, Tool
 from shipwith.ingest import selectors
 from shipwith.ingest.changes import PRICE, RELEASE, money
 from shipwith.ingest.decisions import candidate_accept, candidate_reject
 from shipwith.ingest.errors import IngestError
+from shipwith.ingest.items import facts_renamed
 from shipwith.ingest.merging import candidate_merge
 from shipwith.ingest.models import Candidate, Status
 from shipwith.ingest.nearest import tools_nearest
@@ -51,6 +53,11 @@ def _shown(name: str, value) -> str:
     """A fact's value as an editor reads it."""
     if value is None or value == "":
         return "—"
+    if fact := FACTS.get(name.removeprefix("fact:")):  # a registry key: as the pages say it
+        try:
+            return fact.display(fact.parse(value))
+        except FactError:
+            return str(value)
     if name == PRICE or name == "price_output_per_mtok":
         unit = "input" if name == PRICE else "output"
         return f"${money(value)} per 1M {unit} tokens"
@@ -66,6 +73,8 @@ def _shown(name: str, value) -> str:
 
 
 def _label(name: str) -> str:
+    if name not in LABELS and (fact := FACTS.get(name.removeprefix("fact:"))):
+        return fact.label
     return LABELS.get(name, name.replace("_", " ").capitalize())
 
 
@@ -172,10 +181,10 @@ def _mention_rows(candidate: Candidate) -> list[dict]:
 def _fact_rows(candidate: Candidate) -> list[dict]:
     sources = {m.pk: m for m in candidate.mentions.all()}
     rows = []
-    for name, value in candidate.facts.items():
+    for name, value in facts_renamed(candidate.facts).items():
         if name == "description":
             continue
-        origin = sources.get(candidate.fact_mentions.get(name))
+        origin = sources.get(facts_renamed(candidate.fact_mentions).get(name))
         rows.append(
             {
                 "label": _label(name),

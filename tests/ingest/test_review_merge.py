@@ -25,7 +25,7 @@ def missed(gpt4o_mini, make_source) -> Candidate:
                 key="openai-community/mini-omni-four",
                 huggingface="openai-community/mini-omni-four",
                 github="openai/mini-omni-four",
-                price_input_per_mtok=Decimal("0.3"),
+                input_price_per_mtok=Decimal("0.3"),
             )
         ],
     )

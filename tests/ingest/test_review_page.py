@@ -37,7 +37,7 @@ def olmo(categories, make_source) -> Candidate:
                 huggingface="allenai/OLMo-2-1124-13B-Instruct",
                 licence="Apache-2.0",
                 licence_kind="open_weights",
-                context_length=4096,
+                context_window=4096,
                 description="A fully open 13B language model from Ai2.",
                 page_text="OLMo 2 13B Instruct is a post-trained variant of OLMo 2 13B.",
                 url="https://huggingface.co/allenai/OLMo-2-1124-13B-Instruct",
@@ -101,7 +101,7 @@ def test_an_update_shows_its_changes_as_old_to_new(admin_client, gpt4o_mini, mak
                 "OpenAI: GPT-4o-mini",
                 key="openai/gpt-4o-mini",
                 openrouter="openai/gpt-4o-mini",
-                price_input_per_mtok=Decimal("0.2"),
+                input_price_per_mtok=Decimal("0.2"),
             )
         ],
     )

@@ -33,7 +33,7 @@ def found(categories, gpt4o_mini, make_source) -> dict[str, Candidate]:
                 "OpenAI: GPT-4o-mini",
                 key="openai/gpt-4o-mini",
                 openrouter="openai/gpt-4o-mini",
-                price_input_per_mtok=Decimal("0.2"),
+                input_price_per_mtok=Decimal("0.2"),
             )
         ],
     )
