@@ -119,6 +119,17 @@ def test_a_changed_output_price_is_proposed_and_kept_as_history_when_accepted(
     page = admin_client.get(f"/admin/catalog/tool/{gpt4o().pk}/change/").content.decode()
     assert "$10 → $12 per 1M tokens" in page
 
+    # Readers see it where they look: the tool page, the API and the verdicts feed.
+    slug = gpt4o().slug
+    tool_page = admin_client.get(f"/tools/{slug}/").content.decode()
+    assert "$10 → $12 per 1M tokens since" in tool_page
+    history = admin_client.get(f"/api/v1/tools/{slug}/facts/history").json()
+    assert {"key": "output_price_per_mtok", "old": 10, "new": 12} in [
+        {k: h[k] for k in ("key", "old", "new")} for h in history
+    ]
+    feed = admin_client.get("/feeds/verdicts.atom").content.decode()
+    assert "$10 → $12 per 1M tokens, as OpenRouter model list says" in feed
+
     # The next run reads the same listing (304): nothing is proposed again.
     run("openrouter")
     assert not Candidate.objects.filter(status=Status.UPDATE).exists()
