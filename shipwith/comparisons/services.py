@@ -29,10 +29,12 @@ class PublishReport:
         )
 
 
-def _docs() -> tuple[list[Doc], dict[int, Tool]]:
+def _docs(category_id: int | None = None) -> tuple[list[Doc], dict[int, Tool]]:
     tools = Tool.objects.prefetch_related("tags").only(
         "pk", "slug", "name", "tagline", "description", "category_id"
     )
+    if category_id is not None:
+        tools = tools.filter(category_id=category_id)
     docs, by_id = [], {}
     for tool in tools:
         tags = " ".join(tag.name.replace("-", " ") for tag in tool.tags.all())
@@ -43,14 +45,18 @@ def _docs() -> tuple[list[Doc], dict[int, Tool]]:
     return docs, by_id
 
 
-def comparisons_publish(*, peers: int = PEERS) -> PublishReport:
-    """Publish every tool's nearest peers in its category; publishing is additive.
+def comparisons_publish(*, peers: int = PEERS, category_id: int | None = None) -> PublishReport:
+    """Publish every tool's nearest peers in its category (or in one category: pairs never
+    cross categories, so that is the same answer for its tools); publishing is additive.
 
     The moderator's reads are queued by the caller (`tasks.comparisons_publish_and_queue_reads`).
     """
-    docs, tools = _docs()
+    docs, tools = _docs(category_id)
     pairs = nearest_pairs(docs, peers)
-    existing = {(c.tool_a_id, c.tool_b_id): c for c in Comparison.objects.all()}
+    existing = Comparison.objects.all()
+    if category_id is not None:
+        existing = existing.filter(tool_a__category_id=category_id)
+    existing = {(c.tool_a_id, c.tool_b_id): c for c in existing}
     now = timezone.now()
     report = PublishReport()
     new, changed, touched = [], [], set()

@@ -20,6 +20,14 @@ from shipwith.panel.tasks import panel_run_task, panel_seats_retry_task
 
 
 @task()
+def tool_comparisons_publish_task(tool_id: int, category_id: int) -> str:
+    """Publish the nearest peers in a reviewed tool's category, then queue its pairs' reads."""
+    report = comparisons_publish(category_id=category_id)
+    report.reads_queued = moderator_reads_enqueue(tool_ids=[tool_id])
+    return str(report)
+
+
+@task()
 def moderator_read_task(comparison_id: int) -> None:
     """Write the moderator's read of one published comparison."""
     moderator_read_write(comparison_id=comparison_id)
@@ -50,7 +58,8 @@ PANEL_TASKS = frozenset({panel_run_task.module_path, panel_seats_retry_task.modu
 
 
 def panel_task_finished(sender, task_result, **kwargs) -> None:
-    """A panel task ended: queue the reads its tool's published pairs now need."""
+    """A panel task ended: publish its tool's nearest peers (a tool found while the site runs
+    gets its comparisons now, not at the next `up`), then queue the reads its pairs need."""
     if task_result.task.module_path not in PANEL_TASKS:
         return
     if task_result.status != TaskResultStatus.SUCCESSFUL:
@@ -58,9 +67,9 @@ def panel_task_finished(sender, task_result, **kwargs) -> None:
     (run_id,) = task_result.args
 
     def enqueue() -> None:
-        tool_id = PanelRun.objects.filter(pk=run_id).values_list("tool_id", flat=True).first()
-        if tool_id is not None:
-            moderator_reads_enqueue(tool_ids=[tool_id])
+        found = PanelRun.objects.filter(pk=run_id).values_list("tool_id", "tool__category_id")
+        for tool_id, category_id in found[:1]:
+            tool_comparisons_publish_task.enqueue(tool_id, category_id)
 
     # Robust: a failure here is logged and must not turn the panel's finished task into a
     # failed one (the worker records whatever its signal handlers raise as the task's error).
