@@ -30,6 +30,7 @@ SCRIPTS = {
     "ingest_dedupe": ([], []),
     "ingest_fetch": ([], ["--items", "2000", "--requests", "100"]),
     "api_throughput": ([], ["--large", "2000"]),
+    "time_to_verdict": ([], ["--every", "20s", "--items", "1"]),
 }
 
 
