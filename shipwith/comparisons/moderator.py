@@ -94,15 +94,20 @@ def _schema(*shown: str) -> dict:
 
 
 async def _ask_both_orders(model: Model, *, system: str, asks: list[tuple[str, dict]]):
-    # Both orders at once: the second costs tokens, not waiting. Each call runs on a fresh
-    # event loop, so the model's HTTP client is closed on the same loop.
+    # Both orders at once: the second costs tokens, not waiting; but one after the other for a
+    # model that cannot take two calls at once (the embedded one: two generations in threads
+    # crash llama.cpp). Each call runs on a fresh event loop, so the model's HTTP client is
+    # closed on the same loop.
+    calls = [
+        (lambda prompt=prompt, schema=schema: model.complete(
+            system=system, prompt=prompt, schema=schema, max_tokens=600
+        ))
+        for prompt, schema in asks
+    ]
     try:
-        return await asyncio.gather(
-            *(
-                model.complete(system=system, prompt=prompt, schema=schema, max_tokens=600)
-                for prompt, schema in asks
-            )
-        )
+        if model.concurrent:
+            return await asyncio.gather(*(call() for call in calls))
+        return [await call() for call in calls]
     finally:
         await model.aclose()
 

@@ -1,5 +1,6 @@
 """The moderator's read: written in the background from the eight takes, rewritten on change."""
 
+import asyncio
 import json
 
 import pytest
@@ -83,6 +84,29 @@ def test_the_moderator_is_asked_with_the_tools_in_both_orders(comparison):
     first, second = FakeModel.prompts
     assert first.index("Alpha take.") < first.index("Beta take.")
     assert second.index("Beta take.") < second.index("Alpha take.")
+
+
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_a_model_that_takes_one_call_at_once_is_asked_one_order_then_the_other(
+    comparison, concurrent, monkeypatch
+):
+    # The embedded model (concurrent = False) crashed llama.cpp when asked both orders at once.
+    monkeypatch.setattr(FakeModel, "concurrent", concurrent)
+    in_flight, most = [0], [0]
+
+    async def counting(self, **kwargs):
+        in_flight[0] += 1
+        most[0] = max(most[0], in_flight[0])
+        await asyncio.sleep(0.05)
+        try:
+            return await generate(self, **kwargs)
+        finally:
+            in_flight[0] -= 1
+
+    generate = FakeModel._generate
+    monkeypatch.setattr(FakeModel, "_generate", counting)
+    moderator_read_write(comparison_id=comparison.pk)
+    assert len(FakeModel.prompts) == 2 and most[0] == (2 if concurrent else 1)
 
 
 def test_a_pick_that_follows_the_order_is_too_close_to_call(comparison, client):
