@@ -13,6 +13,7 @@ what matters, so its moves write no history row and leave lists alone.
 
 import datetime as dt
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -45,14 +46,14 @@ def tool_kind(category_slug: str) -> Kind:
     return Kind.HOSTED_MODEL if category_slug.endswith("-models") else Kind.SOFTWARE
 
 
-class FactType:
+class FactType(ABC):
     """How values of one type are parsed, stored as text, read back and shown."""
 
     name = ""
 
+    @abstractmethod
     def parse(self, raw: object) -> Value:
         """The value `raw` stands for; ValueError saying why it is refused."""
-        raise NotImplementedError
 
     def dump(self, value: Value) -> str:
         return str(value)
