@@ -1,10 +1,11 @@
-"""Sources: adding one, when each is read (its interval, the polling's claim on it, the backoff
-of a failing one), and what a run keeps on its row (the lease it holds, the health it leaves:
-last run, last success, last error, items seen, failures in a row, whether the host was
-reachable, the baseline of its first run).
+"""Sources: adding one, when each is read (its interval on a grid of its own, the polling's
+claim on it, the backoff of a failing one), and what a run keeps on its row (the lease it
+holds, the health it leaves: last run, last success, last error, items seen, failures in a row,
+whether the host was reachable, the baseline of its first run).
 
 Every time a run or the polling compares or writes for `next_run_at` is the database's
-(`Now()`), as with the run's lease: hosts whose clocks disagree still agree on what is due.
+(`Now()`, or the run's start that its lease dated with it), as with the run's lease: hosts
+whose clocks disagree still agree on what is due.
 """
 
 import datetime as dt
@@ -34,10 +35,19 @@ RUN_LEASE = dt.timedelta(hours=1)
 # for a morning, a 15-minute source is tried 15, 30, 60… minutes apart, not 96 times a day.
 RETRY_FIRST = dt.timedelta(minutes=15)
 RETRY_MAX = dt.timedelta(hours=6)
-# Each next run moves later by up to this share of its wait, so sources added together (the
-# defaults, on the first `up`) drift apart instead of firing together for ever.
+# A failing source's next try moves later by up to this share of its backoff, so sources that
+# failed together (offline) do not all try again at once.
 JITTER = 0.1
+# A working source is read on a grid of its own, `phase + k × interval` from the epoch, its
+# phase this share of the interval times its id, modulo one: the golden ratio's fraction puts
+# sources added together (the defaults, on the first `up`) far apart across the interval, and
+# they stay apart, while each read comes exactly one interval after the one before was due.
+# (A jitter added to every wait spread them too, but put up to a tenth of an interval more
+# between an item appearing and its source's next read.)
+PHASE_STEP = 0.6180339887498949
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MS = dt.timedelta(milliseconds=1)
 INTERVAL_TEXT = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -175,13 +185,24 @@ def _jittered(wait: dt.timedelta) -> dt.timedelta:
     return wait * (1 + random.uniform(0, JITTER))
 
 
+def next_due(*, source_id: int, every: dt.timedelta, run_began: dt.datetime) -> dt.datetime:
+    """When a source read successfully is read next: the first time on its grid after its run
+    began. A run that began on time (or a little late) makes it exactly one interval after the
+    time it was due; a first run, or one a stopped worker made late, the next grid time, sooner
+    than an interval: an item is never found later than one interval after it appeared."""
+    step = max(every // MS, 1)  # in whole milliseconds, as SQLite's clock counts
+    phase = int(source_id * PHASE_STEP % 1 * step)
+    began = (run_began - EPOCH) // MS
+    return EPOCH + MS * (phase + ((began - phase) // step + 1) * step)
+
+
 def source_health_store(*, source_id: int, report: SourceReport, store: ValidatorStore) -> None:
     """End the run's lease and keep its health on the row; keep the listing's validators
     only when every item was stored; set when it is read next (its interval, or a backoff).
     Sets `report.failures_in_row`."""
     now = timezone.now()
     rows = IngestSource.objects.filter(pk=source_id)
-    source = rows.only("kind", "interval").first()
+    source = rows.only("kind", "interval", "last_run_at").first()
     every = source.every if source else RETRY_MAX
     if report.error:
         rows.update(
@@ -216,7 +237,12 @@ def source_health_store(*, source_id: int, report: SourceReport, store: Validato
             failures_in_row=0,
             unreachable=False,
             items_seen=report.items,
-            next_run_at=Now() + _jittered(every),
+            # The run's lease dated its start in database time (a run without one: now).
+            next_run_at=next_due(
+                source_id=source_id,
+                every=every,
+                run_began=source.last_run_at if source and source.last_run_at else now,
+            ),
         )
         if report.baseline:
             rows.filter(baseline_at__isnull=True).update(baseline_at=now)

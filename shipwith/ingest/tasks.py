@@ -3,9 +3,10 @@ refreshed daily. django-tasks has no cron: each chain queues its own next link.
 
 - `ingest_poll` looks at the sources: it claims each due one (`next_run_at` passed, in
   database time) and queues a run of it (`ingest_source`), a couple of seconds apart, then
-  queues itself again for when the next source is due (within POLL_WAIT_MAX, so a source an
-  editor adds is read within minutes). Each run sets its source's next time (its interval, or
-  a failing source's backoff: sources.py) and brings the next look forward to it if need be.
+  queues itself again for exactly when the next source is due (within POLL_WAIT_MAX, so a
+  source an editor adds is read within minutes). Each run sets its source's next time (the
+  next on its grid, or a failing source's backoff: sources.py) and brings the next look
+  forward to it if need be.
 - `ingest_refresh` re-fetches the catalog's source pages (conditional GET), then queues
   itself a day later.
 
@@ -29,10 +30,15 @@ POLL_PATH = "shipwith.ingest.tasks.ingest_poll"
 REFRESH_PATH = "shipwith.ingest.tasks.ingest_refresh"
 # The daily run that polling replaced: a queued one is dropped.
 DAILY_PATH = "shipwith.ingest.tasks.ingest_daily"
-# The polling looks again when the next source is due, but at least this often (a source added
-# in the admin is due at once) and never sooner than POLL_WAIT_MIN.
+# The polling looks again when the next source is due (the worker wakes for it: a source is
+# read within a fraction of a second of its time), but at least this often (a source added in
+# the admin is due at once). A source already due when a look ends (added meanwhile, or one the
+# look failed to claim) is looked at POLL_WAIT_MIN later: a failing look never spins.
 POLL_WAIT_MAX = dt.timedelta(minutes=5)
-POLL_WAIT_MIN = dt.timedelta(seconds=5)
+POLL_WAIT_MIN = dt.timedelta(seconds=1)
+# SQLite's clock (`Now()`) counts whole milliseconds: a look in the very millisecond a source is
+# due would not find it due yet, so the look comes one millisecond after.
+CLOCK_STEP = dt.timedelta(milliseconds=1)
 # Runs found due at one look start this far apart: sources due together do not fire together.
 SPREAD = dt.timedelta(seconds=2)
 REFRESH_EVERY = dt.timedelta(days=1)
@@ -66,7 +72,7 @@ def source_run_enqueue(*, source_id: int, run_after: dt.datetime) -> None:
 
 def _next_look(now: dt.datetime) -> dt.datetime:
     due = sources_next_due() or now + POLL_WAIT_MAX
-    return min(max(due, now + POLL_WAIT_MIN), now + POLL_WAIT_MAX)
+    return now + POLL_WAIT_MIN if due <= now else min(due + CLOCK_STEP, now + POLL_WAIT_MAX)
 
 
 @task()

@@ -3,6 +3,7 @@ off; one chain of looks however often `up` queues it."""
 
 import datetime as dt
 import socket
+import time
 
 import pytest
 from django.utils import timezone
@@ -12,7 +13,7 @@ from shipwith.catalog.models import Source, Tool
 from shipwith.ingest import tasks
 from shipwith.ingest.models import IngestSource
 from shipwith.ingest.selectors import sources_due_now, sources_round
-from shipwith.ingest.sources import RETRY_MAX, next_wait, sources_due_claim
+from shipwith.ingest.sources import RETRY_MAX, next_due, next_wait, sources_due_claim
 from tests.ingest.server import fixture
 
 pytestmark = pytest.mark.django_db
@@ -141,25 +142,71 @@ def test_the_next_look_is_when_the_next_source_is_due(make_source):
     assert dt.timedelta(seconds=30) < wait <= dt.timedelta(seconds=40)
 
 
-def test_a_run_sets_its_next_time_by_its_interval_spread_by_a_little(server, loopback, make_source):
+def test_sources_read_together_move_apart_then_each_is_read_one_interval_after_the_last(
+    server, loopback, make_source
+):
     server.serve(OPENROUTER, fixture("openrouter_models.json"))
-    hour = dt.timedelta(hours=1)
-    first = make_source("one", "openrouter", url=server.url(OPENROUTER), baseline_at=timezone.now())
-    second = make_source(
-        "two", "openrouter", url=server.url(OPENROUTER), baseline_at=timezone.now()
-    )
+    minute = dt.timedelta(minutes=1)
+    sources = [
+        make_source(name, "openrouter", url=server.url(OPENROUTER), interval=minute,
+                    baseline_at=timezone.now())
+        for name in ("one", "two")
+    ]  # fmt: skip
 
     before = timezone.now()
-    for source in (first, second):
-        result = tasks.ingest_source.call(source_id=source.pk)
-        assert result.startswith(f"{source.name}: 4 items")
+    for source in sources:  # read together, as the defaults are on the first `up`
+        assert tasks.ingest_source.call(source_id=source.pk).startswith(f"{source.name}: 4 items")
 
-    times = []
-    for source in (first, second):
+    due = []
+    for source in sources:
         source.refresh_from_db()
-        assert before + hour <= source.next_run_at <= timezone.now() + hour * 1.1
-        times.append(source.next_run_at)
-    assert times[0] != times[1]  # jittered: sources added together drift apart
+        # Never later than one interval after a read began: nothing listed waits longer.
+        assert before < source.next_run_at <= timezone.now() + minute
+        due.append(source.next_run_at)
+    apart = abs(due[0] - due[1]) % minute
+    assert minute / 4 <= apart <= minute * 3 / 4  # spread over the interval, not together
+
+    # Read at its time (the worker wakes for it, a little late), a source is read next exactly
+    # one interval after that time, and again after that: the interval between reads is its
+    # interval. Read late (a worker that was stopped), at its next time on the grid.
+    first = sources[0]
+    late = dt.timedelta(milliseconds=150)
+    assert next_due(source_id=first.pk, every=minute, run_began=due[0] + late) == due[0] + minute
+    assert next_due(source_id=first.pk, every=minute, run_began=due[0] + minute) == (
+        due[0] + 2 * minute
+    )
+    asleep = dt.timedelta(seconds=80)
+    assert next_due(source_id=first.pk, every=minute, run_began=due[0] + asleep) == (
+        due[0] + 2 * minute
+    )
+
+
+def test_a_source_read_when_due_is_due_again_exactly_one_interval_later(
+    server, loopback, make_source
+):
+    server.serve(OPENROUTER, fixture("openrouter_models.json"))
+    second = dt.timedelta(seconds=1)
+    source = make_source("fast", "openrouter", url=server.url(OPENROUTER), interval=second,
+                         baseline_at=timezone.now())  # fmt: skip
+
+    def read_when_due() -> dt.datetime:
+        source.refresh_from_db()
+        due = source.next_run_at
+        time.sleep(max((due + tasks.CLOCK_STEP - timezone.now()).total_seconds(), 0))
+        assert sources_due_claim() == [source.pk]  # due on the database's clock too
+        tasks.ingest_source.call(source_id=source.pk)
+        return due
+
+    tasks.ingest_source.call(source_id=source.pk)  # its first read: next on its grid
+    # The polling looks when it is due (the worker wakes for that look).
+    [look] = queued(tasks.POLL_PATH)
+    source.refresh_from_db()
+    assert dt.timedelta(0) < look.run_after - source.next_run_at <= tasks.CLOCK_STEP
+
+    due = read_when_due()
+    source.refresh_from_db()
+    assert source.next_run_at == due + second
+    assert read_when_due() == due + second
 
 
 def test_an_unreachable_source_records_it_and_backs_off(make_source, loopback, monkeypatch):
