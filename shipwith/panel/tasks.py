@@ -1,17 +1,23 @@
 """Background work of the panel: thin adapters that take ids and call the work (runs.py), and
 the helpers that queue them. Only callers import this module; the work never does."""
 
+import logging
+
 from django.conf import settings
 from django.db import transaction
 from django_tasks import task
 
+from shipwith.panel.llm.registry import default_model_spec, model_for
 from shipwith.panel.models import PanelRun
+from shipwith.panel.runner import as_completed
 from shipwith.panel.runs import (
     panel_run_execute,
     panel_run_open,
     panel_run_reopen,
     seats_retry_schedule,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def panel_run_enqueue(*, tool_id: int, model_spec: str | None = None) -> PanelRun:
@@ -47,3 +53,17 @@ def panel_seats_retry_task(run_id: int) -> str:
     status = panel_run_execute(run_id=run_id).status
     seats_retry_later(run_id)
     return status
+
+
+def panel_worker_warm() -> str:
+    """Build the panel's default model and its client in this process, calling no model: a
+    worker's first panel then runs as fast as its next. Say which, or why not."""
+    try:
+        model = model_for(default_model_spec())
+        for _key, outcome in as_completed(parallel=[(model.spec, model.aopen)], in_turn=[]):
+            if isinstance(outcome, BaseException):
+                raise outcome
+    except Exception as exc:  # its first panel says so again, on the run's record
+        logger.warning("The panel's model was not prepared ahead: %s", exc)
+        return f"not prepared: {exc}"
+    return f"prepared {model.spec}"

@@ -39,6 +39,9 @@ class AnthropicModel(Model):
             )
         return per_loop[key]
 
+    async def aopen(self) -> None:
+        self._client()
+
     async def aclose(self) -> None:
         per_loop = _clients.get(asyncio.get_running_loop(), {})
         for client in list(per_loop.values()):

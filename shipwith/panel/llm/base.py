@@ -128,6 +128,9 @@ class Model(ABC):
     ) -> Generation:
         """Ask the provider once; the one method a provider implements."""
 
+    async def aopen(self) -> None:  # noqa: B027 - a provider with no connections keeps this
+        """Make the client a first call would make on the running event loop; call no model."""
+
     async def aclose(self) -> None:  # noqa: B027 - a provider with no connections keeps this
         """Release connections bound to the running event loop."""
 

@@ -66,6 +66,9 @@ class OpenAICompatibleModel(Model):
             )
         return per_loop[key]
 
+    async def aopen(self) -> None:
+        self._client()
+
     async def aclose(self) -> None:
         per_loop = _clients.get(asyncio.get_running_loop(), {})
         client = per_loop.pop((self.base_url, self.api_key, self.timeout), None)
