@@ -19,7 +19,10 @@ from shipwith.panel.models import PanelRun
 from shipwith.panel.tasks import panel_run_task, panel_seats_retry_task
 
 
-@task()
+# A reviewed tool's comparisons go out right after its panel, ahead of panels queued before
+# it (`up` reviewing the catalog) and of the moderator's reads, which wait for the rest: the
+# worker starts the next task the moment one ends, so this hop costs one look at the queue.
+@task(priority=1)
 def tool_comparisons_publish_task(tool_id: int, category_id: int) -> str:
     """Publish the nearest peers in a reviewed tool's category, then queue its pairs' reads."""
     report = comparisons_publish(category_id=category_id)
@@ -27,7 +30,7 @@ def tool_comparisons_publish_task(tool_id: int, category_id: int) -> str:
     return str(report)
 
 
-@task()
+@task(priority=-5)
 def moderator_read_task(comparison_id: int) -> None:
     """Write the moderator's read of one published comparison."""
     moderator_read_write(comparison_id=comparison_id)
