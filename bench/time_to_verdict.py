@@ -23,6 +23,9 @@ first is the worker's first panel, the second its next.
 Goal: t1 - t0 <= one poll interval (the source's own) + 1.5 x the panel's own wall time.
 
     .venv/bin/python bench/time_to_verdict.py [--every 60s] [--latency 0.5] [--items 2]
+
+TTV_DEBUG=1 prints every page fetch (seconds after t0 it was sent, its wait, whether each card
+shows a verdict): under load most of the last hop is the page's first render.
 """
 
 import argparse
@@ -365,14 +368,20 @@ def item_follow(site: Site, listing: Listing, item: tuple, deadline: Deadline) -
                 if published := mine.select_related("tool_a", "tool_b").first():
                     marks["published"] = published.published_at.timestamp()
             pages = {"peer_page": (tool, peer)}
-            if published is not None:
-                pages["page"] = (published.tool_a, published.tool_b)
+            if published is not None:  # the measured page first
+                pages = {"page": (published.tool_a, published.tool_b), **pages}
             for mark, (a, b) in pages.items():
                 if mark in marks:
                     continue
+                sent = time.time()
                 status, html = get(f"{site.url}/compare/{pair_slug(a, b)}/")
+                if os.environ.get("TTV_DEBUG"):
+                    print(
+                        f"  {mark} {sent - t0:.2f} +{time.time() - sent:.3f} {status} "
+                        f"{verdict_shown(html, a.name)} {verdict_shown(html, b.name)}"
+                    )
                 if status == 200 and verdict_shown(html, a.name) and verdict_shown(html, b.name):
-                    marks[mark] = now
+                    marks[mark] = time.time()  # when the answer came: no earlier than shown
             if "page" in marks and "peer_page" in marks:
                 break
             if "peer_page" in marks and now - marks["peer_page"] > PUBLISH_GRACE:
@@ -515,6 +524,8 @@ def main() -> None:
         model.wait()
         listing.stop()
     report(args, site, runs, load)
+    worker_log = (home / "worker.log").read_text(errors="replace").splitlines()
+    print("   worker: " + next((line for line in worker_log if "Panel model" in line), "?"))
     shutil.rmtree(home, ignore_errors=True)
 
 
