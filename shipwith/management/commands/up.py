@@ -164,7 +164,7 @@ class Command(BaseCommand):
             self.stdout.write("Run `shipwith review --incomplete` to finish the panels.")
 
     def _spawn_worker(self, children: Children) -> None:
-        # Its own defaults: it looks for new work every 0.2 s and wakes for work due later.
+        # Its own defaults: it reads the queue every 0.2 s and wakes for work due later.
         children.start([sys.executable, "-m", "shipwith", "worker"])
 
     def _spawn_server(self, children: Children, bind: str, workers: int) -> None:
