@@ -110,7 +110,7 @@ def _remember(key: str, entry: Entry) -> None:
 def _version(tool_ids: tuple[int, ...], lists: bool) -> str:
     """tools_version, remembered in this process for SHIPWITH_FRESHNESS_MEMO_SECONDS.
 
-    A hot page then costs no cache read at all; a touch shows within that second (the nginx
+    A hot page then costs no cache read at all; a touch shows within that time (the nginx
     proxy cache in front already allows a few seconds).
     """
     memo = settings.SHIPWITH_FRESHNESS_MEMO_SECONDS
