@@ -26,6 +26,7 @@ import sys
 import time
 from types import FrameType
 
+from django.db import close_old_connections
 from django.db.models import Case, Min, Value, When
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
@@ -67,6 +68,7 @@ class Worker(db_worker.Worker):
         if not self._interval:
             return 0.0  # --interval 0: db_worker's own way (tests)
         while True:
+            close_old_connections()  # as db_worker does before each look
             until = self._until_due()
             if until is not None and until <= 0:
                 return WAIT_MIN  # ready: db_worker looks after this
