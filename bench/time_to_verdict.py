@@ -292,6 +292,7 @@ def site_start(args, listing: Listing, home: Path, deadline: Deadline, children)
     autopublishing source whose baseline the worker has taken."""
     from django.core.management import call_command
 
+    from shipwith.catalog.pairs import pair_slug
     from shipwith.catalog.services import catalog_load_starter
     from shipwith.comparisons.services import comparisons_publish
     from shipwith.ingest.sources import interval_parse
@@ -305,6 +306,14 @@ def site_start(args, listing: Listing, home: Path, deadline: Deadline, children)
     (home / "static").mkdir()  # STATIC_ROOT, which `up` fills; whitenoise warns without it
     url = children_start(children, home, panel_common.free_port(), args.workers)
     wait_until(lambda: get(url + "/")[0] == 200, "gunicorn to serve the home page", deadline)
+    # A live site has served its pages before: every server process has compiled the
+    # templates (the first comparison page a process renders takes several times longer).
+    from shipwith.comparisons.models import Comparison  # lazy: after Django's setup
+
+    for _ in range(2 * args.workers):
+        shown = Comparison.objects.published().filter(tool_a__category__slug=CATEGORY)
+        for comparison in shown.select_related("tool_a", "tool_b"):
+            get(f"{url}/compare/{pair_slug(comparison.tool_a, comparison.tool_b)}/")
     out = io.StringIO()
     call_command(
         "ingest", "sources", "add", "bench-models", "--kind", "openrouter", "--url", listing.url,
