@@ -36,6 +36,8 @@ from pathlib import Path
 
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 
 from shipwith.catalog.models import Tool
 from shipwith.newsletter.models import Subscriber
@@ -100,6 +102,7 @@ class Restored:
     database: str
     migrations: int  # applied after the restore, to reach the current schema
     census: Census
+    unknown: list[str]  # applied in the backup, unknown here: a newer shipwith wrote it
 
     @property
     def line(self) -> str:
@@ -109,6 +112,17 @@ class Restored:
             else "schema already current"
         )
         return f"Restored {self.path} into {self.database}: {self.census} ({schema})"
+
+    @property
+    def warning(self) -> str:
+        if not self.unknown:
+            return ""
+        return (
+            f"The backup has {_plural(len(self.unknown), 'migrations')} this version of "
+            f"shipwith does not know ({', '.join(self.unknown[:3])}"
+            f"{', …' if len(self.unknown) > 3 else ''}): it was taken by a newer "
+            "version; run that version on this database."
+        )
 
 
 def database_label() -> str:
@@ -269,6 +283,8 @@ def backup_write(*, path: Path, force: bool = False) -> Written:
     if path.exists() and not force:
         raise BackupError(f"{path} exists: pass --force to replace it")
     live = Path(connection.settings_dict["NAME"]).absolute()
+    if vendor == "sqlite" and not live.is_file():
+        raise BackupError(f"no database at {live}: check SHIPWITH_HOME and DATABASE_URL")
     if vendor == "sqlite" and path.resolve() in _sqlite_files(live):
         raise BackupError(f"{path} is the site's database itself: choose another path")
     with _partial(path) as partial:
@@ -341,10 +357,14 @@ def _pg_restore(path: Path, database: str) -> None:
         ) from None
 
 
-def _migrations_applied() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM django_migrations")
-        return cursor.fetchone()[0]
+def _migrations_applied() -> set[tuple[str, str]]:
+    return set(MigrationRecorder(connection).applied_migrations())
+
+
+def _migrations_unknown() -> list[str]:
+    """Migrations the restored database has that this version of shipwith does not know."""
+    known = set(MigrationLoader(connection, ignore_no_migrations=True).disk_migrations)
+    return sorted(f"{app}.{name}" for app, name in _migrations_applied() - known)
 
 
 def backup_restore(*, path: Path) -> Restored:
@@ -374,6 +394,7 @@ def backup_restore(*, path: Path) -> Restored:
     return Restored(
         path=path.absolute(),
         database=database,
-        migrations=_migrations_applied() - before,
+        migrations=len(_migrations_applied() - before),
         census=census,
+        unknown=_migrations_unknown(),
     )

@@ -223,3 +223,29 @@ def test_an_older_backup_is_migrated_to_the_current_schema(site, empty_site, tmp
     assert "applied to reach the current schema" in restored
     assert "12 reviews, 3 tools" in restored
     assert target.cli("migrate", "--check", check=False).returncode == 0
+
+
+def test_a_backup_from_a_newer_version_is_restored_with_a_warning(site, empty_site, tmp_path):
+    path = tmp_path / "new.backup"
+    site.query(
+        "INSERT INTO django_migrations (app, name, applied) "
+        "VALUES ('panel', '9999_from_the_future', CURRENT_TIMESTAMP)"
+    )
+    site.cli("backup", path)
+    target = empty_site()
+
+    restored = target.cli("restore", path)
+
+    assert "12 reviews, 3 tools" in restored.stdout
+    assert "1 migration this version of shipwith does not know" in restored.stderr
+    assert "panel.9999_from_the_future" in restored.stderr
+
+
+def test_a_home_without_a_database_has_nothing_to_back_up(empty_site, tmp_path):
+    home = empty_site("sqlite")
+
+    refused = home.cli("backup", tmp_path / "site.backup", check=False)
+
+    assert refused.returncode == 1
+    assert f"no database at {home.sqlite_file}" in refused.stderr
+    assert not home.sqlite_file.exists() and not (tmp_path / "site.backup").exists()

@@ -21,3 +21,5 @@ class Command(BaseCommand):
         except BackupError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(restored.line)
+        if restored.warning:
+            self.stderr.write(restored.warning)
