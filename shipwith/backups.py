@@ -372,9 +372,14 @@ def backup_restore(*, path: Path) -> Restored:
     vendor, path = _vendor(), Path(path)
     kind, database = backup_kind(path), database_label()
     if kind != vendor:
+        where = (
+            "DATABASE_URL unset and SHIPWITH_HOME a new folder"
+            if kind == "sqlite"
+            else "DATABASE_URL naming an empty PostgreSQL database"
+        )
         raise BackupError(
             f"{path} is a {KINDS[kind]} backup, but this site's database is {KINDS[vendor]} "
-            f"({database}): restore it with DATABASE_URL naming an empty {KINDS[kind]} database"
+            f"({database}), and nothing was changed: restore it with {where}"
         )
     found = _target_census(vendor)
     if found.tables:
