@@ -1,16 +1,16 @@
 """Writes: casting and withdrawing votes, excluding voters (the leaderboard's refit, which
 they queue, is leaderboard.py).
 
-Every vote write runs in one transaction that first updates the voter's row (the daily cap):
-on PostgreSQL that row lock serialises one voter's concurrent requests, on SQLite the
-IMMEDIATE transaction serialises all writers, so the read of the previous vote is never stale
-and the tally deltas are exact.
+Every vote write first updates the voter's row (the daily cap): on PostgreSQL that row lock
+serialises one voter's concurrent requests, on SQLite the IMMEDIATE transaction serialises all
+writers, so the read of the previous vote is never stale and the tally deltas are exact. A
+ship/skip vote on PostgreSQL is one statement (statements.py says why it is exact).
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -75,7 +75,7 @@ def _deltas(value: str | None) -> tuple[int, int]:
 class VoteChange:
     previous: str | None
     current: str | None
-    tally: tuple[int, int] | None = None  # the tool's (ships, skips) after it, when it moved
+    tally: tuple[int, int] | None = None  # the tool's (ships, skips) after it, when known
 
     @property
     def changed(self) -> bool:
@@ -86,6 +86,21 @@ def vote_cast(*, voter_id: int, tool_id: int, value: str | None) -> VoteChange:
     """Record the voter's ship/skip on a tool (None withdraws it) and update the tally."""
     if value not in ("ship", "skip", None):
         raise ValueError(f"not a vote: {value!r}")
+    if connection.vendor == "postgresql":
+        applied = statements.vote_apply(
+            voter_id, tool_id, value, timezone.localdate(), settings.SHIPWITH_VOTES_DAILY_CAP
+        )
+        if not applied.voter_found:
+            raise Voter.DoesNotExist(f"no voter #{voter_id}")
+        if applied.calm:  # else another vote of this voter went in meanwhile: step by step
+            if applied.excluded is None:
+                raise DailyCapReached
+            return VoteChange(applied.previous, value, applied.tally)
+    return _vote_cast_steps(voter_id, tool_id, value)
+
+
+def _vote_cast_steps(voter_id: int, tool_id: int, value: str | None) -> VoteChange:
+    """The vote as statements of their own in one transaction (SQLite, or a race on PostgreSQL)."""
     with sqlite_writer(), transaction.atomic():
         excluded = _voter_charge(voter_id)
         previous = statements.vote_previous(voter_id, tool_id)
