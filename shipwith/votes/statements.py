@@ -27,6 +27,7 @@ VOTER = Voter._meta.db_table
 VOTE = Vote._meta.db_table
 TALLY = ToolTally._meta.db_table
 
+
 # Why one statement is exact: its reads see the database as it was when it began, so it
 # first locks the voter's row (`held`, which waits for any other vote of this voter and then
 # sees the row as that vote left it) and compares that version with the one it began with
@@ -36,8 +37,12 @@ TALLY = ToolTally._meta.db_table
 # until the statement ends. Unequal ("not calm"), the statement changes nothing and says so,
 # and the caller runs the steps one by one instead. The tally and the stamp are upserts that
 # add to whatever row is there when they run, so other voters' votes are never lost.
-APPLY = f"""
-WITH seen AS (
+def _apply(tool: str) -> str:
+    """The statement, for the tool that the condition `tool` on catalog_tool picks."""
+    return f"""
+WITH tool AS (
+    SELECT id FROM {TOOL} WHERE {tool}
+), seen AS (
     SELECT xmin AS version FROM {VOTER} WHERE id = %(voter)s
 ), held AS (
     SELECT xmin AS version FROM {VOTER} WHERE id = %(voter)s FOR UPDATE
@@ -46,17 +51,17 @@ WITH seen AS (
 ), charge AS (
     UPDATE {VOTER}
     SET day_count = CASE WHEN day = %(day)s THEN day_count + 1 ELSE 1 END, day = %(day)s
-    WHERE id = %(voter)s AND (SELECT calm FROM calm)
+    WHERE id = %(voter)s AND (SELECT calm FROM calm) AND EXISTS (SELECT FROM tool)
         AND (day IS NULL OR day <> %(day)s OR day_count < %(cap)s)
     RETURNING excluded
 ), before AS (
     SELECT charge.excluded AS uncounted, (
-        SELECT value FROM {VOTE} WHERE voter_id = %(voter)s AND tool_id = %(tool)s
+        SELECT value FROM {VOTE} WHERE voter_id = %(voter)s AND tool_id = (SELECT id FROM tool)
     ) AS previous
     FROM charge
 ), put AS (
     INSERT INTO {VOTE} (voter_id, tool_id, value, created_at, updated_at)
-    SELECT %(voter)s, %(tool)s, CAST(%(value)s AS varchar), %(now)s, %(now)s FROM before
+    SELECT %(voter)s, tool.id, CAST(%(value)s AS varchar), %(now)s, %(now)s FROM before, tool
     WHERE CAST(%(value)s AS varchar) IS NOT NULL
         AND previous IS DISTINCT FROM CAST(%(value)s AS varchar)
     ON CONFLICT (voter_id, tool_id)
@@ -64,7 +69,7 @@ WITH seen AS (
     RETURNING 1
 ), gone AS (
     DELETE FROM {VOTE}
-    WHERE voter_id = %(voter)s AND tool_id = %(tool)s
+    WHERE voter_id = %(voter)s AND tool_id = (SELECT id FROM tool)
         AND CAST(%(value)s AS varchar) IS NULL AND EXISTS (SELECT FROM before)
     RETURNING 1
 ), moved AS (
@@ -76,7 +81,7 @@ WITH seen AS (
     -- The row checks its columns are >= 0 before it looks for a conflict: a first row takes
     -- the additions, an existing one the deltas (a vote taken back is a -1).
     INSERT INTO {TALLY} (tool_id, ships, skips)
-    SELECT %(tool)s, GREATEST(ships, 0), GREATEST(skips, 0) FROM moved
+    SELECT tool.id, GREATEST(ships, 0), GREATEST(skips, 0) FROM moved, tool
     ON CONFLICT (tool_id) DO UPDATE SET
         ships = {TALLY}.ships + (SELECT ships FROM moved),
         skips = {TALLY}.skips + (SELECT skips FROM moved)
@@ -85,36 +90,42 @@ WITH seen AS (
     {stamps_raise_sql(f"SELECT '{TOOL_PREFIX}' || tool_id, %(stamp)s FROM tally")}
 )
 SELECT
+    (SELECT id FROM tool),
     EXISTS (SELECT FROM held),
     COALESCE((SELECT calm FROM calm), false),
     (SELECT uncounted FROM before),
     (SELECT previous FROM before),
     (SELECT ships FROM tally),
     (SELECT skips FROM tally),
-    (SELECT ships FROM {TALLY} WHERE tool_id = %(tool)s),
-    (SELECT skips FROM {TALLY} WHERE tool_id = %(tool)s)
+    (SELECT ships FROM {TALLY} WHERE tool_id = (SELECT id FROM tool)),
+    (SELECT skips FROM {TALLY} WHERE tool_id = (SELECT id FROM tool))
 """
+
+
+APPLY_BY_ID = _apply("id = %(tool)s")
+APPLY_BY_SLUG = _apply("slug = %(tool)s")
 
 
 @dataclass(frozen=True)
 class Applied:
     """What `vote_apply` found and did."""
 
+    tool_id: int | None  # None: no such tool; nothing was written
     voter_found: bool
     calm: bool  # False: a vote of the same voter committed meanwhile; nothing was written
-    excluded: bool | None  # None: not charged (no voter, over the daily cap, or not calm)
+    excluded: bool | None  # None: not charged (no tool or voter, over the daily cap, not calm)
     previous: str | None
     tally: tuple[int, int]  # the tool's (ships, skips) once this vote is in
 
 
-def vote_apply(voter_id: int, tool_id: int, value: str | None, today: date, cap: int) -> Applied:
-    """Charge, write, count and touch in one statement (PostgreSQL)."""
+def vote_apply(voter_id: int, tool: int | str, value: str | None, today: date, cap: int) -> Applied:
+    """Charge, write, count and touch in one statement (PostgreSQL); `tool` is an id or a slug."""
     with connection.cursor() as cursor:
         cursor.execute(
-            APPLY,
+            APPLY_BY_SLUG if isinstance(tool, str) else APPLY_BY_ID,
             {
                 "voter": voter_id,
-                "tool": tool_id,
+                "tool": tool,
                 "value": value,
                 "ship": int(value == "ship"),
                 "skip": int(value == "skip"),
@@ -124,10 +135,11 @@ def vote_apply(voter_id: int, tool_id: int, value: str | None, today: date, cap:
                 "stamp": stamp_now(),
             },
         )
-        found, calm, excluded, previous, ships, skips, old_ships, old_skips = cursor.fetchone()
+        row = cursor.fetchone()
+    tool_id, found, calm, excluded, previous, ships, skips, old_ships, old_skips = row
     if ships is None:  # the tally did not move: as it was when the statement began
         ships, skips = old_ships or 0, old_skips or 0
-    return Applied(found, calm, excluded, previous, (ships, skips))
+    return Applied(tool_id, found, calm, excluded, previous, (ships, skips))
 
 
 def tool_id(slug: str) -> int | None:
