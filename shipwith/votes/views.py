@@ -32,7 +32,7 @@ LEADERBOARD_PAGE = 100
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
+    return "application/json" in request.META.get("HTTP_ACCEPT", "")
 
 
 def _refuse(request: HttpRequest, status: int, message: str, retry_after: int = 0):

@@ -187,3 +187,16 @@ def test_a_vote_racing_the_same_voters_last_one_counts_after_it(tools, first, se
     assert tally(tool) == counted
     assert list(Vote.objects.values_list("value", flat=True)) == ([second] if second else [])
     assert Voter.objects.get(pk=voter.pk).day_count == 2
+
+
+def test_a_voter_cookie_checked_once_still_expires(tool, monkeypatch):
+    from shipwith.votes import identity
+
+    client = Client(HTTP_SEC_FETCH_SITE="same-origin")
+    client.post("/tools/alpha/vote/", {"value": "ship"})
+    assert client.post("/tools/alpha/vote/", {"value": "skip"}).status_code == 302  # checked
+    later = time.time() + identity.MAX_AGE + 60
+    monkeypatch.setattr(identity.time, "time", lambda: later)
+    response = client.post("/tools/alpha/vote/", {"value": "ship"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400 and "cookie" in response.json()["error"]
+    assert tally(tool) == (0, 1)
