@@ -10,7 +10,8 @@ bare Django view (same middleware) doing one INSERT. Afterwards every vote row a
 is checked against the responses the readers got. Goal: server CPU per vote ≤ 1.5× the
 baseline's, on the form path and on the fetch + JSON path.
 
-    .venv/bin/python bench/votes_http.py [--seconds 8] [--workers 3] [--pg URL | --no-pg] [--no-sqlite]
+    .venv/bin/python bench/votes_http.py [--seconds 8] [--workers 3] [--pg URL | --no-pg]
+                                         [--no-sqlite]
 """
 
 import argparse
