@@ -260,21 +260,16 @@ SHIPWITH_GITHUB_TOKEN_HOSTS = [
 ]
 
 # api: the JSON API at /api/v1/ (django-ninja; "ninja" serves the docs page's own static files).
-# CORS is open for reads under /api/ only (django-cors-headers); a per-client rate limit
-# ("N/s|m|h|d", counted in the shared store) on every API request, another per token on writes.
-INSTALLED_APPS += ["ninja", "corsheaders", "shipwith.api"]
+# CORS is open for reads under /api/ only (shipwith/api/cors.py: a preflight is answered before
+# CommonMiddleware); a per-client rate limit ("N/s|m|h|d", counted in the shared store) on every
+# API request, another per token on writes.
+INSTALLED_APPS += ["ninja", "shipwith.api"]
 INSTALLED_APPS += ["shipwith.apps.ShipwithConfig"]  # the top layer: `shipwith up`
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
-    "corsheaders.middleware.CorsMiddleware",
+    "shipwith.api.cors.CorsMiddleware",
 )
 MIDDLEWARE += ["shipwith.api.middleware.ApiMiddleware"]
-CORS_URLS_REGEX = r"^/api/"
-CORS_ALLOW_ALL_ORIGINS = True
-CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
-CORS_ALLOW_HEADERS = ["accept", "if-none-match", "if-modified-since"]
-CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
-CORS_PREFLIGHT_MAX_AGE = 86400
 SHIPWITH_API_RATE = env("SHIPWITH_API_RATE", "300/m")
 SHIPWITH_API_WRITE_RATE = env("SHIPWITH_API_WRITE_RATE", "60/m")
 
