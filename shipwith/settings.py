@@ -39,15 +39,17 @@ INSTALLED_APPS = [
     "shipwith.web",
 ]
 
+# The headers every response gets come before what only readers' pages and the admin use
+# (sessions, CSRF, users, messages), so a hot API read is answered in between (api section).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 # Only the admin shows messages: keep them in its session, so a public request builds no
 # cookie signer for them (the default cookie storage derives one on every request).
@@ -170,7 +172,10 @@ if not _redis_url and "pytest" not in __import__("sys").modules:
         "LOCATION": str(SHIPWITH_HOME / "cache"),
         "OPTIONS": {"MAX_ENTRIES": 200_000},
     }
-MIDDLEWARE += ["shipwith.web.middleware.ContentSecurityPolicyMiddleware"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.clickjacking.XFrameOptionsMiddleware") + 1,
+    "shipwith.web.middleware.ContentSecurityPolicyMiddleware",
+)
 
 # votes: the minimum before a community share shows, rate limits ("N/s|m|h|d"), the daily cap.
 SHIPWITH_VOTES_MIN = int(env("SHIPWITH_VOTES_MIN", "10"))
@@ -262,14 +267,18 @@ SHIPWITH_GITHUB_TOKEN_HOSTS = [
 # api: the JSON API at /api/v1/ (django-ninja; "ninja" serves the docs page's own static files).
 # CORS is open for reads under /api/ only (shipwith/api/cors.py: a preflight is answered before
 # CommonMiddleware); a per-client rate limit ("N/s|m|h|d", counted in the shared store) on every
-# API request, another per token on writes.
+# API request, another per token on writes. ApiMiddleware comes before the sessions: the API
+# reads no cookie, and a hot read is answered there with every header a page gets.
 INSTALLED_APPS += ["ninja", "shipwith.api"]
 INSTALLED_APPS += ["shipwith.apps.ShipwithConfig"]  # the top layer: `shipwith up`
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
     "shipwith.api.cors.CorsMiddleware",
 )
-MIDDLEWARE += ["shipwith.api.middleware.ApiMiddleware"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "shipwith.api.middleware.ApiMiddleware",
+)
 SHIPWITH_API_RATE = env("SHIPWITH_API_RATE", "300/m")
 SHIPWITH_API_WRITE_RATE = env("SHIPWITH_API_WRITE_RATE", "60/m")
 
