@@ -151,10 +151,13 @@ def page_cached(request: HttpRequest) -> HttpResponse | None:
 
     For a caller ahead of URL resolution (the API's middleware): a hot page then costs its
     freshness check and its headers, none of the view's machinery. When this is None the view's
-    own `freshness_cached` reads the shared cache or renders, as for any request.
+    own `freshness_cached` reads the shared cache or renders, as for any request. A page with a
+    form is left to the view: the reader's CSRF token is set by middleware after such a caller.
     """
     entry = _local.get(_key(request))
-    return _serve(request, entry) if _is_fresh(entry) else None
+    if entry is None or entry.personal or not _is_fresh(entry):
+        return None
+    return _serve(request, entry)
 
 
 def _serve(request: HttpRequest, entry: Entry) -> HttpResponse:
