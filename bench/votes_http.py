@@ -11,6 +11,7 @@ is checked against the responses the readers got. Goal: server CPU per vote ≤ 
 baseline's, on the form path and on the fetch + JSON path.
 
     .venv/bin/python bench/votes_http.py [--seconds 8] [--workers 3] [--pg URL | --no-pg]
+                                         [--no-sqlite]
 """
 
 import argparse
@@ -202,6 +203,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument(
         "--cache",
         default="",
@@ -213,7 +215,8 @@ def main() -> None:
         f"{CLIENTS} concurrent readers, {TOOLS} tools, gunicorn {args.workers} workers (gthread), "
         f"cache: {args.cache or 'default (files without REDIS_URL)'}"
     )
-    run("SQLite", "sqlite", args.seconds, args.workers, args.cache)
+    if not args.no_sqlite:
+        run("SQLite", "sqlite", args.seconds, args.workers, args.cache)
     if not args.no_pg:
         run("PostgreSQL", args.pg, args.seconds, args.workers, args.cache)
 

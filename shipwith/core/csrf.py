@@ -58,8 +58,9 @@ def site_origins() -> tuple[frozenset[str], frozenset[str]]:
 
 def cross_origin_reason(request: HttpRequest) -> str | None:
     """Why an unsafe request is refused; None when accepted; "" when only a token can tell."""
-    fetch_site = request.headers.get("Sec-Fetch-Site") or None
-    origin = request.headers.get("Origin") or None
+    # META, not request.headers: building that dict costs more than this whole check.
+    fetch_site = request.META.get("HTTP_SEC_FETCH_SITE") or None
+    origin = request.META.get("HTTP_ORIGIN") or None
     own, trusted = site_origins()
     if fetch_site is not None:
         if fetch_site in ("same-origin", "none"):

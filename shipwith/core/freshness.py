@@ -25,24 +25,40 @@ from shipwith.core.models import Stamp
 
 SITE_KEY = "site"
 LISTS_KEY = "lists"
+TOOL_PREFIX = "tool:"
 
 
 def _key(tool_id: int) -> str:
-    return f"tool:{tool_id}"
+    return f"{TOOL_PREFIX}{tool_id}"
+
+
+def stamps_raise_sql(rows: str) -> str:
+    """The statement raising the stamps `rows` gives (`VALUES …` or a SELECT of name, value).
+
+    A stamp only grows, whatever a host's clock says. For a writer that touches inside a
+    statement of its own (a vote's data-modifying CTE); others call `tools_touch`.
+    """
+    table = connection.ops.quote_name(Stamp._meta.db_table)
+    return (
+        f"INSERT INTO {table} (name, value) {rows} ON CONFLICT (name) DO UPDATE SET "
+        f"value = CASE WHEN excluded.value > {table}.value THEN excluded.value "
+        f"ELSE {table}.value + 1 END"
+    )
+
+
+def stamp_now() -> int:
+    """The value a touch raises stamps to: nanoseconds since the epoch."""
+    return time.time_ns()
 
 
 def _stamp(keys: list[str]) -> None:
-    """Raise each stamp to now (one statement); a stamp only grows, whatever a host's clock says."""
+    """Raise each stamp to now (one statement)."""
     names = sorted(set(keys))  # one lock order for every writer: no deadlock between two touches
-    table = connection.ops.quote_name(Stamp._meta.db_table)
     rows = ", ".join(["(%s, %s)"] * len(names))
-    now = time.time_ns()
+    now = stamp_now()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (name, value) VALUES {rows} ON CONFLICT (name) DO UPDATE SET "
-            f"value = CASE WHEN excluded.value > {table}.value THEN excluded.value "
-            f"ELSE {table}.value + 1 END",
-            [part for name in names for part in (name, now)],
+            stamps_raise_sql(f"VALUES {rows}"), [part for name in names for part in (name, now)]
         )
 
 

@@ -1,5 +1,8 @@
 """Who is voting: an account, or an anonymous reader known by a signed cookie."""
 
+import time
+
+from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
@@ -24,13 +27,37 @@ def request_voter_id(request: HttpRequest) -> int | None:
     if COOKIE not in request.COOKIES:
         return None
     try:
-        value = request.get_signed_cookie(COOKIE, salt=SALT, max_age=MAX_AGE)
+        value = _cookie_unsign(request)
     except signing.BadSignature as error:
         raise ForgedCookie from error
     try:
         return int(value)
     except ValueError as error:
         raise ForgedCookie from error
+
+
+_checked: dict[tuple, tuple[str, int]] = {}  # (cookie, keys) → (value, signed at)
+CHECKED_MOST = 10_000
+
+
+def _cookie_unsign(request: HttpRequest) -> str:
+    """The voter cookie's value; BadSignature when forged or expired.
+
+    Each cookie's signature is checked once per process, not on every vote (an HMAC and a
+    signer built each time): a cookie that held once holds again under the same keys, and
+    only cookies that held are kept. Its age is checked every time.
+    """
+    cookie = request.COOKIES[COOKIE]
+    key = (cookie, settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    if (checked := _checked.get(key)) is None:
+        value = request.get_signed_cookie(COOKIE, salt=SALT, max_age=MAX_AGE)
+        checked = (value, signing.b62_decode(cookie.rsplit(":", 2)[-2]))
+        if len(_checked) >= CHECKED_MOST:
+            _checked.clear()
+        _checked[key] = checked
+    elif time.time() - checked[1] > MAX_AGE:
+        raise signing.SignatureExpired("the voter cookie is too old")
+    return checked[0]
 
 
 def request_voter_id_or_none(request: HttpRequest) -> int | None:

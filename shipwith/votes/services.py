@@ -1,19 +1,20 @@
 """Writes: casting and withdrawing votes, excluding voters (the leaderboard's refit, which
 they queue, is leaderboard.py).
 
-Every vote write runs in one transaction that first updates the voter's row (the daily cap):
-on PostgreSQL that row lock serialises one voter's concurrent requests, on SQLite the
-IMMEDIATE transaction serialises all writers, so the read of the previous vote is never stale
-and the tally deltas are exact.
+Every vote write first updates the voter's row (the daily cap): on PostgreSQL that row lock
+serialises one voter's concurrent requests, on SQLite the IMMEDIATE transaction serialises all
+writers, so the read of the previous vote is never stale and the tally deltas are exact. A
+ship/skip vote on PostgreSQL is one statement (statements.py says why it is exact).
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from shipwith.catalog.models import Tool
 from shipwith.core.freshness import tools_touch
 from shipwith.votes import statements
 from shipwith.votes.models import (
@@ -75,29 +76,65 @@ def _deltas(value: str | None) -> tuple[int, int]:
 class VoteChange:
     previous: str | None
     current: str | None
-    tally: tuple[int, int] | None = None  # the tool's (ships, skips) after it, when it moved
+    tally: tuple[int, int] | None = None  # the tool's (ships, skips) after it, when known
+    tool_id: int | None = None
 
     @property
     def changed(self) -> bool:
         return self.previous != self.current
 
 
-def vote_cast(*, voter_id: int, tool_id: int, value: str | None) -> VoteChange:
-    """Record the voter's ship/skip on a tool (None withdraws it) and update the tally."""
+def vote_cast(
+    *,
+    voter_id: int,
+    value: str | None,
+    tool_id: int | None = None,
+    slug: str | None = None,
+) -> VoteChange:
+    """Record the voter's ship/skip on a tool, by id or slug (None withdraws it); count it.
+
+    Raises Tool.DoesNotExist (nothing written), Voter.DoesNotExist or DailyCapReached.
+    """
     if value not in ("ship", "skip", None):
         raise ValueError(f"not a vote: {value!r}")
+    if (tool_id is None) == (slug is None):
+        raise ValueError("give a tool's id or its slug")
+    if connection.vendor == "postgresql":
+        applied = statements.vote_apply(
+            voter_id,
+            slug if tool_id is None else tool_id,
+            value,
+            timezone.localdate(),
+            settings.SHIPWITH_VOTES_DAILY_CAP,
+        )
+        if applied.tool_id is None:
+            raise Tool.DoesNotExist(f"no tool {slug or tool_id}")
+        if not applied.voter_found:
+            raise Voter.DoesNotExist(f"no voter #{voter_id}")
+        if applied.calm:  # else another vote of this voter went in meanwhile: step by step
+            if applied.excluded is None:
+                raise DailyCapReached
+            return VoteChange(applied.previous, value, applied.tally, applied.tool_id)
+        tool_id = applied.tool_id
+    if tool_id is None and (tool_id := statements.tool_id(slug)) is None:
+        raise Tool.DoesNotExist(f"no tool {slug}")
+    return _vote_cast_steps(voter_id, tool_id, value)
+
+
+def _vote_cast_steps(voter_id: int, tool_id: int, value: str | None) -> VoteChange:
+    """The vote as statements of their own in one transaction (SQLite, or a race on PostgreSQL)."""
     with sqlite_writer(), transaction.atomic():
         excluded = _voter_charge(voter_id)
         previous = statements.vote_previous(voter_id, tool_id)
         if previous == value:
-            return VoteChange(previous, value)
+            return VoteChange(previous, value, tool_id=tool_id)
         statements.vote_write(voter_id, tool_id, previous, value)
         if excluded:
-            return VoteChange(previous, value)
+            return VoteChange(previous, value, tool_id=tool_id)
         (new_ship, new_skip), (old_ship, old_skip) = _deltas(value), _deltas(previous)
         tally = _tally_add(tool_id, new_ship - old_ship, new_skip - old_skip)
         tools_touch(tool_id, lists=False)  # last: the tool's pages change with this commit
-    return VoteChange(previous, value, tally)
+    return VoteChange(previous, value, tally, tool_id)
 
 
 def _pair_tally_add(tool_a_id: int, tool_b_id: int, choice: str | None, delta: int) -> None:

@@ -1,12 +1,11 @@
 """Vote endpoints (form POST + redirect, or fetch + JSON) and the leaderboard."""
 
-import functools
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,7 +32,7 @@ LEADERBOARD_PAGE = 100
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
+    return "application/json" in request.META.get("HTTP_ACCEPT", "")
 
 
 def _refuse(request: HttpRequest, status: int, message: str, retry_after: int = 0):
@@ -46,26 +45,34 @@ def _refuse(request: HttpRequest, status: int, message: str, retry_after: int = 
     return response
 
 
-def _safe_next(request: HttpRequest, target: str, fallback: str) -> str:
-    if url_has_allowed_host_and_scheme(
+def _safe_next(request: HttpRequest, target: str, fallback: Callable[[], str]) -> str:
+    if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target.split("#")[0]
-    return fallback
+    return fallback()
 
 
 def _back(request: HttpRequest, target: str, key: str, anchor: str) -> HttpResponse:
     """Redirect to the page the form was on, saying (in the URL) that the vote went in."""
     parts = urlsplit(target)
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "voted"] + [("voted", key)]
-    return redirect(urlunsplit(parts._replace(query=urlencode(query), fragment=anchor)))
+    # Not redirect(): it first tries the URL as a view name, and fails, on every vote.
+    return HttpResponseRedirect(urlunsplit(parts._replace(query=urlencode(query), fragment=anchor)))
 
 
 Refusal = HttpResponse | None
 
 
-def _vote(request: HttpRequest, write: Callable[[int], object]) -> tuple[Refusal, Voter | None]:
-    """Identify the voter, apply the rate limits and write; return a refusal or the new voter."""
+def _vote(
+    request: HttpRequest,
+    write: Callable[[int], object],
+    exists: Callable[[], bool] = lambda: True,
+) -> tuple[Refusal, Voter | None]:
+    """Identify the voter, apply the rate limits and write; return a refusal or the new voter.
+
+    `exists` says whether what is voted on exists, asked before a voter is minted for it.
+    """
     try:
         voter_id = request_voter_id(request)
     except ForgedCookie:
@@ -77,6 +84,8 @@ def _vote(request: HttpRequest, write: Callable[[int], object]) -> tuple[Refusal
         if voter_id is None:
             if attempt and (refusal := _limited(request, None)):
                 return refusal, None  # a signed id for a voter since deleted mints one too
+            if not exists():
+                raise Http404("Nothing to vote on here.")
             user = request.user if request.user.is_authenticated else None
             new_voter = services.voter_create(user=user)
             voter_id = new_voter.pk
@@ -124,14 +133,14 @@ def _limited(request: HttpRequest, voter_id: int | None) -> Refusal:
     return None
 
 
-def _respond(request, new_voter, *, payload, target, key, anchor):
+def _respond(request, new_voter, *, payload, target: Callable[[], str], key, anchor):
     if new_voter is not None:
         # The widget is rendered for this voter before its cookie comes back from the browser.
         request._votes_new_voter_id = new_voter.pk
     if _wants_json(request):
         response = JsonResponse(payload())
     else:
-        response = _back(request, target, key, anchor)
+        response = _back(request, target(), key, anchor)
     if new_voter is not None:
         voter_cookie_set(response, request, new_voter)
     voted_flag_set(response, request)
@@ -167,45 +176,45 @@ def _widget(template: str, context: dict, request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def tool_vote(request: HttpRequest, slug: str, withdraw: bool = False) -> HttpResponse:
     """GET: the reader's vote form for a tool. POST: cast (or withdraw) a ship/skip vote."""
-    # The id alone, by hand: a form vote needs nothing else, and the ORM lookup cost more
-    # than the whole vote's SQL. The full tool is loaded only to render something.
-    tool_id = statements.tool_id(slug)
-    if tool_id is None:
-        raise Http404("No such tool.")
-    tool = functools.cache(lambda: Tool.objects.select_related("category").get(pk=tool_id))
     data = request.POST if request.method == "POST" else request.GET
-    target = _safe_next(request, data.get("next", ""), reverse("web:tool", args=[slug]))
 
-    changes = []
-
-    def widget() -> str:
-        voter_id = request_voter_id_or_none(request)
-        # Right after a vote its value is known: no need to read it back.
-        known = {"current": changes[0].current} if changes else {}
-        context = tool_context(tool(), voter_id, request, personal=True, **known)
-        return _widget("votes/_tool_vote.html", context | {"next": target}, request)
+    def target() -> str:  # only a redirect or a widget needs it
+        return _safe_next(request, data.get("next", ""), lambda: reverse("web:tool", args=[slug]))
 
     if request.method == "GET":
-        if _wants_json(request):
-            return JsonResponse({"html": widget(), "figures": {}})
-        return render(request, "votes/tool_page.html", {"tool": tool(), "votes_personal": True})
+        tool = get_object_or_404(Tool.objects.select_related("category"), slug=slug)
+        if not _wants_json(request):
+            return render(request, "votes/tool_page.html", {"tool": tool, "votes_personal": True})
+        voter_id = request_voter_id_or_none(request)
+        context = tool_context(tool, voter_id, request, personal=True) | {"next": target()}
+        html = _widget("votes/_tool_vote.html", context, request)
+        return JsonResponse({"html": html, "figures": {}})
     value = None if withdraw else request.POST.get("value")
     if not withdraw and value not in ("ship", "skip"):
         return _refuse(request, 400, "A vote is either ship or skip.")
-    refusal, new_voter = _vote(
-        request,
-        lambda voter_id: changes.append(
-            services.vote_cast(voter_id=voter_id, tool_id=tool_id, value=value)
-        ),
-    )
+    # The tool is named by its slug in the vote itself: one statement finds it and counts the
+    # vote (a form vote needs nothing else); only a first vote asks first, before it mints a
+    # voter for a tool that may not exist.
+    changes = []
+    try:
+        refusal, new_voter = _vote(
+            request,
+            lambda voter_id: changes.append(
+                services.vote_cast(voter_id=voter_id, slug=slug, value=value)
+            ),
+            exists=lambda: statements.tool_id(slug) is not None,
+        )
+    except Tool.DoesNotExist:
+        raise Http404("No such tool.") from None
     if refusal:
         return refusal
+    change = changes[0]
     # With JavaScript the page updates its own widget from the vote and the tool's figures:
-    # a few hundred bytes from one query, rather than the widget rendered again.
+    # a few hundred bytes, rather than the widget rendered again.
     return _respond(
         request,
         new_voter,
-        payload=lambda: {"current": changes[0].current} | _tool_figures(tool_id, changes[0].tally),
+        payload=lambda: {"current": change.current} | _tool_figures(change.tool_id, change.tally),
         target=target,
         key=slug,
         anchor=f"vote-{slug}",
@@ -232,12 +241,14 @@ def pair_vote(request: HttpRequest, pair: str, withdraw: bool = False) -> HttpRe
     tool_a, tool_b = _pair(pair)
     key = pair_slug(tool_a, tool_b)
     data = request.POST if request.method == "POST" else request.GET
-    target = _safe_next(request, data.get("next", ""), f"/compare/{key}/")
+
+    def target() -> str:
+        return _safe_next(request, data.get("next", ""), lambda: f"/compare/{key}/")
 
     def widget() -> str:
         voter_id = request_voter_id_or_none(request)
         context = pair_context(tool_a, tool_b, voter_id, request, personal=True)
-        return _widget("votes/_pair_vote.html", context | {"next": target}, request)
+        return _widget("votes/_pair_vote.html", context | {"next": target()}, request)
 
     if request.method == "GET":
         if _wants_json(request):
