@@ -6,7 +6,8 @@ Needs wrk (apt-get install wrk). Everything binds to 127.0.0.1.
 1. Throughput: gunicorn as `shipwith up` runs it; wrk on the hot HTML tool page (the baseline,
    a returning reader with a CSRF cookie), on `GET /api/v1/tools` (its default page: 20 cards),
    on `?limit=100` and on `GET /api/v1/tools/{slug}`, in interleaved rounds; ratios are per
-   round, then the median.
+   round, then the median. The server's CPU per request in the same rounds comes from /proc
+   (gunicorn's master and workers, user + system).
 2. Query counts: each endpoint cold (caches emptied) in a catalog of 50 tools and one of
    `--large` tools, through Django's test client.
 """
@@ -19,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from web_throughput import gunicorn, stop, wait_for, wrk
@@ -93,6 +95,10 @@ print(json.dumps(timings))
 """
 
 
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def run_python(code: str, env: dict) -> str:
     done = subprocess.run(
         [PY, "-c", code], env=env, cwd=BENCH, capture_output=True, text=True, check=False
@@ -136,9 +142,24 @@ def cpu_per_request(args) -> dict[str, list[float]]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def throughput(args) -> dict[str, list[float]]:
+def server_cpu(master: int) -> float:
+    """CPU seconds used so far by gunicorn's master and its workers (user + system, /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if master in (int(stat.parent.name), int(fields[1])):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def throughput(args) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Requests per second by wrk, and the server's CPU microseconds per request, per round."""
     home, env = site(args.tools)
     runs: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     app = gunicorn(env, PORT, args.workers)
     try:
         for path in TARGETS.values():
@@ -146,13 +167,15 @@ def throughput(args) -> dict[str, list[float]]:
         for _ in range(args.rounds):
             for name, path in TARGETS.items():
                 url = f"http://127.0.0.1:{PORT}{path}"
-                runs.setdefault(name, []).append(
-                    wrk(url, args.seconds, args.connections, args.threads)
-                )
+                used, started = server_cpu(app.pid), time.monotonic()
+                rate = wrk(url, args.seconds, args.connections, args.threads)
+                used, elapsed = server_cpu(app.pid) - used, time.monotonic() - started
+                runs.setdefault(name, []).append(rate)
+                cpu.setdefault(name, []).append(used / (rate * elapsed) * 1e6)
     finally:
         stop(app)
         shutil.rmtree(home, ignore_errors=True)
-    return runs
+    return runs, cpu
 
 
 def main() -> None:
@@ -169,7 +192,8 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
 
-    runs = throughput(args)
+    print(f"load average before: {load_average()}")
+    runs, server = throughput(args)
     print(
         f"wrk {args.threads} threads, {args.connections} connections, {args.seconds} s x "
         f"{args.rounds} interleaved rounds; gunicorn {args.workers} workers; {args.tools} tools"
@@ -181,6 +205,14 @@ def main() -> None:
     for name in list(TARGETS)[1:]:
         ratio = statistics.median(x / y for x, y in zip(runs[name], base, strict=True))
         print(f"{name} / HTML tool page: {ratio:.2f}x (goal >= 1.0x)")
+    print("server CPU per request during those rounds (gunicorn's processes, /proc):")
+    for name, values in server.items():
+        shown = ", ".join(f"{v:.0f}" for v in values)
+        print(f"{name:>28}: median {statistics.median(values):7.0f} us  ({shown})")
+    for name in list(TARGETS)[1:]:
+        pairs = zip(server[name], server["HTML tool page"], strict=True)
+        ratio = statistics.median(b / x for x, b in pairs)
+        print(f"{name} / HTML tool page: {ratio:.2f}x the requests per server CPU second")
 
     cpu = cpu_per_request(args)
     print("CPU per hot request in one process (test client, 500 requests x rounds):")
@@ -192,6 +224,7 @@ def main() -> None:
         )
         print(f"{name} / HTML tool page: {ratio:.2f}x the requests per CPU second")
 
+    print(f"load average after: {load_average()}")
     if args.no_counts:
         return
     small, large = query_counts(50), query_counts(args.large)

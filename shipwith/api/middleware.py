@@ -1,6 +1,6 @@
-"""Around every /api/ request: the per-client rate limit, HEAD answered as GET, and the API's
-error shape for errors raised outside the API's views (an unknown path, a wrong method, a
-crash)."""
+"""Around every /api/ request: the per-client rate limit, HEAD answered as GET, hot reads served
+from this process's page cache before ninja, and the API's error shape for errors raised outside
+the API's views (an unknown path, a wrong method, a crash)."""
 
 import logging
 from collections.abc import Callable
@@ -12,6 +12,7 @@ from shipwith.api.errors import error_response
 from shipwith.core.client import client_ip
 from shipwith.core.limits import limit_exceeded
 from shipwith.core.rates import rate_setting
+from shipwith.web.caching import page_cached
 
 PREFIX = "/api/"
 logger = logging.getLogger(__name__)
@@ -44,6 +45,10 @@ class ApiMiddleware:
             response = error_response(429, f"Too many requests: retry in {wait} s.")
             response["Retry-After"] = str(wait)
             return response
+        # A hot read this process holds fresh is served before the URL is resolved: ninja's
+        # dispatch would only reach the same `freshness_cached` copy (reads take no token).
+        if request.method == "GET" and (cached := page_cached(request)) is not None:
+            return cached
         response = self.get_response(request)
         if response.status_code >= 400 and not _is_json(response):
             replaced = error_response(response.status_code)

@@ -72,10 +72,10 @@ def _untrusted_proxy_warn(peer: Address | None) -> None:
 
 def _client_address(request) -> Address | None:
     peer = _address(request.META.get("REMOTE_ADDR", ""))
-    trusted = trusted_proxies_setting()
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if not forwarded:
         return peer
+    trusted = trusted_proxies_setting()
     if not trusted:
         _untrusted_proxy_warn(peer)
         return peer
@@ -104,6 +104,11 @@ def client_ip(request) -> str:
     address = _client_address(request)
     if address is None:
         return request.META.get("REMOTE_ADDR", "")
+    return _counted_as(address)
+
+
+@functools.lru_cache(maxsize=4096)  # a hot client's text is made once, not per request
+def _counted_as(address: Address) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         return str(ipaddress.IPv6Network((address, 64), strict=False))
     return str(address)

@@ -146,6 +146,20 @@ def _fresh(key: str) -> tuple[Entry | None, tuple[int, ...]]:
     return None, latest.shown if latest is not None else ()
 
 
+def page_cached(request: HttpRequest) -> HttpResponse | None:
+    """Serve a GET from this process's fresh copy of its page, or None when it holds none.
+
+    For a caller ahead of URL resolution (the API's middleware): a hot page then costs its
+    freshness check and its headers, none of the view's machinery. When this is None the view's
+    own `freshness_cached` reads the shared cache or renders, as for any request. A page with a
+    form is left to the view: the reader's CSRF token is set by middleware after such a caller.
+    """
+    entry = _local.get(_key(request))
+    if entry is None or entry.personal or not _is_fresh(entry):
+        return None
+    return _serve(request, entry)
+
+
 def _serve(request: HttpRequest, entry: Entry) -> HttpResponse:
     body = entry.body
     # Behind the shipped nginx config the proxy puts each reader's token in (sub_filter), so
