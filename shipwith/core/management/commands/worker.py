@@ -18,6 +18,8 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import retry
 
+from shipwith.core.workers import worker_beating
+
 
 class Interrupted(BaseException):
     """A second stop signal arrived while a task was running."""
@@ -34,6 +36,10 @@ def task_requeue(result: DBTaskResult) -> None:
 
 
 class Worker(db_worker.Worker):
+    def run(self) -> None:
+        with worker_beating(worker_id=self.worker_id):  # a worker killed outright: core/workers.py
+            super().run()
+
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         if self.running or not self.running_task:
             super().shutdown(signum, frame)
