@@ -10,8 +10,10 @@ in the queue for the next worker, and exits at once. A third signal kills the wo
 import os
 import signal
 import sys
+import time
 from types import FrameType
 
+from django.db import OperationalError, close_old_connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
@@ -38,7 +40,15 @@ def task_requeue(result: DBTaskResult) -> None:
 class Worker(db_worker.Worker):
     def run(self) -> None:
         with worker_beating(worker_id=self.worker_id):  # a worker killed outright: core/workers.py
-            super().run()
+            while True:
+                try:
+                    return super().run()
+                except OperationalError:  # the database refused us for a moment: look again
+                    if not self.running:
+                        raise
+                    db_worker.logger.warning("Database unavailable; looking again", exc_info=True)
+                    close_old_connections()
+                    time.sleep(max(self.interval, 1))
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         if self.running or not self.running_task:
