@@ -51,12 +51,14 @@ def render(run, found, *, seconds, users, load, model_calls) -> str:
         restarts = child.restarts if child else 0
         lines.append(f"| {name} | {start / 1024:.0f} | {end / 1024:.0f} | {restarts} |")
     lines += ["", "Faults (each window ends 10 s after the fault is over):", ""]
-    origin = run.windows[0][1] if run.windows else 0
     for what, start, end in run.windows:
-        lines.append(f"- {what}: {end - start - 10:.1f} s (at +{start - origin:.0f} s)")
+        lines.append(
+            f"- {what} at +{start - run.load_started:.0f} s: over in {end - start - 10:.1f} s"
+        )
     if run.backup:
         lines.append(
-            f"- backup: {'taken' if run.backup['ok'] else 'FAILED'} in "
+            f"- `shipwith backup` at +{run.backup['started'] - run.load_started:.0f} s: "
+            f"{'taken' if run.backup['ok'] else 'FAILED'} in "
             f"{run.backup['finished'] - run.backup['started']:.1f} s"
         )
     lines.append(

@@ -79,6 +79,7 @@ class Run:
     listed: list[str] = field(default_factory=list)  # OpenRouter ids added during the run
     price_changes: int = 0
     fakes: object = None  # the module, imported once Django is set up
+    load_started: float = 0.0  # Unix time Locust started
     notes: list[str] = field(default_factory=list)
 
 
@@ -262,7 +263,7 @@ def locust_run(run: Run) -> subprocess.Popen:
 def drive(run: Run) -> None:
     """The load for SECONDS, with the catalog changing and the faults at their moments."""
     locust = locust_run(run)
-    started = time.monotonic()
+    started, run.load_started = time.monotonic(), time.time()
     state = {"next_tool": 20.0, "next_price": 0.3 * SECONDS}
     timeline = list(TIMELINE)
     first_rss = None
