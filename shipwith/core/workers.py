@@ -9,7 +9,8 @@ was not renewed for SHIPWITH_WORKER_LEASE seconds (or that has none) is dead, an
 worker, every few beats, puts the RUNNING tasks last claimed by a dead worker back in the
 queue. One conditional UPDATE per task, matching the claim it judged (status and `started_at`),
 so two live workers never requeue one task twice and a task claimed again meanwhile is left
-alone: the task runs again, once.
+alone: the task runs again, once. So every worker of a site must be `shipwith worker`:
+django-tasks-db's own `db_worker` does not beat, and its tasks would look orphaned.
 
 A requeued task runs again from its start, so tasks must be safe to re-run (ours are: panel
 seats, deliveries and source runs are leases of their own). The lease outlasts a panel seat's
