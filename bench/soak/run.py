@@ -452,7 +452,17 @@ def backup_verify(run: Run, actions: list[invariants.Action]) -> invariants.Chec
         restored.drop()
 
 
+def _interrupt(signum, frame) -> None:
+    """Ctrl-C or SIGTERM: stop everything (once; a second signal does not cut the cleanup)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Installed by hand: a shell that starts us in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     load = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="shipwith-soak-"))
     out = tmp / "out"
