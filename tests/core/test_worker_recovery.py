@@ -115,7 +115,10 @@ def test_a_worker_killed_mid_panel_has_its_task_run_again_once(tmp_path):
     second = None
     try:
         wait_for(db, "select count(*) from panel_review", "the Builder's review")
-        time.sleep(0.5)  # the other seats are asking the model
+        deadline = time.monotonic() + 30
+        while len(model.requests) < 4:  # the other seats are asking the model
+            assert time.monotonic() < deadline, "the other seats never asked"
+            time.sleep(0.1)
         first.send_signal(signal.SIGKILL)
         first.wait()
         assert (
