@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_OPENMP=OFF
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shipwith
 
-.PHONY: up install install-test browser nginx test test-sqlite test-postgres test-latest lint lock bench python
+.PHONY: up install install-test browser nginx test test-sqlite test-postgres test-latest lint lock bench soak python
 
 up: install
 	$(BIN)/shipwith up
@@ -72,6 +72,18 @@ test: lint test-sqlite test-postgres
 bench: install-test
 	$(BIN)/python bench/run_all.py
 
+# Every job at once under load, with faults, on loopback (bench/soak/README.md); not in `make test`.
+# Locust comes from its own lock (requirements/soak.txt: the test set plus the `soak` extra).
+SOAK_SECONDS ?= 600
+$(VENV)/.installed-soak: requirements/soak.txt $(VENV)/.installed-test
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet $(LOCKED) --no-build-isolation \
+		-r requirements/soak.txt
+	$(BIN)/pip check
+	touch $@
+
+soak: $(VENV)/.installed-soak nginx
+	SOAK_SECONDS=$(SOAK_SECONDS) PG_URL=$(PG_URL) $(BIN)/python bench/soak/run.py
+
 # Which Python the venv would be made with (CI and the README use it).
 python:
 	@echo $(PYTHON)
@@ -89,6 +101,8 @@ lock:
 		-o requirements/test.txt
 	$(UV_COMPILE) pyproject.toml --extra local --extra anthropic -c requirements/test.txt \
 		-o requirements/app.txt
+	$(UV_COMPILE) pyproject.toml --extra local --extra anthropic --extra test --extra soak \
+		-c requirements/test.txt -o requirements/soak.txt
 
 # The suite against the newest versions pyproject.toml allows, in a venv of its own: run it
 # before `make lock` and weekly (it is not in .ci/run), so a coming break is seen before users.

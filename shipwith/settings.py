@@ -97,7 +97,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 _redis_url = env("REDIS_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
+        {"BACKEND": "shipwith.core.rediscache.RedisCache", "LOCATION": _redis_url}
         if _redis_url
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shipwith"}
     )
@@ -217,6 +217,13 @@ SHIPWITH_PANEL_SEAT_RETRIES = int(env("SHIPWITH_PANEL_SEAT_RETRIES", "3"))
 SHIPWITH_PANEL_SEAT_BACKOFF = float(env("SHIPWITH_PANEL_SEAT_BACKOFF", "60"))
 # How long a claim on a seat lasts; its worker renews it every quarter of that while it waits.
 SHIPWITH_PANEL_SEAT_LEASE = float(env("SHIPWITH_PANEL_SEAT_LEASE", "120"))
+# Task workers beat every SHIPWITH_WORKER_BEAT seconds; one silent for SHIPWITH_WORKER_LEASE is
+# dead and its running task goes back to the queue (core/workers.py). The lease outlasts a
+# seat's by two beats, so a requeued panel finds the dead worker's seats free again.
+SHIPWITH_WORKER_BEAT = float(env("SHIPWITH_WORKER_BEAT", "10"))
+SHIPWITH_WORKER_LEASE = float(
+    env("SHIPWITH_WORKER_LEASE", str(SHIPWITH_PANEL_SEAT_LEASE + 2 * SHIPWITH_WORKER_BEAT))
+)
 
 # newsletter: any ANYMAIL_* variable reaches django-anymail, e.g. ANYMAIL_MAILGUN_API_KEY.
 ANYMAIL = {k[8:]: v for k, v in __import__("os").environ.items() if k.startswith("ANYMAIL_")}

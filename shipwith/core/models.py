@@ -26,3 +26,14 @@ class Stamp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.value}"
+
+
+class WorkerBeat(models.Model):
+    """A task worker's last sign of life (shipwith.core.workers): tasks of a worker that stopped
+    beating go back to the queue."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    beat_at = models.DateTimeField(help_text="The database's time of the worker's last beat.")
+
+    def __str__(self) -> str:
+        return f"{self.worker_id}: {self.beat_at:%Y-%m-%d %H:%M:%S}"

@@ -9,8 +9,8 @@ stops the children in order:
    what is left, the worker (`shipwith worker`) interrupts its task, whose cleanup runs (a
    panel run gives its seats back), and puts it back in the queue for the next worker;
 3. after STOP_DEADLINE seconds, SIGKILL to the groups still alive; every child is reaped.
-   A killed worker's task is not run again, but its panel run's seats are free again after
-   SHIPWITH_PANEL_SEAT_LEASE, for `up`'s review or `shipwith review` to resume.
+   A killed worker's task goes back to the queue once it has missed its beats for
+   SHIPWITH_WORKER_LEASE (core/workers.py), when its panel run's seats are free again too.
 
 `hurry()` (a second Ctrl-C or SIGTERM to `up`) skips to step 3 at once. On Linux a child is
 also sent SIGKILL by the kernel when `up` dies without stopping it (SIGKILL, a crash):

@@ -2,7 +2,7 @@
 
 worker_class = "gthread"
 threads = 4
-keepalive = 5
+keepalive = 5  # deploy/nginx-shipwith.conf keeps idle upstream connections for less (4 s)
 timeout = 60
 
 # gunicorn's defaults, written out because the API's schema documents what it answers beyond

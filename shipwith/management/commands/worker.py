@@ -26,7 +26,7 @@ import sys
 import time
 from types import FrameType
 
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
 from django.db.models import Case, Min, Value, When
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
@@ -35,6 +35,7 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import retry
 
+from shipwith.core.workers import worker_beating
 from shipwith.panel.tasks import panel_worker_warm
 
 # Idle, a read of the queue this often (how soon a task another process queues starts)...
@@ -100,7 +101,16 @@ class Worker(db_worker.Worker):
         if self.startup_delay and self._interval:  # db_worker's own, but it reads `interval`
             self.startup_delay = False
             time.sleep(random.random())  # noqa: S311 - workers started together spread out
-        super().run()
+        with worker_beating(worker_id=self.worker_id):  # a worker killed outright: core/workers.py
+            while True:
+                try:
+                    return super().run()
+                except OperationalError:  # the database refused us for a moment: look again
+                    if not self.running:
+                        raise
+                    db_worker.logger.warning("Database unavailable; looking again", exc_info=True)
+                    close_old_connections()
+                    time.sleep(max(self._interval, 1))  # not `interval`: that reads the queue
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         if self.running or not self.running_task:
