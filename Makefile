@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_OPENMP=OFF
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shipwith
 
-.PHONY: up install install-test browser nginx test test-sqlite test-postgres test-latest lint lock bench soak python
+.PHONY: up install install-test browser nginx wrk test test-sqlite test-postgres test-latest lint lock bench soak python
 
 up: install
 	$(BIN)/shipwith up
@@ -57,6 +57,11 @@ nginx:
 	@test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq nginx >/dev/null)
 
+# Debian's wrk for the throughput benchmarks (bench/web_throughput.py, bench/api_throughput.py).
+wrk:
+	@test -x /usr/bin/wrk || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq wrk >/dev/null)
+
 lint: install-test
 	$(BIN)/ruff check shipwith tests bench
 	$(BIN)/lint-imports  # .importlinter: the layers, core imports no app, no circles, tasks
@@ -69,7 +74,7 @@ test-postgres: install-test
 
 test: lint test-sqlite test-postgres
 
-bench: install-test
+bench: install-test wrk
 	$(BIN)/python bench/run_all.py
 
 # Every job at once under load, with faults, on loopback (bench/soak/README.md); not in `make test`.
