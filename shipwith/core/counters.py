@@ -4,19 +4,25 @@ A counter is a name, a number of hits and the Unix time it may be forgotten. The
 chosen in one place (`counters()`): Redis when SHIPWITH_LIMITS_REDIS_URL is set (INCRBY +
 EXPIREAT, one round trip), else the database (one upsert however many counters; expired rows
 pruned about once a minute per process). A counter kept in one process's memory would be no
-limit once there are several processes.
+limit once there are several processes. While Redis is away (a restart, a failover) the limits
+count in the database, so readers' votes and sign-ups go on, still limited.
 """
 
 import functools
+import logging
 import threading
 from typing import Protocol
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import F
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shipwith.core.models import RateWindow
 
+logger = logging.getLogger(__name__)
+REDIS_AWAY = (RedisConnectionError, RedisTimeoutError)
 PRUNE_EVERY = 60  # seconds between deletions of expired windows, per process
 
 _pruned_at = 0.0
@@ -76,11 +82,13 @@ def _prune(now: float) -> None:
 
 
 class RedisCounters:
-    """Keys under `prefix`, each expiring with its window."""
+    """Keys under `prefix`, each expiring with its window; the database's rows while Redis is
+    away (a window may then count in both, for its length at most: never more hits)."""
 
     def __init__(self, url: str, prefix: str) -> None:
         self.url, self.prefix = url, prefix
         self.local = threading.local()
+        self.fallback = DatabaseCounters()
 
     def client(self):
         """This thread's client: connections shared between gunicorn's threads broke under load."""
@@ -95,12 +103,28 @@ class RedisCounters:
         for key, (size, ends) in claims.items():
             pipe.incrby(self.prefix + key, size)
             pipe.expireat(self.prefix + key, ends + 1)
-        replies = pipe.execute()
+        try:
+            replies = pipe.execute()
+        except REDIS_AWAY as exc:
+            _warn_away(exc)
+            return self.fallback.add(claims, now)
         return dict(zip(claims, replies[0::2], strict=True))
 
     def read(self, names: list[str]) -> dict[str, int]:
-        values = self.client().mget([self.prefix + name for name in names])
+        try:
+            values = self.client().mget([self.prefix + name for name in names])
+        except REDIS_AWAY as exc:
+            _warn_away(exc)
+            return self.fallback.read(names)
         return {name: int(value) for name, value in zip(names, values, strict=True) if value}
 
     def take_back(self, name: str) -> None:
-        self.client().decr(self.prefix + name)
+        try:
+            self.client().decr(self.prefix + name)
+        except REDIS_AWAY as exc:
+            _warn_away(exc)
+            self.fallback.take_back(name)
+
+
+def _warn_away(exc: Exception) -> None:
+    logger.warning("Redis unavailable (%s): rate limits count in the database meanwhile", exc)

@@ -11,6 +11,7 @@ from shipwith.core.client import client_ip
 from shipwith.core.limits import limit_exceeded, limits_waits
 from shipwith.core.models import RateWindow
 from shipwith.core.rates import rate_parse
+from tests.deploy.nginx import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -236,3 +237,13 @@ def test_a_rolling_day_spreads_its_hits_over_any_24_hours(monkeypatch):
     # However the 24 hours are placed, they hold at most ten allowed hits.
     assert all(sum(start <= t < start + 86400 for t in allowed) <= 10 for start in allowed)
     assert len(allowed) >= 25  # and the limit does not starve: about ten a day go through
+
+
+@pytest.mark.django_db
+def test_while_redis_is_away_the_limits_count_in_the_database(settings):
+    settings.SHIPWITH_LIMITS_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing there
+    settings.SHIPWITH_LIMITS_PREFIX = f"shipwith-test-{uuid.uuid4().hex}:"
+    # A reader's vote during a Redis restart is still limited, not answered 500.
+    assert [limit_exceeded("signup:away", (2, 60)) for _ in range(2)] == [0, 0]
+    assert limit_exceeded("signup:away", (2, 60)) > 0
+    assert RateWindow.objects.filter(key__contains="signup:away").exists()
