@@ -116,16 +116,37 @@ def vote_cast(
                 raise DailyCapReached
             return VoteChange(applied.previous, value, applied.tally, applied.tool_id)
         tool_id = applied.tool_id
-    if tool_id is None and (tool_id := statements.tool_id(slug)) is None:
-        raise Tool.DoesNotExist(f"no tool {slug}")
-    return _vote_cast_steps(voter_id, tool_id, value)
+    return _vote_cast_steps(voter_id, slug if tool_id is None else tool_id, value)
 
 
-def _vote_cast_steps(voter_id: int, tool_id: int, value: str | None) -> VoteChange:
+def _voter_charge_reading(voter_id: int, tool: int | str) -> tuple[bool, int, str | None]:
+    """Charge the voter and read the tool's id and the voter's vote on it (one statement on
+    SQLite); return (excluded, tool id, previous value)."""
+    if connection.vendor != "sqlite":  # PostgreSQL's race path: see voter_charge_reading
+        tool_id = tool if isinstance(tool, int) else statements.tool_id(tool)
+        if tool_id is None:
+            raise Tool.DoesNotExist(f"no tool {tool}")
+        excluded = _voter_charge(voter_id)
+        return excluded, tool_id, statements.vote_previous(voter_id, tool_id)
+    charged = statements.voter_charge_reading(
+        voter_id, tool, timezone.localdate(), settings.SHIPWITH_VOTES_DAILY_CAP
+    )
+    if charged is None:  # over the cap, or no such voter: say which, tool first as before
+        if isinstance(tool, str) and statements.tool_id(tool) is None:
+            raise Tool.DoesNotExist(f"no tool {tool}")
+        if not Voter.objects.filter(pk=voter_id).exists():
+            raise Voter.DoesNotExist(f"no voter #{voter_id}")
+        raise DailyCapReached
+    excluded, tool_id, previous = charged
+    if tool_id is None:
+        raise Tool.DoesNotExist(f"no tool {tool}")  # the transaction takes the charge back
+    return excluded, tool_id, previous
+
+
+def _vote_cast_steps(voter_id: int, tool: int | str, value: str | None) -> VoteChange:
     """The vote as statements of their own in one transaction (SQLite, or a race on PostgreSQL)."""
     with sqlite_writer(), transaction.atomic():
-        excluded = _voter_charge(voter_id)
-        previous = statements.vote_previous(voter_id, tool_id)
+        excluded, tool_id, previous = _voter_charge_reading(voter_id, tool)
         if previous == value:
             return VoteChange(previous, value, tool_id=tool_id)
         statements.vote_write(voter_id, tool_id, previous, value)

@@ -166,6 +166,30 @@ def voter_charge(voter_id: int, today: date, cap: int) -> bool | None:
     return None if row is None else bool(row[0])
 
 
+def voter_charge_reading(
+    voter_id: int, tool: int | str, today: date, cap: int
+) -> tuple[bool, int | None, str | None] | None:
+    """`voter_charge`, also reading the tool's id (by id or slug) and the voter's vote on it:
+    (excluded, tool id or None when no such tool, previous value); None when over the cap.
+
+    SQLite only, in the voter's write turn: its RETURNING reads what this transaction sees.
+    On PostgreSQL a subquery there reads the statement's snapshot, taken before the row lock
+    waited for another vote of the voter, so it could miss that vote.
+    """
+    day = connection.ops.adapt_datefield_value(today)
+    tool_sql = "%s" if isinstance(tool, int) else f"(SELECT id FROM {TOOL} WHERE slug = %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {VOTER} SET day_count = CASE WHEN day = %s THEN day_count + 1 ELSE 1 END, "
+            f"day = %s WHERE id = %s AND (day IS NULL OR day <> %s OR day_count < %s) "
+            f"RETURNING excluded, {tool_sql}, "
+            f"(SELECT value FROM {VOTE} WHERE voter_id = %s AND tool_id = {tool_sql})",
+            [day, day, voter_id, day, cap, tool, voter_id, tool],
+        )
+        row = cursor.fetchone()
+    return None if row is None else (bool(row[0]), row[1], row[2])
+
+
 def vote_previous(voter_id: int, tool_id: int) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute(
