@@ -26,6 +26,9 @@ from pathlib import Path
 from web_throughput import gunicorn, stop, wait_for, wrk
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.votes.live import processes_cpu_seconds  # noqa: E402
+
 BENCH = ROOT / "bench"
 PY = sys.executable
 PORT = 18011
@@ -144,15 +147,7 @@ def cpu_per_request(args) -> dict[str, list[float]]:
 
 def server_cpu(master: int) -> float:
     """CPU seconds used so far by gunicorn's master and its workers (user + system, /proc)."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if master in (int(stat.parent.name), int(fields[1])):
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    return processes_cpu_seconds([master])
 
 
 def throughput(args) -> tuple[dict[str, list[float]], dict[str, list[float]]]:

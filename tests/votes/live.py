@@ -29,6 +29,20 @@ tools:
 """
 
 
+
+def processes_cpu_seconds(pids: list[int]) -> float:
+    """CPU time used so far by these processes and their children (user + system, /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid in pids or ppid in pids:
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
 @dataclass
 class LiveSite:
     url: str
@@ -40,16 +54,7 @@ class LiveSite:
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the servers' processes (gunicorn's masters and workers)."""
-        total = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            pid, ppid = int(stat.parent.name), int(fields[1])
-            if pid in self.pids or ppid in self.pids:
-                total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
-        return total / os.sysconf("SC_CLK_TCK")
+        return processes_cpu_seconds(self.pids)
 
     def shell(self, code: str) -> str:
         """Run Python in `shipwith shell` on the site's database; return what it printed."""
