@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
-PREFIX = "/api/"
+from shipwith.api.middleware import PREFIX  # one place says where the API lives
+
 EXPOSE_HEADERS = "ETag, Last-Modified, Retry-After"
 # What a preflight allows: reads only; the write endpoints are not offered to other sites.
 ALLOW_METHODS = "GET, HEAD, OPTIONS"
