@@ -8,7 +8,9 @@ A process claims hits in blocks: for a generous limit it raises the shared count
 hundredth of it (at most BLOCK_MOST) and numbers its next requests from that block without
 writing again. Every hit has its own number across all processes, so a window never allows
 more than the limit; it may refuse early by the unused rest of other processes' blocks (under
-1% of the limit each). A limit under 200 a window is counted hit by hit.
+1% of the limit for each of their threads that claimed at the same moment: a block a thread
+claims beside another is kept with it, never dropped). A limit under 200 a window is counted
+hit by hit.
 
 A limit "per day" that must hold for any 24 hours, not per calendar day (whose edge lets twice
 the limit through in two minutes), is a rolling limit (`rolling_limit_exceeded`): the period is
@@ -98,12 +100,14 @@ def _block_size(count: int) -> int:
 
 
 class _Blocks:
-    """This process's claimed hit numbers, per window: (next number, last number, window end)."""
+    """This process's claimed hit numbers, per window: ranges [next number, last number, window
+    end], oldest first. Threads that claim at the same time each add their block's rest, so no
+    claimed number is dropped."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.pid = os.getpid()
-        self.held: dict[tuple[str, int], list[int]] = {}
+        self.held: dict[tuple[str, int], list[list[int]]] = {}
 
     def take(self, windows: dict[str, tuple[int, int]], now: float) -> dict[str, int]:
         """The number of this hit on each window, claiming a new block where none is left."""
@@ -112,12 +116,11 @@ class _Blocks:
                 self.pid, self.held = os.getpid(), {}
             numbers, claims = {}, {}
             for name, (count, end) in windows.items():
-                block = self.held.get((name, count))
-                if block and block[0] <= block[1]:
-                    numbers[name] = block[0]
-                    block[0] += 1
-                else:
+                number = self._next(name, count)
+                if number is None:
                     claims[name] = (_block_size(count), end)
+                else:
+                    numbers[name] = number
         if claims:  # outside the lock: the round trip must not hold up the other threads
             totals = counters().add(claims, now)
             with self.lock:
@@ -125,11 +128,22 @@ class _Blocks:
                     first = totals[name] - size + 1
                     numbers[name] = first
                     if size > 1:
-                        count = windows[name][0]
-                        self.held[(name, count)] = [first + 1, totals[name], end]
+                        rests = self.held.setdefault((name, windows[name][0]), [])
+                        rests.append([first + 1, totals[name], end])
                 if len(self.held) > 1000:
-                    self.held = {k: v for k, v in self.held.items() if v[2] > now}
+                    self.held = {k: v for k, v in self.held.items() if v and v[-1][2] > now}
         return numbers
+
+    def _next(self, name: str, count: int) -> int | None:
+        """The lowest number this process holds on the window (under the lock), or None."""
+        ranges = self.held.get((name, count))
+        while ranges:
+            block = ranges[0]
+            if block[0] <= block[1]:
+                block[0] += 1
+                return block[0] - 1
+            ranges.pop(0)
+        return None
 
     def forget(self) -> None:
         with self.lock:

@@ -91,6 +91,6 @@ def test_hot_reads_on_several_processes_never_pass_the_limit(tmp_path):
     statuses = [answer.status_code for answer in answers]
     allowed = statuses.count(200) + 1  # and the warm-up
     assert set(statuses) == {200, 429}
-    # Never past the limit; refused early only by the rest of blocks the workers' threads
-    # left unused (a few each).
-    assert limit * 0.9 <= allowed <= limit
+    # Never past the limit; refused early only by the numbers the three workers still hold
+    # (one each at most: their threads' blocks of two are never dropped).
+    assert limit - 3 <= allowed <= limit
