@@ -7,6 +7,7 @@ is taken over: of its rows still "sending" only the lowest can have reached the 
 and it is marked "in doubt", never resent.
 """
 
+import datetime as dt
 import os
 import socket
 import uuid
@@ -90,6 +91,18 @@ def deliveries_recover(issue: Issue) -> int:
         status=DeliveryStatus.PENDING, claim=""
     )
     return in_doubt
+
+
+def deliveries_in_flight_until(issue: Issue, claim: str) -> dt.datetime | None:
+    """When the rows other senders still hold become ours to settle, if any are held: their
+    newest renewal plus the lease (a live sender finishes them before; a killed one never does).
+    """
+    last = (
+        Delivery.objects.filter(issue=issue, status=DeliveryStatus.SENDING)
+        .exclude(claim=claim)
+        .aggregate(last=Max("touched_at"))["last"]
+    )
+    return None if last is None else last + dt.timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE)
 
 
 def deliveries_plan(issue: Issue) -> None:
