@@ -17,8 +17,15 @@ raises SystemExit inside the task, records the task as failed (no worker runs it
 waits for the threads the task started: an embedded-model generation runs to its end. Here a
 second signal interrupts the task (its cleanup runs: a panel run gives its seats back), puts
 it back in the queue for the next worker, and exits at once. A third signal kills the worker.
+
+Database away: db_worker records a task that failed because the database refused it for a
+moment (a restart, refused connections) as failed for good, and a task whose end it could not
+record stays RUNNING under a live worker, which no other worker takes over. Here the first goes
+back in the queue to run again after 5, 20 and 80 s before it counts as failed, and the second
+goes back in the queue once the database answers again.
 """
 
+import datetime as dt
 import os
 import random
 import signal
@@ -26,7 +33,7 @@ import sys
 import time
 from types import FrameType
 
-from django.db import OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 from django.db.models import Case, Min, Value, When
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
@@ -43,6 +50,11 @@ INTERVAL = 0.2
 # ...and never more often than this, even when a task is ready but was not ours to take
 # (another worker claiming it, a locked database): no busy loop.
 WAIT_MIN = 0.01
+# A task failed because the database was away runs again this many times, the first after
+# this many seconds, each wait four times the last (5, 20, 80 s).
+DATABASE_RETRIES = 3
+DATABASE_RETRY_FIRST = 5.0
+DATABASE_AWAY = (OperationalError, InterfaceError)
 
 
 class Interrupted(BaseException):
@@ -50,16 +62,35 @@ class Interrupted(BaseException):
 
 
 @retry()
-def task_requeue(result: DBTaskResult) -> None:
-    """Put an interrupted task back in the queue, as if no worker had taken it."""
+def task_requeue(result: DBTaskResult, *, after: float = 0.0) -> None:
+    """Put a task back in the queue, as if no worker had taken it; due `after` seconds from now
+    (0: ready at once)."""
     result.status = TaskResultStatus.READY
     result.started_at = result.finished_at = result.return_value = None
     result.exception_class_path = result.traceback = ""
     fields = ["status", "started_at", "finished_at", "return_value"]
+    if after:
+        result.run_after = timezone.now() + dt.timedelta(seconds=after)
+        fields.append("run_after")
     result.save(update_fields=[*fields, "exception_class_path", "traceback"])
 
 
+def database_retry_after(result: DBTaskResult, exc: BaseException) -> float | None:
+    """Seconds to wait before running again a task that failed because the database was away
+    for a moment (a restart, refused connections, SQLite's lock held too long); None when the
+    failure is the task's own or it has had its tries. Tasks are safe to re-run (see
+    core/workers.py): the retry starts the task from its beginning."""
+    if not isinstance(exc, DATABASE_AWAY):
+        return None
+    tries = len(result.worker_ids)  # each claim adds the worker's id
+    if tries > DATABASE_RETRIES:
+        return None
+    return DATABASE_RETRY_FIRST * 4 ** (tries - 1)
+
+
 class Worker(db_worker.Worker):
+    unsettled: DBTaskResult | None = None  # a task whose end the database did not take
+
     # db_worker sleeps `self.interval` after a look that found nothing, and its look is a
     # query under a write lock (2.4 ms of CPU on SQLite). Read here, `interval` waits for work
     # in cheap steps (one read of the queue's index, 0.4 ms) and leaves nothing to sleep, so
@@ -104,13 +135,22 @@ class Worker(db_worker.Worker):
         with worker_beating(worker_id=self.worker_id):  # a worker killed outright: core/workers.py
             while True:
                 try:
+                    self._unsettled_requeue()
                     return super().run()
-                except OperationalError:  # the database refused us for a moment: look again
+                except DATABASE_AWAY:  # the database refused us for a moment: look again
                     if not self.running:
                         raise
                     db_worker.logger.warning("Database unavailable; looking again", exc_info=True)
                     close_old_connections()
                     time.sleep(max(self._interval, 1))  # not `interval`: that reads the queue
+
+    def _unsettled_requeue(self) -> None:
+        """Put back in the queue the task whose end could not be recorded while the database
+        was away: it shows RUNNING under this live worker, which no other worker takes over."""
+        if self.unsettled is not None:
+            task_requeue(self.unsettled)
+            db_worker.logger.warning("Task id=%s: queued again", self.unsettled.id)
+            self.unsettled = None
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         if self.running or not self.running_task:
@@ -124,12 +164,35 @@ class Worker(db_worker.Worker):
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
         failed = db_task_result.set_failed
-        # db_worker records whatever leaves the task as its failure; an interruption is not one.
-        db_task_result.set_failed = lambda exc: (
-            task_requeue(db_task_result) if isinstance(exc, Interrupted) else failed(exc)
-        )
-        super().run_task(db_task_result)
-        if db_task_result.status == TaskResultStatus.READY:  # interrupted: its state is stored
+
+        # db_worker records whatever leaves the task as its failure; an interruption is not
+        # one, and the database away for a moment is one a later try gets past.
+        interrupted = False
+
+        def settle(exc: BaseException) -> None:
+            nonlocal interrupted
+            if isinstance(exc, Interrupted):
+                interrupted = True
+                task_requeue(db_task_result)
+            elif (after := database_retry_after(db_task_result, exc)) is not None:
+                db_worker.logger.warning(
+                    "Task id=%s: the database was away (%s); trying again in %.0f s",
+                    db_task_result.id,
+                    exc,
+                    after,
+                )
+                close_old_connections()
+                task_requeue(db_task_result, after=after)
+            else:
+                failed(exc)
+
+        db_task_result.set_failed = settle
+        try:
+            super().run_task(db_task_result)
+        except DATABASE_AWAY:  # neither its end nor its retry could be recorded
+            self.unsettled = db_task_result
+            raise
+        if interrupted:  # its state is stored
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)  # not waiting for a model call the task left running in a thread
