@@ -64,6 +64,7 @@ wrk:
 
 lint: install-test
 	$(BIN)/ruff check shipwith tests bench
+	$(BIN)/ruff format --check shipwith tests bench
 	$(BIN)/lint-imports  # .importlinter: the layers, core imports no app, no circles, tasks
 
 test-sqlite: install-test

@@ -31,9 +31,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 # SHA-256 of secret keys that were published (committed to the repository until 2026-12):
 # anyone can forge voter cookies and newsletter links with them, so they are never used.
-PUBLISHED_KEYS = frozenset(
-    {"f45efbf1c9c237219029dff0bf9871bcc0b06e962de39b087ab5287ea5bf5465"}
-)
+PUBLISHED_KEYS = frozenset({"f45efbf1c9c237219029dff0bf9871bcc0b06e962de39b087ab5287ea5bf5465"})
 
 
 class ConfigError(Exception):

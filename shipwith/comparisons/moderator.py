@@ -99,9 +99,11 @@ async def _ask_both_orders(model: Model, *, system: str, asks: list[tuple[str, d
     # crash llama.cpp). Each call runs on a fresh event loop, so the model's HTTP client is
     # closed on the same loop.
     calls = [
-        (lambda prompt=prompt, schema=schema: model.complete(
-            system=system, prompt=prompt, schema=schema, max_tokens=600
-        ))
+        (
+            lambda prompt=prompt, schema=schema: model.complete(
+                system=system, prompt=prompt, schema=schema, max_tokens=600
+            )
+        )
         for prompt, schema in asks
     ]
     try:

@@ -39,7 +39,9 @@ def test_the_tool_list_marks_drafts_and_its_panel_filters_tell_them_apart(client
     items = {item["slug"]: item for item in client.get("/api/v1/tools?limit=100").json()["items"]}
     assert items["code-llama"]["panel"]["draft"] is True
     assert items["code-llama"]["panel"]["ship_percent"] is None
-    assert items["vllm"]["panel"]["draft"] is False and items["vllm"]["panel"]["ship_percent"] == 100
+    assert (
+        items["vllm"]["panel"]["draft"] is False and items["vllm"]["panel"]["ship_percent"] == 100
+    )
 
     def listed(state: str) -> list[str]:
         return [item["slug"] for item in client.get(f"/api/v1/tools?panel={state}").json()["items"]]
@@ -57,9 +59,7 @@ def test_a_comparison_with_a_draft_has_no_pick(client, drafted):
     assert item["pick"]["step"] == "draft"
 
 
-def test_a_capable_models_review_gives_the_figure_and_keeps_the_draft_in_history(
-    client, drafted
-):
+def test_a_capable_models_review_gives_the_figure_and_keeps_the_draft_in_history(client, drafted):
     make_panel(drafted, "ssks")
     tools_touch(drafted.pk)
     body = client.get("/api/v1/tools/code-llama").json()

@@ -96,8 +96,13 @@ def test_database_url_points_at_postgresql(tmp_path):
 
 def test_an_empty_home_or_setting_counts_as_unset(tmp_path):
     # SHIPWITH_HOME="" once meant the working directory, where a clone kept a published key.
-    shown = read_settings(tmp_path / "ignored", tmp_path, SHIPWITH_HOME="", SHIPWITH_LLM=" ",
-                          SHIPWITH_ALLOWED_HOSTS="")
+    shown = read_settings(
+        tmp_path / "ignored",
+        tmp_path,
+        SHIPWITH_HOME="",
+        SHIPWITH_LLM=" ",
+        SHIPWITH_ALLOWED_HOSTS="",
+    )
     assert shown["name"] == str(tmp_path / "var" / "shipwith.sqlite3")
     assert (tmp_path / "var" / "secret_key").exists()
     assert not (tmp_path / "secret_key").exists()
@@ -113,7 +118,10 @@ def test_a_new_home_is_ignored_by_git_wherever_it_is(tmp_path):
     assert (repo / "state" / "secret_key").stat().st_mode & 0o777 == 0o600
     status = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=all"],
-        cwd=repo, capture_output=True, text=True, check=True,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "secret_key" not in status and "sqlite3" not in status
 
@@ -133,8 +141,11 @@ def test_the_published_key_is_refused_with_how_to_fix(tmp_path):
     }
     environment.update(SHIPWITH_HOME=str(tmp_path / "var"), SHIPWITH_SECRET_KEY=published)
     result = subprocess.run(
-        [sys.executable, "-m", "shipwith", "check"], cwd=tmp_path, env=environment,
-        capture_output=True, text=True,
+        [sys.executable, "-m", "shipwith", "check"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert "SHIPWITH_SECRET_KEY: this secret key was published" in result.stderr

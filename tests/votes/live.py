@@ -29,7 +29,6 @@ tools:
 """
 
 
-
 def processes_cpu_seconds(pids: list[int]) -> float:
     """CPU time used so far by these processes and their children (user + system, /proc)."""
     total = 0
@@ -42,6 +41,7 @@ def processes_cpu_seconds(pids: list[int]) -> float:
         if pid in pids or ppid in pids:
             total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
     return total / os.sysconf("SC_CLK_TCK")
+
 
 @dataclass
 class LiveSite:

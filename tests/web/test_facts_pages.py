@@ -158,7 +158,10 @@ def test_a_readers_own_volumes_are_priced_and_the_cached_page_stays_the_same(cli
     page = text_of(mine)
     # Big: 1.234567 × 3 + 0.089012 × 15 = 5.038881 → $5.04;
     # Small: 1.234567 × 0.30 + 0.089012 × 2.50 = 0.5929001 → $0.59; 5.038881 / 0.5929001 = 8.5.
-    assert "Your volumes 1,234,567 input and 89,012 output tokens a month, as you entered them." in page
+    assert (
+        "Your volumes 1,234,567 input and 89,012 output tokens a month, as you entered them."
+        in page
+    )
     assert "$5.04 $0.59 Small Model: $4.45 a month less, 8.5× cheaper" in page
     assert 'value="1,234,567"' in mine.content.decode()
     # The next reader gets the shared page from the cache: no one's volumes in it.

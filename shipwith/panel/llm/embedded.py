@@ -83,9 +83,7 @@ class EmbeddedModel(Model):
         super().__init__(self.path.name)
         self.n_ctx = settings.SHIPWITH_LOCAL_N_CTX
         # Half the cores: llama.cpp threads spin at barriers and collapse when oversubscribed.
-        self.n_threads = settings.SHIPWITH_LOCAL_THREADS or max(
-            1, (os.cpu_count() or 2) // 2
-        )
+        self.n_threads = settings.SHIPWITH_LOCAL_THREADS or max(1, (os.cpu_count() or 2) // 2)
         # Low temperature: at higher ones a 135M model starts strings with noise and never
         # recovers; the repeat penalty stops it looping on itself.
         self.temperature = settings.SHIPWITH_LOCAL_TEMPERATURE

@@ -43,9 +43,7 @@ class OpenAICompatibleModel(Model):
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
         self.timeout = timeout or settings.SHIPWITH_LLM_TIMEOUT
         self.retries = settings.SHIPWITH_LLM_RETRIES if retries is None else retries
-        self.backoff = (
-            settings.SHIPWITH_LLM_BACKOFF if backoff is None else backoff
-        )
+        self.backoff = settings.SHIPWITH_LLM_BACKOFF if backoff is None else backoff
         self.limit = LoopLimit(concurrency or settings.SHIPWITH_LLM_CONCURRENCY)
 
     @property

@@ -21,7 +21,12 @@ def patient(validators):
     """A Fetcher whose per-step limits are far above its total: only the total can stop it."""
 
     def make(**kwargs) -> Fetcher:
-        limits = {"host_delay": 0, "connect_timeout": 20, "read_timeout": 20, "total_timeout": TOTAL}
+        limits = {
+            "host_delay": 0,
+            "connect_timeout": 20,
+            "read_timeout": 20,
+            "total_timeout": TOTAL,
+        }
         return Fetcher(validators=validators, allow_private=True, **(limits | kwargs))
 
     return make
@@ -100,7 +105,9 @@ def test_a_host_delay_longer_than_the_time_left_fails_at_once(server, patient):
     with patient(host_delay=10) as fetcher:
         fetcher.get(url, expect="json")
         started = time.monotonic()
-        with pytest.raises(FetchError, match=r"waiting 10\.0 s to ask 127\.0\.0\.1 again would pass"):
+        with pytest.raises(
+            FetchError, match=r"waiting 10\.0 s to ask 127\.0\.0\.1 again would pass"
+        ):
             fetcher.get(url, expect="json", conditional=False)
     assert time.monotonic() - started < 1  # no 10 s sleep that the total could not allow
 
