@@ -1,7 +1,6 @@
 """Recurring background work on django-tasks (which has no cron): each run queues the next."""
 
 import datetime as dt
-from collections.abc import Callable
 
 from django.db import transaction
 
@@ -18,15 +17,6 @@ def queued_at(task_path: str) -> dt.datetime | None:
     ).order_by("run_after")
     first = pending.first()
     return first.run_after if first else None
-
-
-def queue_once(task, next_run: Callable[[], dt.datetime]) -> dt.datetime:
-    """Queue `task` at next_run() unless it is already queued; return when it runs."""
-    if when := queued_at(task.module_path):
-        return when
-    when = next_run()
-    transaction.on_commit(lambda: task.using(run_after=when).enqueue())
-    return when
 
 
 def queue_single(task, when: dt.datetime, *, sooner: bool = False) -> dt.datetime:

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from shipwith.core.schedule import queue_once, queued_at
+from shipwith.core.schedule import queue_single, queued_at
 from shipwith.newsletter.issues import issue_compose
 from shipwith.newsletter.selectors import Week
 from shipwith.newsletter.sending import SendReport, issue_send
@@ -46,8 +46,9 @@ def weekly_scheduled() -> dt.datetime | None:
 
 
 def weekly_schedule() -> dt.datetime:
-    """Queue the weekly send unless one is already queued; return when it runs."""
-    return queue_once(newsletter_weekly, next_weekly_run)
+    """Queue the weekly send unless one is already queued (two processes at once, e.g. two
+    `up`s, queue one); return when it runs."""
+    return queue_single(newsletter_weekly, next_weekly_run())
 
 
 @task()

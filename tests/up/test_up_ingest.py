@@ -232,7 +232,9 @@ def test_up_offline_says_so_in_one_line_without_a_traceback(tmp_path):
     )
 
 
-def test_up_setup_only_adds_sources_queues_one_polling_and_fetches_nothing(tmp_path, server):
+def test_up_setup_only_adds_sources_queues_one_polling_one_weekly_send_and_fetches_nothing(
+    tmp_path, server
+):
     stand_ins(server)
     env = prepared(tmp_path, server.origin, server.port, defaults_file(tmp_path, server.origin))
     command = [sys.executable, "-m", "shipwith", "up", "--setup-only"]
@@ -251,7 +253,11 @@ def test_up_setup_only_adds_sources_queues_one_polling_and_fetches_nothing(tmp_p
     assert dict(query(db, ready)) == {
         "shipwith.ingest.tasks.ingest_poll": 1,
         "shipwith.ingest.tasks.ingest_refresh": 1,
+        "shipwith.newsletter.tasks.newsletter_weekly": 1,  # the sign-up form's promise kept
     }
+    assert all(
+        "Newsletter: the weekly issue goes to confirmed subscribers Mon" in out for out in outs
+    )
     assert server.requests == []  # nothing fetched
 
 

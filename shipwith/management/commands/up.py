@@ -15,6 +15,7 @@ from shipwith.ingest.defaults import sources_add_defaults
 from shipwith.ingest.errors import IngestError
 from shipwith.ingest.selectors import sources_due_now, sources_round
 from shipwith.ingest.tasks import polling_schedule
+from shipwith.newsletter.tasks import weekly_schedule
 from shipwith.panel.llm.discover import model_auto_export
 from shipwith.panel.progress import panels_run_with_progress
 from shipwith.panel.selectors import runs_to_finish, tools_lacking_panel
@@ -73,6 +74,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Loaded the starter catalog: {report}")
         self.stdout.write(f"Comparisons: {comparisons_publish_and_queue_reads()}")
         ingest_waiting = self._ingest(setup_only)
+        when = weekly_schedule()
+        self.stdout.write(
+            f"Newsletter: the weekly issue goes to confirmed subscribers {when:%a %d %b %H:%M} UTC "
+            f"(SMTP {settings.EMAIL_HOST}:{settings.EMAIL_PORT})."
+        )
         if setup_only:
             return
         # Settled before the children start: they inherit the choice and never probe again.
