@@ -1,6 +1,7 @@
 """Ask a model for one persona's review: the request every seat of a tool shares, the
 answer validated against our schema, and one repair when it breaks our rules."""
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -8,12 +9,16 @@ from pydantic import ValidationError
 from shipwith.catalog.models import Tool
 from shipwith.catalog.selectors import FactRow
 from shipwith.panel import prompts
-from shipwith.panel.grounding import facts_shown, source_texts
+from shipwith.panel.grounding import facts_shown, source_texts, source_texts_cut
 from shipwith.panel.llm import Completion, LLMError, Model
 from shipwith.panel.schema import ReviewOutput, review_json_schema
 
 # Room for the longest answer the schema allows; the embedded grammar bounds it anyway.
 MAX_TOKENS = 900
+# Room a prompt leaves in a model's context window: the answer, and in a repair the first
+# answer quoted back, plus the chat template's own tokens.
+RESERVE_TOKENS = 2 * MAX_TOKENS + 96
+FIT_TRIES, FIT_MARGIN = 4, 0.95
 
 
 @dataclass
@@ -26,22 +31,58 @@ class ReviewRequest:
     schema: dict
 
 
-def review_request(tool: Tool) -> ReviewRequest:
+def review_request(
+    tool: Tool, *, models: Sequence[Model] = (), cards: Sequence[str] = ()
+) -> ReviewRequest:
+    """What every seat of the tool is asked, the persona's card aside. The prefix is one for
+    all seats (a server caches it), so its material is cut to fit the smallest context window
+    among `models`, with the longest of `cards` after it and room for the answer."""
     sources = source_texts(tool)
     facts = facts_shown(tool)
-    prefix = prompts.shared_prefix(
-        material="\n".join(text for _, text in sources),
-        facts=prompts.facts_table(facts),
-        fence=prompts.Fence.random(),
-    )
+    facts_table = prompts.facts_table(facts)
+    fence = prompts.Fence.random()
+    system = prompts.system_prompt()
+
+    def prefix_with(parts: list[tuple[int | None, str]]) -> str:
+        material = "\n".join(text for _, text in parts)
+        return prompts.shared_prefix(material=material, facts=facts_table, fence=fence)
+
+    windows = [model for model in models if model.context_tokens]
+    if windows:
+        model = min(windows, key=lambda model: model.context_tokens)
+        sources = material_fit(
+            model, sources, prefix_with, system + max(cards, key=len, default="")
+        )
     return ReviewRequest(
-        system=prompts.system_prompt(),
-        prefix=prefix,
+        system=system,
+        prefix=prefix_with(sources),
         sources=sources,
         facts=facts,
         tool_name=tool.name,
         schema=review_json_schema(),
     )
+
+
+def material_fit(
+    model: Model,
+    sources: list[tuple[int | None, str]],
+    prefix_with: Callable[[list[tuple[int | None, str]]], str],
+    rest: str,
+) -> list[tuple[int | None, str]]:
+    """The sources, their snapshots cut so that the prompt (`rest` is its part besides the
+    prefix) leaves RESERVE_TOKENS of `model`'s context window for the answers. Counted in the
+    model's own tokens; the cut is sized from the count and checked again, a few times at most.
+    """
+    entry_only = model.tokens_count(prefix_with(sources[:1]))
+    budget = model.context_tokens - RESERVE_TOKENS - model.tokens_count(rest) - entry_only
+    fitted = sources
+    for _ in range(FIT_TRIES):
+        used = model.tokens_count(prefix_with(fitted)) - entry_only  # the snapshots' tokens
+        if used <= budget:
+            return fitted
+        chars = sum(len(text) for _, text in fitted[1:])
+        fitted = source_texts_cut(sources, int(chars * max(budget, 0) / used * FIT_MARGIN))
+    return sources[:1]  # the catalog entry alone
 
 
 async def review_ask(

@@ -72,7 +72,14 @@ def panel_eval(*, model_spec: str | None = None, tools: int = 5) -> PanelEval:
     sample = eval_sample(model_vendor=model.vendor, tools=tools)
     if not personas or not sample:
         raise LLMError("nothing to evaluate: the panel needs active personas and tools")
-    requests = {tool.pk: review_request(tool) for tool in sample}
+    requests = {
+        tool.pk: review_request(
+            tool,
+            models=[model],
+            cards=[prompts.persona_card(persona, tool_name=tool.name) for persona in personas],
+        )
+        for tool in sample
+    }
     outcomes: dict[tuple[int, int, int], object] = {}
     started = time.monotonic()
     for run, tool in itertools.product(range(RUNS), sample):

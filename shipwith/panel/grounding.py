@@ -25,6 +25,9 @@ MIN_QUOTE_WORDS = 3
 # The facts a prompt carries: prices and context come first in the registry's order, so a
 # cap keeps what takes quote most (the table also stops at prompts.MAX_FACTS_CHARS).
 MAX_FACT_ROWS = 8
+# A snapshot cut to fit a small model's context keeps at least this much, or is left out.
+MIN_SNAPSHOT_CHARS = 200
+CUT_MARK = " […]"
 
 
 def source_material(tool: Tool) -> str:
@@ -58,6 +61,36 @@ def source_texts(tool: Tool) -> list[tuple[int | None, str]]:
             text = f"\nSource: {source.title or source.url}\n{source.snapshot.strip()}"
             parts.append((source.pk, text))
     return parts
+
+
+def source_texts_cut(
+    parts: list[tuple[int | None, str]], chars: int
+) -> list[tuple[int | None, str]]:
+    """The material with its snapshots within `chars` characters together: the catalog entry
+    whole, then each snapshot cut to a fair share (a short one keeps all of its own and leaves
+    the unused rest to the longer ones) at a word's end, marked " […]". A snapshot whose share
+    would be under MIN_SNAPSHOT_CHARS is left out."""
+    entry, snapshots = parts[0], parts[1:]
+    left = max(chars, 0)
+    shares: dict[int, int] = {}
+    for place, (_, text) in sorted(enumerate(snapshots), key=lambda item: len(item[1][1])):
+        shares[place] = min(len(text), left // (len(snapshots) - len(shares)))
+        left -= shares[place]
+    kept = [
+        (source_id, _cut(text, shares[place]))
+        for place, (source_id, text) in enumerate(snapshots)
+        if shares[place] >= min(len(text), MIN_SNAPSHOT_CHARS)
+    ]
+    return [entry, *kept]
+
+
+def _cut(text: str, chars: int) -> str:
+    """`text` within `chars` characters, ending at a word's end, marked when cut."""
+    if len(text) <= chars:
+        return text
+    end = chars - len(CUT_MARK)
+    space = text.rfind(" ", 0, end + 1)
+    return text[: space if space > end // 2 else end].rstrip() + CUT_MARK
 
 
 def facts_shown(tool: Tool) -> list[FactRow]:

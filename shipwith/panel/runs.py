@@ -122,7 +122,14 @@ def panel_run_execute(*, run_id: int, on_seat: SeatCallback | None = None) -> Pa
             elif on_seat:
                 on_seat(Seat.objects.get(pk=seat.pk))  # settled without a model call
         if runnable:
-            _fill_seats(runnable, review_request(run.tool), on_seat)
+            cards = [
+                prompts.persona_card(plan.seat.persona, tool_name=run.tool.name)
+                for plan in runnable
+            ]
+            request = review_request(
+                run.tool, models=[plan.model for plan in runnable], cards=cards
+            )
+            _fill_seats(runnable, request, on_seat)
     except BaseException:  # Ctrl-C or a crash: the next run may take these seats at once
         try:
             seats_release(seat_ids=claimed)

@@ -111,7 +111,10 @@ def test_a_real_server_answers_in_the_schema_we_ask_for(on_llama_server):
 @pytest.mark.django_db
 def test_the_embedded_model_reviews_a_tool_end_to_end(settings, run_command, personas, make_tool):
     settings.SHIPWITH_LLM = "local"
-    tool = make_tool()
+    # A page as long as the READMEs a refresh reads (20,000 characters): more than the model's
+    # 4,096 tokens, so the prompt carries the start of it.
+    sentence = "Quillstack indexes a repository in under a minute and answers questions about it. "
+    tool = make_tool(snapshot=sentence * 245)
     out = run_command("review", tool.slug)
     # A 135M model now and then writes a take out of bounds even after its one repair (each
     # run's prompt differs: a fresh source fence). As `up` does, the failed seats are asked

@@ -1,5 +1,6 @@
 """The model boundary: one base class, one async method for a provider to implement."""
 
+import math
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -57,6 +58,9 @@ class InvalidOutput(LLMError):
     """The model answered, but not with what the schema asks for, even after one repair."""
 
 
+# English takes about 4.5 bytes a token, code and other scripts fewer: 3 errs on the short side.
+BYTES_PER_TOKEN = 3
+
 REPAIR_PROMPT = (
     "Your previous answer could not be used: {problem}. Reply again with only one JSON object "
     "that follows the schema exactly. Keep every string within its length limit."
@@ -71,6 +75,8 @@ class Model(ABC):
     concurrent: ClassVar[bool] = True
     # Tiny models write text of little value; pages and the CLI say so beside their output.
     low_capability: ClassVar[bool] = False
+    # The context window in tokens, prompt and answer together; None: any prompt we send fits.
+    context_tokens: int | None = None
 
     def __init__(self, model_id: str):
         self.model_id = model_id
@@ -86,6 +92,11 @@ class Model(ABC):
     def vendor(self) -> str:
         """Slug of the company behind the model, for recusal ("" when unknown)."""
         return model_vendor(self.provider, self.model_id)
+
+    def tokens_count(self, text: str) -> int:
+        """The tokens `text` takes in a prompt: a cautious estimate (a token per BYTES_PER_TOKEN
+        bytes of UTF-8) unless the model counts them itself."""
+        return math.ceil(len(text.encode()) / BYTES_PER_TOKEN)
 
     async def complete(
         self, *, system: str, prompt: str, schema: dict | None = None, max_tokens: int = 512

@@ -81,7 +81,7 @@ class EmbeddedModel(Model):
         self.path = path or gguf_path()
         # The id is the file actually loaded: what the take names and recusal judges.
         super().__init__(self.path.name)
-        self.n_ctx = settings.SHIPWITH_LOCAL_N_CTX
+        self.n_ctx = self.context_tokens = settings.SHIPWITH_LOCAL_N_CTX
         # Half the cores: llama.cpp threads spin at barriers and collapse when oversubscribed.
         self.n_threads = settings.SHIPWITH_LOCAL_THREADS or max(1, (os.cpu_count() or 2) // 2)
         # Low temperature: at higher ones a 135M model starts strings with noise and never
@@ -91,6 +91,11 @@ class EmbeddedModel(Model):
 
     def llama(self):
         return load_llama(str(self.path), self.n_ctx, self.n_threads)
+
+    def tokens_count(self, text: str) -> int:
+        """Counted by the model's own tokenizer (loading the model, as its first answer would)."""
+        with _lock:
+            return len(self.llama().tokenize(text.encode(), add_bos=False, special=False))
 
     async def _generate(
         self, *, system: str, messages: list[dict], schema: dict | None, max_tokens: int
