@@ -203,6 +203,9 @@ SHIPWITH_LLM_TIMEOUT = float(env("SHIPWITH_LLM_TIMEOUT", "120"))
 SHIPWITH_LLM_RETRIES = int(env("SHIPWITH_LLM_RETRIES", "3"))
 SHIPWITH_LLM_CONCURRENCY = int(env("SHIPWITH_LLM_CONCURRENCY", "4"))
 SHIPWITH_LLM_BACKOFF = float(env("SHIPWITH_LLM_BACKOFF", "1"))  # first wait between tries, s
+# panel: the OpenAI-compatible server's context window in tokens (Ollama's num_ctx, llama.cpp's
+# --ctx-size), when it is small: a tool's pages are then cut to fit it. 0: large enough.
+SHIPWITH_LLM_CONTEXT = int(env("SHIPWITH_LLM_CONTEXT", "0")) or None
 SHIPWITH_LOCAL_THREADS = int(env("SHIPWITH_LOCAL_THREADS", "0")) or None
 # The embedded model: its context, and sampling that keeps a 135M model on its rails.
 SHIPWITH_LOCAL_N_CTX = int(env("SHIPWITH_LOCAL_N_CTX", "4096"))

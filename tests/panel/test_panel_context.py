@@ -4,8 +4,10 @@ cut to fit it, fairly between sources, so the embedded model reviews every tool.
 from shipwith.panel import prompts
 from shipwith.panel.asking import MAX_TOKENS, review_request
 from shipwith.panel.grounding import source_texts_cut
+from shipwith.panel.llm.base import BYTES_PER_TOKEN
 from shipwith.panel.llm.embedded import EmbeddedModel
 from shipwith.panel.llm.mock import MockModel
+from shipwith.panel.runs import panel_run
 
 ENTRY = (None, "Name: Quillstack\nVendor: Quillstack Labs\nCategory: Coding")
 README = " ".join(
@@ -50,3 +52,17 @@ def test_the_prompt_fits_the_embedded_models_window_with_room_for_the_answer(per
 
     # A model with no window to fit gets the page whole.
     assert README in review_request(tool, models=[MockModel()], cards=cards).prefix
+
+
+def test_a_server_with_a_small_window_gets_prompts_that_fit_it(
+    fault_server, settings, personas, make_tool
+):
+    settings.SHIPWITH_LLM_CONTEXT = 4096  # e.g. Ollama's num_ctx
+    run = panel_run(tool_id=make_tool(snapshot=README).pk)
+    assert run.status == "complete"
+    for persona in personas:
+        [ask] = fault_server.seen(persona.name)
+        prompt = "".join(message["content"] for message in ask.body["messages"])
+        # Counted as the layer counts a server's tokens (cautiously, by bytes): it fits.
+        assert len(prompt.encode()) / BYTES_PER_TOKEN + 2 * MAX_TOKENS <= 4096
+        assert "Quillstack indexes repository number 0 " in prompt and "[…]" in prompt

@@ -45,6 +45,7 @@ class OpenAICompatibleModel(Model):
         self.retries = settings.SHIPWITH_LLM_RETRIES if retries is None else retries
         self.backoff = settings.SHIPWITH_LLM_BACKOFF if backoff is None else backoff
         self.limit = LoopLimit(concurrency or settings.SHIPWITH_LLM_CONCURRENCY)
+        self.context_tokens = settings.SHIPWITH_LLM_CONTEXT
 
     @property
     def _mode_key(self) -> tuple[str, str]:
