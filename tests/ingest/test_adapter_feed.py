@@ -110,6 +110,42 @@ def test_release_named_differently_from_its_tag_reports_the_tag(server, fetcher)
     assert [(item.name, item.release) for item in items][0] == ("vllm", "v0.14.0")
 
 
+PRERELEASE_ENTRY = b"""  <entry>
+    <id>tag:github.com,2008:Repository/599547518/v0.15.0rc1</id>
+    <updated>2026-12-03T08:00:00Z</updated>
+    <link rel="alternate" type="text/html" href="https://github.com/vllm-project/vllm/releases/tag/v0.15.0rc1"/>
+    <title>v0.15.0rc1</title>
+    <content type="html">&lt;p&gt;Release candidate.&lt;/p&gt;</content>
+    <author>
+      <name>release-bot</name>
+    </author>
+  </entry>
+"""
+
+
+def test_a_newer_pre_release_is_not_the_latest_release(server, fetcher):
+    # GitHub's Atom lists a release candidate like any release (no `prerelease` flag in it).
+    body = fixture("github_releases.atom").replace(b"  <entry>", PRERELEASE_ENTRY + b"  <entry>", 1)
+    server.serve("/releases.atom", body)
+    items = list(
+        adapter_for("feed")(url=server.url("/releases.atom"), options={}, fetcher=fetcher).items()
+    )
+    assert [item.release for item in items] == ["v0.15.0rc1", "v0.14.0", "v0.13.2"]
+    # The tool page's "latest release" stays the newest stable one, as GitHub's "Latest" does.
+    facts = [(item.facts.latest_release, item.facts.latest_release_date) for item in items]
+    assert facts == [(None, None), ("v0.14.0", date(2026, 11, 27)), (None, None)]
+
+
+def test_a_feed_of_pre_releases_only_gives_its_newest(server, fetcher):
+    body = fixture("github_releases.atom").replace(b"v0.14.0", b"v0.14.0-beta.2")
+    body = body.replace(b"v0.13.2", b"v0.14.0-beta.1")
+    server.serve("/releases.atom", body)
+    items = list(
+        adapter_for("feed")(url=server.url("/releases.atom"), options={}, fetcher=fetcher).items()
+    )
+    assert [item.facts.latest_release for item in items] == ["v0.14.0-beta.2", None]
+
+
 def test_a_release_feed_is_known_by_its_own_url_when_it_has_no_link():
     project_url = adapter_for("feed")._project_url
     assert project_url("https://github.com/vllm-project/vllm/releases.atom") == (

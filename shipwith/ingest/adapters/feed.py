@@ -12,11 +12,16 @@ tools called "v0.14.0". The option `project=NAME` reads any feed (a changelog) t
 Facts (catalog/facts.py keys), of a release feed only: its newest entry's tag (or title) →
 `latest_release`, and that entry's date (`published`, else `updated`: GitHub's Atom gives only
 `updated`) → `latest_release_date`, read from the feed's page (its `link`, e.g.
-`https://github.com/OWNER/REPO/releases`) whichever entry carries them.
+`https://github.com/OWNER/REPO/releases`) whichever entry carries them. The newest entry that
+is not a pre-release: GitHub's feed does not mark them (its API's `prerelease` flag is not in
+the Atom), so a tag that reads as one ("v0.15.0rc1", "2.0.0-beta.2", "v1.4.0.dev3",
+"nightly-…") is passed over, as GitHub's own "Latest" badge passes it over; a feed of
+pre-releases only gives its newest.
 """
 
 import calendar
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
@@ -170,18 +175,42 @@ def _moment(entry) -> datetime | None:
 
 
 def _newest(entries: list) -> int:
-    """The position of the newest dated entry (the first of equals); the first when none is
-    dated (feeds list the newest first). An entry whose date cannot be read is its own problem
-    (in `_item`), never the feed's."""
+    """The position of the newest dated release that is not a pre-release (the first of
+    equals; of all entries when each is a pre-release); the first such when none is dated
+    (feeds list the newest first). An entry whose date cannot be read is its own problem (in
+    `_item`), never the feed's."""
+    releases = [
+        index for index, entry in enumerate(entries) if not _prerelease(_release_name(entry))
+    ] or list(range(len(entries)))
     dated = []
-    for index, entry in enumerate(entries):
+    for index in releases:
         try:
-            moment = _moment(entry)
+            moment = _moment(entries[index])
         except (ValueError, OverflowError, OSError, TypeError):
             continue
         if moment is not None:
             dated.append((moment, -index))
-    return -max(dated)[1] if dated else 0
+    return -max(dated)[1] if dated else (releases[0] if releases else 0)
+
+
+def _release_name(entry) -> str:
+    return _tag(entry.get("link")) or str(entry.get("title") or "")
+
+
+# A pre-release marker after a version's digit (PEP 440's a1/b2/rc1/dev3, SemVer's -alpha.1,
+# -beta, -rc.2, -preview, -canary; a lone letter only with its number, so "gemma-2b" is no
+# beta), or a tag that names a pre-release channel outright.
+_PRERELEASE = re.compile(
+    r"\d[._-]?([abc]\d|(alpha|beta|rc|pre|preview|dev|canary|nightly)([._-]?\d+)?(?![a-z]))"
+    r"|^(nightly|canary|preview|dev)\b",
+    re.IGNORECASE,
+)
+
+
+def _prerelease(name: str) -> bool:
+    """Whether a release's tag or title names a pre-release ("v0.15.0rc1": yes, "b4500" and
+    "v1.2.3.post1": no)."""
+    return bool(_PRERELEASE.search(name.strip()))
 
 
 def _tag(link: str | None) -> str | None:
