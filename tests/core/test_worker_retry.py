@@ -12,7 +12,8 @@ from django_tasks_db.models import DBTaskResult
 
 from shipwith.management.commands.worker import DATABASE_RETRIES, Worker
 
-pytestmark = pytest.mark.django_db
+# Committed, as a worker sees them: a retry reconnects when the database was away.
+pytestmark = pytest.mark.django_db(transaction=True)
 RUNS: list[str] = []
 
 
