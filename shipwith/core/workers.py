@@ -23,6 +23,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, close_old_connections, connection
@@ -34,6 +35,24 @@ from shipwith.core.models import WorkerBeat
 
 logger = logging.getLogger(__name__)
 REQUEUE_EVERY = 3  # beats between two looks for dead workers' tasks
+_task_running: ContextVar[str] = ContextVar("shipwith_task_running", default="")
+
+
+def task_running_id() -> str:
+    """The id of the task a worker is running in this context ("" outside one). A task that
+    finds work claimed under its own id by an earlier attempt knows that attempt is over: its
+    worker was judged dead (below) or it ended on a database error (the worker's retry)."""
+    return _task_running.get()
+
+
+@contextlib.contextmanager
+def task_running(task_id: str) -> Iterator[None]:
+    """Mark the block as running the task `task_id` (the worker wraps each task in it)."""
+    token = _task_running.set(task_id)
+    try:
+        yield
+    finally:
+        _task_running.reset(token)
 
 
 def worker_beat(*, worker_id: str) -> None:

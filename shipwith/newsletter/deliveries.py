@@ -7,17 +7,17 @@ is taken over: of its rows still "sending" only the lowest can have reached the 
 and it is marked "in doubt", never resent.
 """
 
-import datetime as dt
 import os
 import socket
 import uuid
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from shipwith.core.leases import db_now, lease_cutoff
+from shipwith.core.workers import task_running_id
 from shipwith.newsletter.models import (
     Delivery,
     DeliveryStatus,
@@ -34,10 +34,21 @@ class LeaseLost(Exception):
 
 
 def sender_claim() -> str:
-    """A new name for this sender's claim on the rows it takes."""
+    """A new name for this sender's claim on the rows it takes: the task it runs in, if any
+    (earlier_attempts), then host, pid and a run of its own."""
     # Host and pid only help a reader of the admin; whether a claim is alive is judged by its
-    # lease alone, the same way from every host.
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    # lease (or its task's later attempt), the same way from every host.
+    run = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    return f"{earlier_attempts()}{run}"
+
+
+def earlier_attempts() -> str:
+    """The prefix of the claims this task's earlier attempts made ("" outside a worker's task).
+    A task runs again only once its earlier attempt is over (its worker judged dead and the
+    task requeued, or a retry after a database error): their rows need not wait for the lease.
+    """
+    task = task_running_id()
+    return f"task {task} " if task else ""
 
 
 def delivery_claim_renew(delivery: Delivery, claim: str) -> None:
@@ -53,7 +64,8 @@ def delivery_claim_renew(delivery: Delivery, claim: str) -> None:
 
 
 def deliveries_recover(issue: Issue) -> int:
-    """Settle rows of senders whose lease ran out (killed, frozen, cut off, on any host).
+    """Settle rows of senders whose lease ran out (killed, frozen, cut off, on any host), and
+    at once those of this task's earlier attempts (a worker killed mid-send: core/workers.py).
 
     A sender handles its claimed rows in id order, renews its lease on each row just before
     sending it and records each outcome before the next, so of a stale claim's rows still
@@ -62,11 +74,13 @@ def deliveries_recover(issue: Issue) -> int:
     Return how many rows became "in doubt".
     """
     cutoff = lease_cutoff(settings.NEWSLETTER_CLAIM_LEASE)
+    ours = earlier_attempts()
+    over = Q(last__lt=cutoff) | Q(claim__startswith=ours) if ours else Q(last__lt=cutoff)
     stale = (
         Delivery.objects.filter(issue=issue, status=DeliveryStatus.SENDING)
         .values("claim")
         .annotate(last=Max("touched_at"))
-        .filter(last__lt=cutoff)
+        .filter(over)
     )
     in_doubt = 0
     for claim in [row["claim"] for row in stale]:
@@ -77,7 +91,8 @@ def deliveries_recover(issue: Issue) -> int:
             # Lock the rows, then look again: a sender that renewed meanwhile keeps them, and
             # one renewing from now on waits for this transaction and then finds them gone.
             ids = list(stuck.select_for_update().values_list("pk", flat=True))
-            if not ids or stuck.filter(touched_at__gte=cutoff).exists():
+            ended = bool(ours) and claim.startswith(ours)  # this task's earlier attempt
+            if not ids or (not ended and stuck.filter(touched_at__gte=cutoff).exists()):
                 continue
             Delivery.objects.filter(pk=ids[0]).update(
                 status=DeliveryStatus.IN_DOUBT,
@@ -91,18 +106,6 @@ def deliveries_recover(issue: Issue) -> int:
         status=DeliveryStatus.PENDING, claim=""
     )
     return in_doubt
-
-
-def deliveries_in_flight_until(issue: Issue, claim: str) -> dt.datetime | None:
-    """When the rows other senders still hold become ours to settle, if any are held: their
-    newest renewal plus the lease (a live sender finishes them before; a killed one never does).
-    """
-    last = (
-        Delivery.objects.filter(issue=issue, status=DeliveryStatus.SENDING)
-        .exclude(claim=claim)
-        .aggregate(last=Max("touched_at"))["last"]
-    )
-    return None if last is None else last + dt.timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE)
 
 
 def deliveries_plan(issue: Issue) -> None:

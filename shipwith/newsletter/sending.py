@@ -1,7 +1,6 @@
 """Send an issue: claim deliveries in batches, render each reader's digest, hand it to the
 mail server with retries, and record every outcome (deliveries.py) before the next."""
 
-import datetime as dt
 import functools
 import logging
 import random
@@ -16,7 +15,6 @@ from shipwith.newsletter import links
 from shipwith.newsletter.deliveries import (
     LeaseLost,
     deliveries_claim,
-    deliveries_in_flight_until,
     deliveries_plan,
     deliveries_recover,
     delivery_bounce,
@@ -42,8 +40,6 @@ class SendReport:
     recovered_in_doubt: int = 0
     aborted: str = ""
     seconds: float = 0.0
-    # Rows another sender still held at the end, and when they are ours to settle.
-    in_flight_until: dt.datetime | None = None
 
     def __str__(self) -> str:
         text = (
@@ -51,8 +47,6 @@ class SendReport:
             f"in doubt {self.in_doubt + self.recovered_in_doubt} (never resent), "
             f"skipped {self.skipped} in {self.seconds:.1f}s"
         )
-        if self.in_flight_until:
-            text += f"; some held by another sender until {self.in_flight_until:%H:%M:%S} UTC"
         return text + (f"; stopped: {self.aborted}" if self.aborted else "")
 
 
@@ -195,7 +189,6 @@ def issue_send(
     finally:
         transport.close()
         report.seconds = time.monotonic() - started
-    report.in_flight_until = deliveries_in_flight_until(issue, claim)
     if not Delivery.objects.filter(
         issue=issue, status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]
     ).exists():

@@ -18,7 +18,6 @@ SEND_HOUR_UTC = 7
 # Deferred copies (a server kept saying 4xx) or an unreachable server: try again later.
 RETRY_ROUNDS = 3
 RETRY_AFTER = dt.timedelta(hours=1)
-IN_FLIGHT_MARGIN = dt.timedelta(seconds=5)  # past another sender's lease, by database time
 
 
 @task()
@@ -74,14 +73,7 @@ def issue_send_again(issue_id: int, round_number: int) -> str:
 
 
 def _follow_up(issue_id: int, report: SendReport, round_number: int) -> None:
-    if round_number >= RETRY_ROUNDS:
-        return
-    if report.deferred or report.aborted:
-        run_after = timezone.now() + RETRY_AFTER
-    elif report.in_flight_until:
-        # Another sender still held rows at the end: one killed mid-send, whose task a live
-        # worker ran again. Come back when its lease runs out, to settle them.
-        run_after = report.in_flight_until + IN_FLIGHT_MARGIN
-    else:
-        return
-    issue_send_again.using(run_after=run_after).enqueue(issue_id, round_number + 1)
+    if (report.deferred or report.aborted) and round_number < RETRY_ROUNDS:
+        issue_send_again.using(run_after=timezone.now() + RETRY_AFTER).enqueue(
+            issue_id, round_number + 1
+        )

@@ -5,9 +5,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from shipwith.newsletter import tasks
-from shipwith.newsletter.deliveries import deliveries_plan
-from shipwith.newsletter.issues import issue_compose
-from shipwith.newsletter.models import Delivery, DeliveryStatus, Issue
+from shipwith.newsletter.models import Issue
 
 pytestmark = pytest.mark.django_db
 
@@ -71,33 +69,4 @@ def test_deferred_copies_get_a_later_round(digest_week, smtp_server, make_subscr
     issue_id, round_number = again.args_kwargs["args"]
     assert "sent 1" in tasks.issue_send_again.call(issue_id, round_number)
     assert len(smtp_server.to("busy@example.com")) == 1
-    assert DBTaskResult.objects.filter(task_path__endswith="issue_send_again").count() == 1
-
-
-def test_rows_a_killed_sender_holds_are_settled_once_its_lease_runs_out(
-    digest_week, smtp_server, make_subscriber, settings
-):
-    """A worker killed mid-send: a live one runs the send again, which finishes everyone else
-    and comes back when the dead sender's lease is out, not at next week's send."""
-    make_subscriber("held@example.com")
-    make_subscriber("waiting@example.com")
-    issue = issue_compose(week=digest_week)
-    deliveries_plan(issue)
-    killed_at = timezone.now()
-    Delivery.objects.filter(subscriber__email="held@example.com").update(
-        status=DeliveryStatus.SENDING, claim="host:4242:killed", touched_at=killed_at
-    )
-
-    report = tasks.issue_send_again.call(issue.pk, 0)
-    assert "sent 1," in report and "held by another sender until" in report
-    [again] = DBTaskResult.objects.filter(task_path__endswith="issue_send_again")
-    lease = dt.timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE)
-    assert killed_at + lease < again.run_after <= killed_at + lease + dt.timedelta(seconds=10)
-
-    Delivery.objects.filter(claim="host:4242:killed").update(touched_at=killed_at - lease)
-    report = tasks.issue_send_again.call(*again.args_kwargs["args"])
-    assert "sent 0," in report and "in doubt 1 (never resent)" in report
-    assert Issue.objects.get().send_finished_at is not None
-    # The killed sender may have handed its copy over: it is never sent again.
-    assert [m["To"] for m in smtp_server.messages] == ["waiting@example.com"]
     assert DBTaskResult.objects.filter(task_path__endswith="issue_send_again").count() == 1

@@ -42,7 +42,7 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import retry
 
-from shipwith.core.workers import worker_beating
+from shipwith.core.workers import task_running, worker_beating
 from shipwith.panel.tasks import panel_worker_warm
 
 # Idle, a read of the queue this often (how soon a task another process queues starts)...
@@ -188,7 +188,8 @@ class Worker(db_worker.Worker):
 
         db_task_result.set_failed = settle
         try:
-            super().run_task(db_task_result)
+            with task_running(str(db_task_result.id)):
+                super().run_task(db_task_result)
         except DATABASE_AWAY:  # neither its end nor its retry could be recorded
             self.unsettled = db_task_result
             raise
