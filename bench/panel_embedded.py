@@ -26,7 +26,6 @@ def main() -> None:
 
     from shipwith.catalog.models import Tool
     from shipwith.catalog.services import catalog_load_starter
-    from shipwith.panel import prompts
     from shipwith.panel.asking import review_request
     from shipwith.panel.llm.embedded import EmbeddedModel, _grammar
     from shipwith.panel.models import Persona
@@ -34,16 +33,16 @@ def main() -> None:
 
     catalog_load_starter()
     tool = Tool.objects.get(slug=args.slug)
-    system = prompts.system_prompt()
-    prefix = review_request(tool).prefix
+    model = EmbeddedModel()
+    personas = list(Persona.objects.filter(active=True))
+    request = review_request(tool, personas=personas, models=[model])  # fitted as the panel asks
     conversations = [
         [
-            {"role": "system", "content": system},
-            {"role": "user", "content": prefix + prompts.persona_card(p, tool_name=tool.name)},
+            {"role": "system", "content": request.system},
+            {"role": "user", "content": request.prompt(p)},
         ]
-        for p in Persona.objects.filter(active=True)
+        for p in personas
     ]
-    model = EmbeddedModel()
     llama = model.llama()
     print(f"{model.model_id}, {model.n_threads} thread(s), tool {tool.name}")
     llama.create_chat_completion(messages=[{"role": "user", "content": "Hi"}], max_tokens=1)

@@ -11,6 +11,7 @@ from shipwith.catalog.selectors import FactRow
 from shipwith.panel import prompts
 from shipwith.panel.grounding import facts_shown, source_texts, source_texts_cut
 from shipwith.panel.llm import Completion, LLMError, Model
+from shipwith.panel.models import Persona
 from shipwith.panel.schema import ReviewOutput, review_json_schema
 
 # Room for the longest answer the schema allows; the embedded grammar bounds it anyway.
@@ -29,14 +30,20 @@ class ReviewRequest:
     facts: list[FactRow]
     tool_name: str
     schema: dict
+    cards: dict[int, str]  # each persona's part, by persona id, placed after the prefix
+
+    def prompt(self, persona) -> str:
+        """What `persona`'s seat is asked: the shared prefix, then its card."""
+        return self.prefix + self.cards[persona.pk]
 
 
 def review_request(
-    tool: Tool, *, models: Sequence[Model] = (), cards: Sequence[str] = ()
+    tool: Tool, *, personas: Sequence[Persona], models: Sequence[Model] = ()
 ) -> ReviewRequest:
-    """What every seat of the tool is asked, the persona's card aside. The prefix is one for
-    all seats (a server caches it), so its material is cut to fit the smallest context window
-    among `models`, with the longest of `cards` after it and room for the answer."""
+    """What each of `personas` is asked about the tool: one prefix for all (a server caches
+    it), then the persona's card. The prefix's material is cut to fit the smallest context
+    window among `models`, with the longest card after it and room for the answer."""
+    cards = {persona.pk: prompts.persona_card(persona, tool_name=tool.name) for persona in personas}
     sources = source_texts(tool)
     facts = facts_shown(tool)
     facts_table = prompts.facts_table(facts)
@@ -51,7 +58,7 @@ def review_request(
     if windows:
         model = min(windows, key=lambda model: model.context_tokens)
         sources = material_fit(
-            model, sources, prefix_with, system + max(cards, key=len, default="")
+            model, sources, prefix_with, system + max(cards.values(), key=len, default="")
         )
     return ReviewRequest(
         system=system,
@@ -60,6 +67,7 @@ def review_request(
         facts=facts,
         tool_name=tool.name,
         schema=review_json_schema(),
+        cards=cards,
     )
 
 

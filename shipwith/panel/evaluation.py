@@ -14,7 +14,7 @@ from statistics import fmean
 from rapidfuzz.distance import Indel
 
 from shipwith.catalog.models import Tool
-from shipwith.panel import prompts, runner
+from shipwith.panel import runner
 from shipwith.panel.asking import review_ask, review_request
 from shipwith.panel.grounding import figures_checked, quotes_locate
 from shipwith.panel.llm import LLMError, default_model_spec, model_for
@@ -72,14 +72,7 @@ def panel_eval(*, model_spec: str | None = None, tools: int = 5) -> PanelEval:
     sample = eval_sample(model_vendor=model.vendor, tools=tools)
     if not personas or not sample:
         raise LLMError("nothing to evaluate: the panel needs active personas and tools")
-    requests = {
-        tool.pk: review_request(
-            tool,
-            models=[model],
-            cards=[prompts.persona_card(persona, tool_name=tool.name) for persona in personas],
-        )
-        for tool in sample
-    }
+    requests = {tool.pk: review_request(tool, personas=personas, models=[model]) for tool in sample}
     outcomes: dict[tuple[int, int, int], object] = {}
     started = time.monotonic()
     for run, tool in itertools.product(range(RUNS), sample):
@@ -87,12 +80,7 @@ def panel_eval(*, model_spec: str | None = None, tools: int = 5) -> PanelEval:
         calls = [
             (
                 (tool.pk, persona.pk, run),
-                functools.partial(
-                    review_ask,
-                    model,
-                    request,
-                    request.prefix + prompts.persona_card(persona, tool_name=tool.name),
-                ),
+                functools.partial(review_ask, model, request, request.prompt(persona)),
             )
             for persona in personas
         ]

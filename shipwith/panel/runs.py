@@ -20,7 +20,7 @@ from django.utils import timezone
 from shipwith.catalog.models import Tool
 from shipwith.core.freshness import tools_touch
 from shipwith.core.leases import lease_held
-from shipwith.panel import prompts, runner
+from shipwith.panel import runner
 from shipwith.panel.asking import ReviewRequest, review_ask, review_request
 from shipwith.panel.llm import LLMError, Model, default_model_spec
 from shipwith.panel.models import PanelRun, Persona, RunStatus, Seat, SeatStatus
@@ -122,12 +122,10 @@ def panel_run_execute(*, run_id: int, on_seat: SeatCallback | None = None) -> Pa
             elif on_seat:
                 on_seat(Seat.objects.get(pk=seat.pk))  # settled without a model call
         if runnable:
-            cards = [
-                prompts.persona_card(plan.seat.persona, tool_name=run.tool.name)
-                for plan in runnable
-            ]
             request = review_request(
-                run.tool, models=[plan.model for plan in runnable], cards=cards
+                run.tool,
+                personas=[plan.seat.persona for plan in runnable],
+                models=[plan.model for plan in runnable],
             )
             _fill_seats(runnable, request, on_seat)
     except BaseException:  # Ctrl-C or a crash: the next run may take these seats at once
@@ -202,8 +200,8 @@ def _fill_seats(plans: list[_SeatPlan], request: ReviewRequest, on_seat) -> None
     """Ask every seat's model; store each outcome in this thread as soon as it arrives."""
 
     def call(plan: _SeatPlan) -> runner.Call:
-        card = prompts.persona_card(plan.seat.persona, tool_name=request.tool_name)
-        return plan, functools.partial(review_ask, plan.model, request, request.prefix + card)
+        prompt = request.prompt(plan.seat.persona)
+        return plan, functools.partial(review_ask, plan.model, request, prompt)
 
     waiting = {plan.seat.pk for plan in plans}
     # Remote models take the personas at once; the embedded one takes them in turn.

@@ -39,7 +39,7 @@ def test_the_prompt_fits_the_embedded_models_window_with_room_for_the_answer(per
     model = EmbeddedModel()
     cards = [prompts.persona_card(persona, tool_name=tool.name) for persona in personas]
     # A remote model with no known window beside it: the smallest window decides.
-    request = review_request(tool, models=[MockModel(), model], cards=cards)
+    request = review_request(tool, personas=personas, models=[MockModel(), model])
 
     [(_, entry), (_, snapshot)] = request.sources
     assert snapshot.endswith(" […]") and README[:2000] in snapshot  # the page's start is kept
@@ -51,7 +51,7 @@ def test_the_prompt_fits_the_embedded_models_window_with_room_for_the_answer(per
         assert prompt > model.context_tokens // 3  # cut to fit, not to nothing
 
     # A model with no window to fit gets the page whole.
-    assert README in review_request(tool, models=[MockModel()], cards=cards).prefix
+    assert README in review_request(tool, personas=personas, models=[MockModel()]).prefix
 
 
 def test_a_server_with_a_small_window_gets_prompts_that_fit_it(
